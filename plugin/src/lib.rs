@@ -1,0 +1,223 @@
+//! RVC Live: real-time RVC voice conversion as a CLAP and VST3 plugin.
+//!
+//! The audio thread only copies: host audio goes into a queue for the per-instance inference
+//! thread, converted audio comes back out of another, and a latency-compensated mixer blends it
+//! with the dry input. See [`stream`] for the threading and the latency it adds up to.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use nice_plug::prelude::*;
+
+pub mod delay_line;
+pub mod dry_wet_mixer;
+pub mod onnx_runtime;
+pub mod params;
+pub mod stream;
+pub mod voice;
+
+use dry_wet_mixer::{DryWetMixer, MixControls};
+use params::RvcLiveParams;
+use stream::{IdentityProcessor, Stream, StreamGeometry, StreamStats, WorkerStall};
+
+/// Time for bypass to cross-fade between the processed and the delayed dry signal.
+const BYPASS_FADE_SECONDS: f32 = 0.01;
+
+pub struct RvcLive {
+    /// Shared with the host's parameter handling (main thread) and read on the audio thread.
+    params: Arc<RvcLiveParams>,
+    /// Written by the audio and inference threads, read by the main thread for the log (and by
+    /// the editor).
+    stats: Arc<StreamStats>,
+    /// Everything that exists only between `activate` and `deactivate`.
+    active: Option<Active>,
+}
+
+/// The running stream and the audio thread's buffers, all sized in `activate`.
+struct Active {
+    stream: Stream,
+    geometry: StreamGeometry,
+    mixer: DryWetMixer,
+    mono: Vec<f32>,
+    wet: Vec<f32>,
+    wet_weight: Vec<f32>,
+    /// 0 = active, 1 = bypassed; ramps so that toggling bypass does not click.
+    bypass_mix: f32,
+    bypass_step: f32,
+}
+
+impl Default for RvcLive {
+    fn default() -> Self {
+        Self { params: Arc::new(RvcLiveParams::default()), stats: Arc::new(StreamStats::default()), active: None }
+    }
+}
+
+impl Plugin for RvcLive {
+    const NAME: &'static str = "RVC Live";
+    const VENDOR: &'static str = "RVC Live";
+    const URL: &'static str = "";
+    const EMAIL: &'static str = "";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    // Stereo first: several hosts only ever try the first layout.
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(2),
+            main_output_channels: NonZeroU32::new(2),
+            ..AudioIOLayout::const_default()
+        },
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(1),
+            main_output_channels: NonZeroU32::new(1),
+            ..AudioIOLayout::const_default()
+        },
+    ];
+
+    type Editor = ();
+    type SysExMessage = ();
+    type BackgroundTask = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn activate(
+        &mut self,
+        layout: &AudioIOLayout,
+        config: &BufferConfig,
+        context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        // A host may activate twice in a row; the old inference thread is stopped first.
+        self.active = None;
+
+        let settings = *self.params.stream.read();
+        let geometry = StreamGeometry::new(settings, config.sample_rate, config.max_buffer_size);
+        let processor = Box::new(IdentityProcessor::new(geometry.processor_delay()));
+        let offline = config.process_mode == ProcessMode::Offline;
+        let stream = match Stream::start(geometry, processor, self.stats.clone(), offline, WorkerStall::from_env()) {
+            Ok(stream) => stream,
+            Err(e) => {
+                nice_error!("RVC Live could not start its inference thread: {e}");
+                return false;
+            }
+        };
+
+        let channels = layout.main_output_channels.map_or(1, NonZeroU32::get) as usize;
+        let scratch = geometry.max_host_buffer;
+        self.active = Some(Active {
+            stream,
+            geometry,
+            mixer: DryWetMixer::new(channels, geometry.latency()),
+            mono: vec![0.0; scratch],
+            wet: vec![0.0; scratch],
+            wet_weight: vec![0.0; scratch],
+            bypass_mix: if self.params.bypass.value() { 1.0 } else { 0.0 },
+            bypass_step: 1.0 / (BYPASS_FADE_SECONDS * config.sample_rate).max(1.0),
+        });
+
+        let latency = geometry.latency();
+        context.set_latency_samples(latency as u32);
+        nice_log!(
+            "RVC Live active at {} Hz ({:?}): block {} ({:.0} ms), latency {} samples ({:.1} ms)",
+            geometry.sample_rate,
+            config.process_mode,
+            geometry.block,
+            geometry.samples_to_ms(geometry.block),
+            latency,
+            geometry.samples_to_ms(latency)
+        );
+        true
+    }
+
+    fn reset(&mut self) {
+        if let Some(active) = self.active.as_mut() {
+            active.stream.audio.reset();
+            active.mixer.reset();
+        }
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        _context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        let Some(active) = self.active.as_mut() else {
+            return ProcessStatus::Normal;
+        };
+        let params = &self.params;
+        let channels = buffer.channels().max(1);
+        let total = buffer.samples();
+        let slices = buffer.as_slice();
+        let bypass_target = if params.bypass.value() { 1.0 } else { 0.0 };
+
+        let mut start = 0;
+        while start < total {
+            let n = (total - start).min(active.mono.len());
+            for (i, mono) in active.mono[..n].iter_mut().enumerate() {
+                let mut sum = 0.0;
+                for channel in slices.iter_mut() {
+                    let sample = &mut channel[start + i];
+                    // Garbage from upstream must not reach the model or the host.
+                    if !sample.is_finite() {
+                        *sample = 0.0;
+                    }
+                    sum += *sample;
+                }
+                *mono = sum / channels as f32 * params.input_gain.smoothed.next();
+            }
+
+            active.stream.audio.process(&active.mono[..n], &mut active.wet[..n], &mut active.wet_weight[..n]);
+
+            for i in 0..n {
+                active.bypass_mix += (bypass_target - active.bypass_mix).clamp(-active.bypass_step, active.bypass_step);
+                let controls = MixControls {
+                    dry_wet: params.dry_wet.smoothed.next(),
+                    output_gain: params.output_gain.smoothed.next(),
+                    bypass: active.bypass_mix,
+                };
+                active.mixer.process_frame(
+                    slices.iter_mut().map(|channel| &mut channel[start + i]),
+                    active.wet[i],
+                    active.wet_weight[i],
+                    controls,
+                );
+            }
+            start += n;
+        }
+
+        // Converted audio is still queued for `latency` samples after the input goes quiet.
+        ProcessStatus::Tail(active.geometry.latency() as u32)
+    }
+
+    fn deactivate(&mut self) {
+        if self.active.take().is_some() {
+            use std::sync::atomic::Ordering::Relaxed;
+            nice_log!(
+                "RVC Live stopped: {} blocks, peak load {:.2}, {} underruns ({} samples from the fallback), {} overflows",
+                self.stats.blocks.load(Relaxed),
+                self.stats.peak_load(),
+                self.stats.underruns.load(Relaxed),
+                self.stats.fallback_samples.load(Relaxed),
+                self.stats.overflows.load(Relaxed)
+            );
+        }
+    }
+}
+
+impl ClapPlugin for RvcLive {
+    const CLAP_ID: &'static str = "org.rvc-live.voice-conversion";
+    const CLAP_DESCRIPTION: Option<&'static str> = Some("Real-time RVC voice conversion");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] =
+        &[ClapFeature::AudioEffect, ClapFeature::Stereo, ClapFeature::Mono, ClapFeature::PitchShifter];
+}
+
+impl Vst3Plugin for RvcLive {
+    const VST3_CLASS_ID: [u8; 16] = *b"RvcLiveVoiceConv";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[Vst3SubCategory::Fx, Vst3SubCategory::PitchShift];
+}
+
+nice_export_clap!(RvcLive);
+nice_export_vst3!(RvcLive);

@@ -1,0 +1,141 @@
+//! The stream between the audio thread and the per-instance inference thread.
+//!
+//! The audio thread pushes host audio into one `rtrb` queue and pops converted audio from another;
+//! the inference thread converts whole blocks in between. [`StreamGeometry`] sizes both and adds up
+//! the latency the plugin reports.
+
+mod audio_end;
+pub mod block_processor;
+mod control;
+pub mod geometry;
+mod inference_thread;
+pub mod settings;
+pub mod stats;
+
+use std::sync::Arc;
+
+pub use audio_end::AudioEnd;
+pub use block_processor::{BlockProcessor, IdentityProcessor};
+pub use geometry::StreamGeometry;
+pub use inference_thread::{InferenceThread, WorkerStall};
+pub use settings::StreamSettings;
+pub use stats::StreamStats;
+
+use control::StreamControl;
+
+/// Both ends of a running stream. Built in `activate`, dropped in `deactivate` (which stops and
+/// joins the inference thread off the audio thread).
+pub struct Stream {
+    pub audio: AudioEnd,
+    /// Kept for its `Drop`, which stops the thread.
+    _inference: InferenceThread,
+}
+
+impl Stream {
+    pub fn start(
+        geometry: StreamGeometry,
+        processor: Box<dyn BlockProcessor>,
+        stats: Arc<StreamStats>,
+        offline: bool,
+        stall: Option<WorkerStall>,
+    ) -> std::io::Result<Self> {
+        assert_eq!(processor.delay(), geometry.processor_delay(), "the latency must count the processor's delay");
+        let (to_worker, worker_input) = rtrb::RingBuffer::new(geometry.input_queue_capacity());
+        let (mut worker_output, from_worker) = rtrb::RingBuffer::new(geometry.output_queue_capacity());
+        // The first output slots hold audio from before the stream started: silence. The processor
+        // delays by its own holdback, so priming covers the rest of the latency.
+        let priming = geometry.latency() - processor.delay();
+        let chunk = worker_output.write_chunk_uninit(priming).expect("the output queue holds the whole latency");
+        chunk.fill_from_iter(std::iter::repeat(0.0));
+
+        let control = Arc::new(StreamControl::default());
+        stats.reset();
+        let inference = InferenceThread::spawn(
+            geometry,
+            processor,
+            worker_input,
+            worker_output,
+            control.clone(),
+            stats.clone(),
+            stall,
+        )?;
+        Ok(Self {
+            audio: AudioEnd::new(geometry, to_worker, from_worker, control, stats, offline),
+            _inference: inference,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The real inference thread with the identity processor: in offline mode the audio end waits
+    /// for it, so the output is exactly the input delayed by the latency.
+    #[test]
+    fn a_running_stream_delays_by_exactly_its_latency() {
+        let settings = StreamSettings { block_ms: 30.0, crossfade_ms: 10.0, sola_search_ms: 5.0, worker_budget: 0.5 };
+        let geometry = StreamGeometry::new(settings, 16_000.0, 100);
+        let processor = Box::new(IdentityProcessor::new(geometry.processor_delay()));
+        let mut stream = Stream::start(geometry, processor, Arc::new(StreamStats::default()), true, None).unwrap();
+        let latency = geometry.latency();
+        let total = 3 * latency;
+        let input: Vec<f32> = (0..total).map(|i| ((i * 7919) % 1000) as f32 / 1000.0 + 0.001).collect();
+        let (mut wet, mut weight) = (vec![0.0; total], vec![0.0; total]);
+        for (k, start) in (0..total).step_by(100).enumerate() {
+            let end = (start + 100 - k % 3 * 17).min(total);
+            stream.audio.process(&input[start..end], &mut wet[start..end], &mut weight[start..end]);
+            if end < start + 100 {
+                let rest = (end..(start + 100).min(total)).collect::<Vec<_>>();
+                if let (Some(&a), Some(&b)) = (rest.first(), rest.last()) {
+                    stream.audio.process(&input[a..=b], &mut wet[a..=b], &mut weight[a..=b]);
+                }
+            }
+        }
+        assert!(weight.iter().all(|&g| g == 1.0));
+        for slot in 0..total {
+            let expected = if slot >= latency { input[slot - latency] } else { 0.0 };
+            assert_eq!(wet[slot], expected, "slot {slot}");
+        }
+    }
+
+    #[test]
+    fn offline_reset_restarts_exactly_like_a_fresh_stream() {
+        let settings = StreamSettings { block_ms: 30.0, crossfade_ms: 10.0, sola_search_ms: 5.0, worker_budget: 0.5 };
+        let geometry = StreamGeometry::new(settings, 16_000.0, 64);
+        let processor = Box::new(IdentityProcessor::new(geometry.processor_delay()));
+        let mut stream = Stream::start(geometry, processor, Arc::new(StreamStats::default()), true, None).unwrap();
+        let latency = geometry.latency();
+        let total = 4 * latency;
+        let input: Vec<f32> = (0..total).map(|i| i as f32 + 1.0).collect();
+        let (mut wet, mut weight) = (vec![0.0; total], vec![0.0; total]);
+        let reset_at = 64 * 20;
+        for start in (0..total).step_by(64) {
+            if start == reset_at {
+                stream.audio.reset();
+            }
+            let end = (start + 64).min(total);
+            stream.audio.process(&input[start..end], &mut wet[start..end], &mut weight[start..end]);
+        }
+        assert!(weight.iter().all(|&g| g == 1.0), "offline never needs the fallback");
+        for slot in reset_at..total {
+            let expected = if slot >= reset_at + latency { input[slot - latency] } else { 0.0 };
+            assert_eq!(wet[slot], expected, "slot {slot}");
+        }
+    }
+
+    #[test]
+    fn offline_reset_before_the_first_buffer_does_not_stall() {
+        let geometry = StreamGeometry::new(StreamSettings::default(), 48_000.0, 512);
+        let processor = Box::new(IdentityProcessor::new(geometry.processor_delay()));
+        let mut stream = Stream::start(geometry, processor, Arc::new(StreamStats::default()), true, None).unwrap();
+        stream.audio.reset();
+        let input = vec![0.25f32; 512];
+        let (mut wet, mut weight) = (vec![0.0; 512], vec![0.0; 512]);
+        let started = std::time::Instant::now();
+        for _ in 0..200 {
+            stream.audio.process(&input, &mut wet, &mut weight);
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "took {:?}", started.elapsed());
+    }
+}

@@ -1,0 +1,48 @@
+//! The ONNX Runtime path end to end: find the library the xtask provisioned, start the shared
+//! environment, open a generated model and run it.
+
+use std::path::PathBuf;
+
+use ort::value::Tensor;
+use rvc_live::onnx_runtime;
+
+fn analytic_model(name: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/models/analytic").join(name);
+    assert!(path.is_file(), "{} is missing: run `cargo xtask models` (or `cargo xtask test`)", path.display());
+    path
+}
+
+#[test]
+fn generated_model_runs_with_exact_output() {
+    let mut session = onnx_runtime::open_session(&analytic_model("affine.onnx"), 1).expect("the model opens");
+    // Several lengths: the model's input axis is dynamic, as the content encoder's will be.
+    for len in [1usize, 7, 16_000] {
+        let x: Vec<f32> = (0..len).map(|i| (i as f32 * 0.37).sin()).collect();
+        let input = Tensor::from_array(([1usize, len], x.clone())).unwrap();
+        let outputs = session.run(ort::inputs!["x" => input]).expect("the model runs");
+        let (shape, y) = outputs["y"].try_extract_tensor::<f32>().unwrap();
+        assert_eq!(shape.as_ref(), &[1, len as i64]);
+        for (a, b) in x.iter().zip(y) {
+            assert_eq!(*b, 0.5 * a + 0.25);
+        }
+    }
+}
+
+#[test]
+fn every_instance_shares_one_environment() {
+    let a = onnx_runtime::environment().expect("ONNX Runtime loads");
+    let b = onnx_runtime::environment().expect("ONNX Runtime loads again");
+    assert_eq!(ort::AsPointer::ptr(&a), ort::AsPointer::ptr(&b));
+}
+
+#[test]
+fn a_broken_model_file_is_refused_with_its_path() {
+    let dir = std::env::temp_dir().join(format!("rvc-live-broken-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let broken = dir.join("truncated.onnx");
+    let good = std::fs::read(analytic_model("affine.onnx")).unwrap();
+    std::fs::write(&broken, &good[..good.len() / 2]).unwrap();
+    let err = onnx_runtime::open_session(&broken, 1).err().expect("a truncated model must not load");
+    assert!(err.contains("truncated.onnx"), "the error names the file: {err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

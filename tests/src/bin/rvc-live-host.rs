@@ -1,0 +1,96 @@
+//! `rvc-live-host`: a headless CLAP host that runs RVC Live once, in a process of its own.
+//!
+//! `render` bounces a WAV file through the plugin offline (the demo uses it); `scenario` runs one of
+//! the shared test scenarios and prints its report as one line of JSON, for tests that need their
+//! own environment variables or must survive the plugin aborting.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use rvc_live_hosts::scenarios::{self, Paced, RenderBlocks};
+
+#[derive(Parser)]
+#[command(name = "rvc-live-host", about = "Run RVC Live in a headless CLAP host")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render IN.wav through the plugin offline into OUT.wav (32-bit float, latency removed).
+    Render {
+        /// The `.clap` bundle.
+        #[arg(long)]
+        plugin: PathBuf,
+        input: PathBuf,
+        output: PathBuf,
+        /// Host buffer size.
+        #[arg(long, default_value_t = 512)]
+        block: usize,
+        /// Use random buffer sizes up to `--block`, changing on every call, from this seed.
+        #[arg(long)]
+        random_blocks: Option<u64>,
+    },
+    /// Run a named test scenario and print its report as JSON.
+    Scenario {
+        name: ScenarioName,
+        #[arg(long)]
+        plugin: PathBuf,
+        #[arg(long, default_value_t = 48_000.0)]
+        sample_rate: f64,
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Paced scenarios: also write the output here (32-bit float WAV).
+        #[arg(long)]
+        dump: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScenarioName {
+    /// Offline render in random buffer sizes; reports the error against the delayed input.
+    OfflineRandomBlocks,
+    /// Real-time render mode, calls paced at 48 kHz / 512 frames, left-only 233 Hz sine.
+    PacedLeftOnly,
+    /// Everything the audio thread does in a session, for the allocation check.
+    AllocSuite,
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Render { plugin, input, output, block, random_blocks } => {
+            let blocks = match random_blocks {
+                Some(seed) => RenderBlocks::Random { seed, max: block },
+                None => RenderBlocks::Fixed(block),
+            };
+            let report = scenarios::render_file(&plugin, &input, &output, blocks)?;
+            eprintln!(
+                "rendered {} frames at {} Hz: reported latency {} samples, measured delay {} samples",
+                report.frames, report.sample_rate, report.reported_latency, report.measured_delay
+            );
+            println!("{}", serde_json::to_string(&report)?);
+        }
+        Command::Scenario { name, plugin, sample_rate, seconds, seed, dump } => {
+            let report = match name {
+                ScenarioName::OfflineRandomBlocks => {
+                    scenarios::offline_random_blocks(&plugin, sample_rate, seconds, seed)?
+                }
+                ScenarioName::PacedLeftOnly => {
+                    let paced = Paced { sample_rate, seconds, ..Paced::default_for(seconds) };
+                    let (report, output) = scenarios::paced_left_only(&plugin, paced)?;
+                    if let Some(path) = dump {
+                        let audio = rvc_live_hosts::wav::Audio { sample_rate: sample_rate as u32, channels: output };
+                        rvc_live_hosts::wav::write(&path, &audio)?;
+                    }
+                    report
+                }
+                ScenarioName::AllocSuite => scenarios::alloc_suite(&plugin)?,
+            };
+            println!("{}", serde_json::to_string(&report)?);
+        }
+    }
+    Ok(())
+}

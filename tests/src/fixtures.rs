@@ -1,0 +1,51 @@
+//! Shorthands the test files share: the bundle under test, a host set up the usual ways, and
+//! assertions that say where audio went wrong.
+
+use std::path::PathBuf;
+
+use crate::analysis::max_abs_error;
+use crate::host::{AudioConfig, PluginHost};
+use crate::{RenderMode, plugin_paths};
+
+/// Tolerance for "exactly the input": the identity path only copies, and the gains involved are
+/// products of a few `f32`s.
+pub const EXACT: f32 = 1e-6;
+
+/// The release bundle; panics with instructions when it has not been built.
+pub fn release_bundle() -> PathBuf {
+    plugin_paths::release_clap().unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+/// The `assert_process_allocs` bundle; panics with instructions when it has not been built.
+pub fn alloc_check_bundle() -> PathBuf {
+    plugin_paths::alloc_check_clap().unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+/// A fresh release instance, rendering offline, activated at `config`. Returns it with the latency
+/// it reports.
+pub fn offline_host(config: AudioConfig) -> (PluginHost, usize) {
+    let mut host = PluginHost::load(&release_bundle()).expect("the bundle loads");
+    host.set_render_mode(RenderMode::Offline).expect("offline render mode");
+    host.activate(config).expect("activates");
+    let latency = host.latency().expect("latency") as usize;
+    (host, latency)
+}
+
+/// Panic unless `actual` and `expected` agree within `tolerance` everywhere, naming the first
+/// sample that is furthest off.
+#[track_caller]
+pub fn assert_audio_eq(actual: &[f32], expected: &[f32], tolerance: f32, what: &str) {
+    assert_eq!(actual.len(), expected.len(), "{what}: lengths differ");
+    let (error, at) = max_abs_error(actual, expected);
+    assert!(
+        error <= tolerance,
+        "{what}: sample {at} is {} where {} was expected (error {error}, tolerance {tolerance})",
+        actual[at],
+        expected[at]
+    );
+}
+
+/// `x` scaled by `gain`.
+pub fn scaled(x: &[f32], gain: f32) -> Vec<f32> {
+    x.iter().map(|v| v * gain).collect()
+}

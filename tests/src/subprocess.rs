@@ -1,0 +1,136 @@
+//! Running the `rvc-live-host` binary as a child process, for scenarios that need environment
+//! variables of their own (environment variables are process-wide, tests run in threads) or that
+//! may abort (the allocation check).
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use crate::scenarios::ScenarioReport;
+
+/// What a child run left behind.
+#[derive(Debug)]
+pub struct ChildRun {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl ChildRun {
+    /// Whether the process died from SIGABRT: a shell's exit status 134, which is how the
+    /// allocation check (and any Rust abort) ends a process.
+    pub fn aborted(&self) -> bool {
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            self.status.signal() == Some(6) || self.status.code() == Some(134)
+        }
+        #[cfg(not(unix))]
+        {
+            self.status.code() == Some(134)
+        }
+    }
+
+    /// The scenario report the child printed as the last line of its standard output.
+    pub fn report(&self) -> anyhow::Result<ScenarioReport> {
+        let line =
+            self.stdout.lines().rev().find(|l| l.trim_start().starts_with('{')).with_context(|| {
+                format!("no JSON report on stdout; status {}; stderr:\n{}", self.status, self.stderr)
+            })?;
+        serde_json::from_str(line).with_context(|| format!("parsing the report {line}"))
+    }
+
+    /// Everything about the run, for assertion messages.
+    pub fn describe(&self) -> String {
+        format!("status {}\n--- stdout\n{}\n--- stderr\n{}", self.status, self.stdout, self.stderr)
+    }
+}
+
+/// Run `binary args..` with extra environment variables, killing it after `timeout`.
+pub fn run(binary: &Path, args: &[&str], env: &[(&str, &str)], timeout: Duration) -> anyhow::Result<ChildRun> {
+    let mut child = Command::new(binary)
+        .args(args)
+        .envs(env.iter().copied())
+        // The stop log is read from stderr; a NICE_LOG inherited from the caller could send it to a file.
+        .env("NICE_LOG", "stderr")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {}", binary.display()))?;
+    // Drain both pipes on threads so a chatty child cannot block on a full pipe.
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("piped")));
+    let stderr = drain(Box::new(child.stderr.take().expect("piped")));
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("{} {args:?} ran longer than {timeout:?} and was killed", binary.display());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Ok(ChildRun { status, stdout: stdout.join().unwrap_or_default(), stderr: stderr.join().unwrap_or_default() })
+}
+
+/// The counters RVC Live logs when it deactivates:
+/// `RVC Live stopped: {blocks} blocks, peak load {x}, {u} underruns ({n} samples from the fallback), {o} overflows`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StopLog {
+    pub blocks: u64,
+    pub peak_load: f32,
+    pub underruns: u64,
+    pub fallback_samples: u64,
+    pub overflows: u64,
+}
+
+impl StopLog {
+    /// Every stop line in `log`, in order.
+    pub fn parse_all(log: &str) -> Vec<Self> {
+        log.lines().filter_map(Self::parse_line).collect()
+    }
+
+    fn parse_line(line: &str) -> Option<Self> {
+        let rest = &line[line.find("RVC Live stopped: ")? + "RVC Live stopped: ".len()..];
+        let numbers: Vec<&str> =
+            rest.split(|c: char| !(c.is_ascii_digit() || c == '.')).filter(|s| !s.is_empty() && *s != ".").collect();
+        match numbers.as_slice() {
+            [blocks, load, underruns, fallback, overflows] => Some(Self {
+                blocks: blocks.parse().ok()?,
+                peak_load: load.parse().ok()?,
+                underruns: underruns.parse().ok()?,
+                fallback_samples: fallback.parse().ok()?,
+                overflows: overflows.parse().ok()?,
+            }),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_line_parses() {
+        let log = " INFO RVC Live active at 48000 Hz\n INFO RVC Live stopped: 29 blocks, peak load 0.25, 2 underruns \
+                   (1234 samples from the fallback), 0 overflows\n";
+        assert_eq!(
+            StopLog::parse_all(log),
+            vec![StopLog { blocks: 29, peak_load: 0.25, underruns: 2, fallback_samples: 1234, overflows: 0 }]
+        );
+    }
+}

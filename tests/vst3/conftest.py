@@ -1,0 +1,61 @@
+"""Shared fixtures for the VST3 checks: the bundle under test and signal helpers."""
+
+import os
+import pathlib
+
+import numpy as np
+import pedalboard
+import pytest
+
+WORKSPACE = pathlib.Path(__file__).resolve().parents[2]
+
+# The stream defaults (plugin/src/stream/settings.rs) and the fallback fade (geometry.rs).
+BLOCK_MS, CROSSFADE_MS, SOLA_SEARCH_MS, BUDGET, FADE_S = 200.0, 40.0, 10.0, 1.0, 0.005
+
+
+def bundle(env: str, default: str) -> pathlib.Path:
+    path = pathlib.Path(os.environ.get(env, WORKSPACE / default))
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run `cargo xtask test`, which builds it")
+    return path
+
+
+@pytest.fixture(scope="session")
+def vst3_path() -> pathlib.Path:
+    return bundle("RVC_LIVE_VST3", "target/bundled/RVC Live.vst3")
+
+
+@pytest.fixture(scope="session")
+def alloc_check_vst3_path() -> pathlib.Path:
+    return bundle("RVC_LIVE_VST3_ALLOC_CHECK", "target/alloc-check/bundled/RVC Live.vst3")
+
+
+@pytest.fixture
+def plugin(vst3_path):
+    return pedalboard.load_plugin(str(vst3_path))
+
+
+def expected_latency(sample_rate: int, max_buffer: int) -> int:
+    ms = lambda v: round(v * sample_rate / 1000)  # noqa: E731
+    block = ms(round(BLOCK_MS / 10) * 10)
+    return (
+        block
+        + max_buffer
+        + int(np.ceil(block * BUDGET))
+        + max(1, round(FADE_S * sample_rate))
+        + ms(CROSSFADE_MS)
+        + ms(SOLA_SEARCH_MS)
+    )
+
+
+def left_only(signal: np.ndarray) -> np.ndarray:
+    """Stereo with the signal on the left and silence on the right: the converted (mono) path
+    then puts half of it on both outputs, while the dry path keeps the right silent."""
+    return np.stack([signal, np.zeros_like(signal)]).astype(np.float32)
+
+
+def chirp(sample_rate: int, seconds: float, f0=60.0, f1=None) -> np.ndarray:
+    f1 = f1 or 0.45 * sample_rate
+    t = np.arange(int(seconds * sample_rate)) / sample_rate
+    k = (f1 - f0) / seconds
+    return (0.5 * np.sin(2 * np.pi * (f0 * t + 0.5 * k * t * t))).astype(np.float32)

@@ -1,0 +1,148 @@
+"""RVC Live's VST3 bundle in pedalboard, a JUCE-based host: loads headless, reports the latency
+the stream geometry gives, and with the host's latency compensation its output lines up with the
+input sample for sample.
+
+pedalboard renders offline (the plugin waits for its inference thread) and compensates the
+reported latency within one `process` call, so aligned output means the plugin delays by exactly
+what it reports.
+"""
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pedalboard
+import pytest
+
+from conftest import chirp, expected_latency, left_only
+
+
+def test_loads_headless_as_an_effect(plugin):
+    assert plugin.is_effect
+    assert {"input_gain_db", "output_gain_db", "dry_wet", "pitch_st", "bypass"} <= set(plugin.parameters)
+
+
+@pytest.mark.parametrize("sample_rate", [44_100, 48_000, 96_000])
+@pytest.mark.parametrize("buffer_size", [64, 512, 4096])
+def test_reported_latency_matches_the_stream_geometry(plugin, sample_rate, buffer_size):
+    plugin.process(np.zeros((2, buffer_size), np.float32), sample_rate, buffer_size=buffer_size)
+    assert plugin.reported_latency_samples == expected_latency(sample_rate, buffer_size)
+
+
+@pytest.mark.parametrize("sample_rate", [44_100, 48_000, 96_000])
+@pytest.mark.parametrize("buffer_size", [1, 37, 512, 4096])
+def test_compensated_output_is_aligned_with_the_input(plugin, sample_rate, buffer_size):
+    seconds = 1.5 if buffer_size > 1 else 0.6
+    x = chirp(sample_rate, seconds)
+    x[len(x) // 3] = 1.0
+    y = plugin.process(left_only(x), sample_rate, buffer_size=buffer_size)
+    # Both outputs carry the converted mono signal, half the left input, exactly in time.
+    np.testing.assert_allclose(y[0], 0.5 * x, atol=1e-6)
+    np.testing.assert_allclose(y[1], 0.5 * x, atol=1e-6)
+
+
+def test_impulse_positions_survive_latency_compensation(plugin):
+    x = np.zeros(96_000, np.float32)
+    positions = [12_345, 40_000, 77_777]
+    x[positions] = 1.0
+    y = plugin.process(left_only(x), 48_000, buffer_size=256)
+    assert list(np.flatnonzero(np.abs(y[1]) > 1e-3)) == positions
+
+
+def test_dry_wet_set_by_normalised_value(plugin):
+    x = chirp(48_000, 1.0)
+    plugin.parameters["dry_wet"].raw_value = 0.0
+    y = plugin.process(left_only(x), 48_000, buffer_size=512)
+    # All dry: each channel is its own input, delayed and compensated.
+    np.testing.assert_allclose(y[0], x, atol=1e-6)
+    np.testing.assert_allclose(y[1], 0.0, atol=1e-6)
+
+    plugin.parameters["dry_wet"].raw_value = 0.5
+    y = plugin.process(left_only(x), 48_000, buffer_size=512)
+    np.testing.assert_allclose(y[0], 0.5 * x + 0.5 * 0.5 * x, atol=1e-6)
+    np.testing.assert_allclose(y[1], 0.5 * 0.5 * x, atol=1e-6)
+
+
+def test_output_gain_scales_and_bypass_restores_the_dry_signal(plugin):
+    x = chirp(48_000, 1.0)
+    plugin.output_gain_db = -6.0
+    gain = 10 ** (-6.0 / 20)
+    y = plugin.process(left_only(x), 48_000, buffer_size=512)
+    np.testing.assert_allclose(y[1], gain * 0.5 * x, atol=1e-5)
+
+    plugin.parameters["bypass"].raw_value = 1.0
+    y = plugin.process(left_only(x), 48_000, buffer_size=512)
+    np.testing.assert_allclose(y[0], x, atol=1e-6)
+    np.testing.assert_allclose(y[1], 0.0, atol=1e-6)
+
+
+def test_input_gain_drives_only_the_converted_path(plugin):
+    x = chirp(48_000, 1.0)
+    plugin.input_gain_db = 6.0
+    plugin.parameters["dry_wet"].raw_value = 0.0
+    y = plugin.process(left_only(x), 48_000, buffer_size=512)
+    np.testing.assert_allclose(y[0], x, atol=1e-6)
+    plugin.parameters["dry_wet"].raw_value = 1.0
+    y = plugin.process(left_only(x), 48_000, buffer_size=512)
+    np.testing.assert_allclose(y[1], 10 ** (6.0 / 20) * 0.5 * x, atol=1e-5)
+
+
+def test_non_finite_input_never_reaches_the_output(plugin):
+    x = chirp(48_000, 1.0)
+    x[1000:1010] = np.nan
+    x[5000] = np.inf
+    x[9000] = -np.inf
+    y = plugin.process(left_only(x), 48_000, buffer_size=512)
+    assert np.isfinite(y).all()
+
+
+def test_mono_input(plugin):
+    x = chirp(48_000, 1.0)
+    y = plugin.process(x[np.newaxis, :], 48_000, buffer_size=512)
+    assert y.shape == (1, len(x))
+    np.testing.assert_allclose(y[0], x, atol=1e-6)
+
+
+def test_state_round_trip(vst3_path):
+    first = pedalboard.load_plugin(str(vst3_path))
+    first.parameters["dry_wet"].raw_value = 0.25
+    first.pitch_st = 3.5
+    first.output_gain_db = -3.0
+    state = first.raw_state
+
+    second = pedalboard.load_plugin(str(vst3_path))
+    assert second.parameters["dry_wet"].raw_value != pytest.approx(0.25)
+    second.raw_state = state
+    for name in ("dry_wet", "pitch_st", "output_gain_db"):
+        assert second.parameters[name].raw_value == pytest.approx(first.parameters[name].raw_value, abs=1e-6)
+    assert second.pitch_st == pytest.approx(3.5)
+
+    # The restored instance processes as the saved one did.
+    x = chirp(48_000, 0.5)
+    np.testing.assert_allclose(
+        second.process(left_only(x), 48_000, buffer_size=512),
+        first.process(left_only(x), 48_000, buffer_size=512),
+        atol=1e-6,
+    )
+
+
+def test_processing_never_allocates_on_the_audio_thread(alloc_check_vst3_path):
+    """The alloc-check build aborts the whole process on any allocation inside `process`, so it
+    runs in a child interpreter."""
+    script = textwrap.dedent(
+        f"""
+        import numpy as np, pedalboard
+        p = pedalboard.load_plugin({str(alloc_check_vst3_path)!r})
+        x = (0.3 * np.sin(np.arange(48_000) * 0.05)).astype(np.float32)
+        for buffer_size in (1, 64, 512, 4096):
+            p.parameters["dry_wet"].raw_value = 0.7
+            p.output_gain_db = -2.0
+            y = p.process(np.stack([x, x]), 48_000, buffer_size=buffer_size)
+            assert np.isfinite(y).all()
+        print("processed")
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "processed" in result.stdout

@@ -1,0 +1,56 @@
+//! `cargo xtask`: everything RVC Live needs beyond `cargo build`.
+//!
+//! Bundling is nice-plug-xtask's; the rest fetches ONNX Runtime, sets up the Python environment
+//! that generates models and hosts the VST3 tests, and runs the demo and the test suite.
+
+mod bundles;
+mod command;
+mod demo;
+mod models;
+mod onnxruntime;
+mod paths;
+mod python_env;
+mod system_packages;
+mod test;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Build, provision and test RVC Live")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the CLAP and VST3 bundles (nice-plug-xtask), and put ONNX Runtime beside them.
+    /// Example: `cargo xtask bundle rvc_live --release`.
+    Bundle {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Fetch the pinned ONNX Runtime wheel from PyPI and extract its shared library into
+    /// `.cache/onnxruntime/lib`.
+    Onnxruntime,
+    /// Create or update the Python environment in `.cache/venv`.
+    Python,
+    /// Generate the models the tests and the demo use, into `.cache/models`.
+    Models,
+    /// The main job: build the plugin, then run a spoken sentence through it in a real CLAP host.
+    Demo,
+    /// Provision everything, build every bundle, and run the whole test suite.
+    Test,
+}
+
+fn main() -> anyhow::Result<()> {
+    paths::enter_workspace_root()?;
+    match Cli::parse().command {
+        Command::Bundle { args } => bundles::bundle_with_runtime(&args),
+        Command::Onnxruntime => onnxruntime::provision().map(drop),
+        Command::Python => python_env::provision().map(drop),
+        Command::Models => models::generate().map(drop),
+        Command::Demo => demo::run(),
+        Command::Test => test::run(),
+    }
+}

@@ -1,0 +1,40 @@
+//! Debian packages the build and tests need: ALSA and JACK headers for the standalone app, and
+//! espeak-ng to speak the demo sentence.
+
+use std::process::Command;
+
+use anyhow::bail;
+
+use crate::command;
+
+const PACKAGES: &[&str] = &["pkg-config", "libasound2-dev", "libjack-jackd2-dev", "espeak-ng"];
+
+/// Install whatever is missing when running as root on Debian or Ubuntu; otherwise say exactly
+/// what to install.
+pub fn ensure() -> anyhow::Result<()> {
+    if !cfg!(target_os = "linux") {
+        return Ok(());
+    }
+    let missing: Vec<&str> = PACKAGES.iter().copied().filter(|p| !is_installed(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let is_root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    if !is_root || Command::new("apt-get").arg("--version").output().is_err() {
+        bail!("missing system packages; install them with:\n  sudo apt-get install {}", missing.join(" "));
+    }
+    command::run(Command::new("apt-get").args(["update", "-qq"]))?;
+    command::run(
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+fn is_installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+}

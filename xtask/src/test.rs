@@ -1,0 +1,37 @@
+//! `cargo xtask test`: provision, build every artefact the tests load, run every suite.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::bundles::{self, BUNDLE_NAME};
+use crate::{command, models, onnxruntime, python_env, system_packages};
+
+pub fn run() -> anyhow::Result<()> {
+    system_packages::ensure()?;
+    let runtime = onnxruntime::provision()?;
+    onnxruntime::check_library(&runtime)?;
+    let python = python_env::provision()?;
+    models::generate()?;
+
+    // What users install, and a debug build that aborts on any allocation in `process`.
+    let release = bundles::bundle_into(Path::new("target"), &["--release"])?;
+    let alloc_check = bundles::bundle_into(Path::new("target/alloc-check"), &["--features", "assert_process_allocs"])?;
+    // The standalone links ALSA and JACK; its own target folder keeps that out of the plugin.
+    let standalone = bundles::bundle_into(Path::new("target/standalone"), &["--features", "standalone"])?;
+
+    let clap = release.join(format!("{BUNDLE_NAME}.clap"));
+    let vst3 = release.join(format!("{BUNDLE_NAME}.vst3"));
+    command::run(
+        command::cargo()
+            .args(["test", "--workspace", "--no-fail-fast"])
+            .env("RVC_LIVE_CLAP", &clap)
+            .env("RVC_LIVE_CLAP_ALLOC_CHECK", alloc_check.join(format!("{BUNDLE_NAME}.clap")))
+            .env("RVC_LIVE_STANDALONE", standalone.join(BUNDLE_NAME)),
+    )?;
+    command::run(
+        Command::new(python)
+            .args(["-m", "pytest", "tests/vst3", "-q", "-p", "no:cacheprovider"])
+            .env("RVC_LIVE_VST3", &vst3)
+            .env("RVC_LIVE_VST3_ALLOC_CHECK", alloc_check.join(format!("{BUNDLE_NAME}.vst3"))),
+    )
+}
