@@ -38,21 +38,6 @@ pub fn fixed(size: usize) -> impl Iterator<Item = usize> {
     std::iter::repeat(size)
 }
 
-/// How `total` samples are cut into calls by `sizes`; the last call is shortened to fit.
-pub fn split(total: usize, sizes: impl Iterator<Item = usize>) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut done = 0;
-    for size in sizes {
-        if done == total {
-            break;
-        }
-        let n = size.min(total - done);
-        out.push(n);
-        done += n;
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,11 +48,5 @@ mod tests {
         assert!(sizes.windows(2).all(|w| w[0] != w[1]));
         assert!(sizes.iter().all(|&s| (1..=4096).contains(&s)));
         assert!(sizes.iter().any(|&s| s <= 2) && sizes.iter().any(|&s| s >= 3500));
-    }
-
-    #[test]
-    fn split_covers_the_total_exactly() {
-        let calls = split(10_000, RandomBlocks::new(1, 512));
-        assert_eq!(calls.iter().sum::<usize>(), 10_000);
     }
 }

@@ -38,11 +38,6 @@ impl ParamDescriptor {
             automatable: info.flags.contains(F::IS_AUTOMATABLE),
         }
     }
-
-    /// The CLAP value for a normalised position in the parameter's range.
-    pub fn from_normalized(&self, normalized: f64) -> f64 {
-        self.min + normalized * (self.max - self.min)
-    }
 }
 
 /// The CLAP id nice-plug derives from a parameter's string id (`hash_param_id` in nice-plug's

@@ -36,15 +36,18 @@ def plugin(vst3_path):
 
 
 def expected_latency(sample_rate: int, max_buffer: int) -> int:
-    ms = lambda v: round(v * sample_rate / 1000)  # noqa: E731
-    block = ms(round(BLOCK_MS / 10) * 10)
+    # Rust rounds halves away from zero; Python's round() would round them to even.
+    def samples(seconds: float) -> int:
+        return int(np.floor(seconds * sample_rate + 0.5))
+
+    block = samples(np.floor(BLOCK_MS / 10 + 0.5) * 10 / 1000)
     return (
         block
         + max_buffer
         + int(np.ceil(block * BUDGET))
-        + max(1, round(FADE_S * sample_rate))
-        + ms(CROSSFADE_MS)
-        + ms(SOLA_SEARCH_MS)
+        + max(1, samples(FADE_S))
+        + samples(CROSSFADE_MS / 1000)
+        + samples(SOLA_SEARCH_MS / 1000)
     )
 
 
