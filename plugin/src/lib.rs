@@ -81,6 +81,10 @@ impl Plugin for RvcLive {
         self.params.clone()
     }
 
+    fn filter_state(state: &mut PluginState) {
+        params::sanitize_state(state);
+    }
+
     fn activate(
         &mut self,
         layout: &AudioIOLayout,

@@ -1,5 +1,6 @@
 //! The plugin's parameters and the settings it persists with the host's project.
 
+use nice_plug::plugin::ParamValue;
 use nice_plug::prelude::*;
 use parking_lot::RwLock;
 
@@ -70,5 +71,57 @@ impl Default for RvcLiveParams {
             voice: PersistedVoice::default(),
             stream: RwLock::new(StreamSettings::default()),
         }
+    }
+}
+
+/// Force every float parameter in a state about to be loaded into its range. nice-plug restores
+/// saved plain values as they are, so a hand-edited or corrupted project could otherwise set, say,
+/// a dry/wet of 700 % or a gain of +60 dB. Non-finite values fall back to the default.
+pub fn sanitize_state(state: &mut PluginState) {
+    let reference = RvcLiveParams::default();
+    for (id, param, _) in reference.param_map() {
+        if let Some(ParamValue::F32(value)) = state.params.get_mut(&id) {
+            // SAFETY: `param` points into `reference`, which outlives this loop.
+            *value = unsafe {
+                if value.is_finite() {
+                    // The round trip through the normalised value clamps; for values already in
+                    // range it only adds rounding noise, which must not change a saved project.
+                    let clamped = param.preview_plain(param.preview_normalized(*value));
+                    if (clamped - *value).abs() <= 1e-5 * value.abs().max(1.0) { *value } else { clamped }
+                } else {
+                    param.default_plain_value()
+                }
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loaded_values_are_forced_into_range() {
+        let mut state = PluginState {
+            version: String::new(),
+            params: [
+                ("dry_wet".to_owned(), ParamValue::F32(7.0)),
+                ("output_gain".to_owned(), ParamValue::F32(1000.0)),
+                ("pitch".to_owned(), ParamValue::F32(f32::NAN)),
+                ("input_gain".to_owned(), ParamValue::F32(0.5)),
+            ]
+            .into_iter()
+            .collect(),
+            fields: Default::default(),
+        };
+        sanitize_state(&mut state);
+        let value = |id: &str| match state.params[id] {
+            ParamValue::F32(v) => v,
+            _ => unreachable!(),
+        };
+        assert_eq!(value("dry_wet"), 1.0);
+        assert!((util::gain_to_db(value("output_gain")) - GAIN_RANGE_DB).abs() < 1e-3);
+        assert_eq!(value("pitch"), 0.0);
+        assert_eq!(value("input_gain"), 0.5, "in-range values are kept exactly");
     }
 }

@@ -14,8 +14,7 @@ fn missing_library_gives_a_clear_error() {
     let absent = PathBuf::from("/nonexistent/rvc-live").join(onnx_runtime::LIBRARY_FILE);
 
     let err = onnx_runtime::environment_from([absent.clone(), not_a_library.clone()])
-        .err()
-        .expect("nothing loadable was offered");
+        .expect_err("nothing loadable was offered");
     let message = err.to_string();
     assert!(message.contains(onnx_runtime::LIBRARY_ENV), "names the variable to set: {message}");
     assert!(message.contains(&format!("{}: no such file", absent.display())), "{message}");

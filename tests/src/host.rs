@@ -95,14 +95,30 @@ pub struct PluginHost {
     calls: u64,
     /// The longest single `process` call, to catch a plugin that blocks.
     longest_call: Duration,
+    /// Every `process` call's duration, when a benchmark asks for them.
+    call_times: Option<Vec<Duration>>,
+}
+
+/// Every bundle stays loaded until the process exits, as in a DAW: loading and unloading the library
+/// for each of dozens of parallel tests only exercises the dynamic loader, and a crash while
+/// unloading would hide which test ran.
+fn loaded_entry(path: &Path) -> anyhow::Result<PluginEntry> {
+    static ENTRIES: std::sync::Mutex<Vec<(std::path::PathBuf, PluginEntry)>> = std::sync::Mutex::new(Vec::new());
+    let mut entries = ENTRIES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, entry)) = entries.iter().find(|(p, _)| p == path) {
+        return Ok(entry.clone());
+    }
+    // SAFETY: loading a library runs its initialisers; the plugin under test is ours, and this is
+    // exactly what every CLAP host does.
+    let entry = unsafe { PluginEntry::load(path) }.with_context(|| format!("loading {}", path.display()))?;
+    entries.push((path.to_path_buf(), entry.clone()));
+    Ok(entry)
 }
 
 impl PluginHost {
     /// Load the bundle at `path` and instantiate its first plugin.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        // SAFETY: loading a library runs its initialisers; the plugin under test is ours, and
-        // this is exactly what every CLAP host does.
-        let entry = unsafe { PluginEntry::load(path) }.with_context(|| format!("loading {}", path.display()))?;
+        let entry = loaded_entry(path)?;
         let factory = entry.get_plugin_factory().context("the bundle has no plugin factory")?;
         let descriptor = factory.plugin_descriptors().next().context("the bundle declares no plugin")?;
         let id = CString::from(descriptor.id().context("the first plugin has no id")?);
@@ -137,6 +153,7 @@ impl PluginHost {
             last_status: None,
             calls: 0,
             longest_call: Duration::ZERO,
+            call_times: None,
         };
         host.read_port_channels()?;
         host.pump_main_thread();
@@ -291,6 +308,16 @@ impl PluginHost {
     }
 
     /// The longest time a single `process` call took since loading.
+    /// Start recording the duration of every `process` call.
+    pub fn record_call_times(&mut self) {
+        self.call_times = Some(Vec::new());
+    }
+
+    /// The durations recorded since [`Self::record_call_times`].
+    pub fn call_times(&self) -> &[Duration] {
+        self.call_times.as_deref().unwrap_or_default()
+    }
+
     pub fn longest_process_call(&self) -> Duration {
         self.longest_call
     }
@@ -446,7 +473,11 @@ impl PluginHost {
                 None,
             )
             .map_err(|e| anyhow!("process: {e}"))?;
-        self.longest_call = self.longest_call.max(started.elapsed());
+        let took = started.elapsed();
+        self.longest_call = self.longest_call.max(took);
+        if let Some(times) = self.call_times.as_mut() {
+            times.push(took);
+        }
         active.steady_time += n as u64;
         for (channel, scratch) in output.iter_mut().zip(&active.outputs) {
             channel.copy_from_slice(&scratch[..n]);

@@ -5,6 +5,7 @@
 //! environment variables or must survive an abort.
 
 pub mod analysis;
+pub mod audio_thread_bench;
 pub mod blocks;
 pub mod fft;
 pub mod fixtures;

@@ -247,3 +247,26 @@ fn state_entries_of_the_wrong_type_are_skipped_one_by_one() {
     assert_eq!(after.stream().unwrap(), crafted_stream());
     assert!(!after.params.contains_key("no_such_param"));
 }
+
+#[test]
+fn out_of_range_parameter_values_in_a_state_are_forced_into_range() {
+    let mut state = state_of(&mut fresh());
+    state.set_f32_param("dry_wet", 7.0);
+    state.set_f32_param("output_gain", 1000.0);
+    state.set_f32_param("pitch", -1e9);
+    let mut host = fresh();
+    host.load_state(&state.encode()).unwrap();
+
+    let restored = state_of(&mut host);
+    assert_eq!(restored.f32_param("dry_wet"), Some(1.0));
+    let max_gain = 10f32.powf(24.0 / 20.0);
+    assert!((restored.f32_param("output_gain").unwrap() - max_gain).abs() < 1e-3 * max_gain);
+    assert_eq!(restored.f32_param("pitch"), Some(-24.0));
+
+    // And the audio obeys the clamped values, not the saved ones.
+    host.activate(AudioConfig::new(48_000.0, 512)).unwrap();
+    let x = signals::sine(48_000, 48_000.0, 220.0, 0.5);
+    let out = host.process_signal(&[x.clone(), x], &mut rvc_live_hosts::blocks::fixed(512), Pace::Unpaced).unwrap();
+    let peak = out.iter().flatten().fold(0f32, |m, v| m.max(v.abs()));
+    assert!(peak <= 0.5 * max_gain * 1.01, "peak {peak}");
+}

@@ -19,9 +19,7 @@ pub fn interpreter() -> PathBuf {
 pub fn provision() -> anyhow::Result<PathBuf> {
     let python = interpreter();
     if !python.is_file() {
-        command::run(
-            Command::new(crate::onnxruntime::system_python()).args(["-m", "venv"]).arg(paths::cache("venv")),
-        )?;
+        command::run(Command::new(crate::onnxruntime::system_python()).args(["-m", "venv"]).arg(paths::cache("venv")))?;
     }
     let mut wanted = String::new();
     for file in REQUIREMENTS {

@@ -18,6 +18,9 @@ pub fn run() -> anyhow::Result<()> {
     let alloc_check = bundles::bundle_into(Path::new("target/alloc-check"), &["--features", "assert_process_allocs"])?;
     // The standalone links ALSA and JACK; its own target folder keeps that out of the plugin.
     let standalone = bundles::bundle_into(Path::new("target/standalone"), &["--features", "standalone"])?;
+    // Test binaries run from their own package's folder, so they get absolute paths.
+    let (release, alloc_check, standalone) =
+        (std::path::absolute(release)?, std::path::absolute(alloc_check)?, std::path::absolute(standalone)?);
 
     let clap = release.join(format!("{BUNDLE_NAME}.clap"));
     let vst3 = release.join(format!("{BUNDLE_NAME}.vst3"));

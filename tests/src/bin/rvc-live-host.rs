@@ -32,6 +32,19 @@ enum Command {
         #[arg(long)]
         random_blocks: Option<u64>,
     },
+    /// Time the audio thread: real-time render mode, calls paced at the audio rate, a stereo voice-
+    /// like signal in, every `process` call timed. Prints a table and JSON.
+    BenchAudioThread {
+        #[arg(long)]
+        plugin: PathBuf,
+        /// Host buffer sizes to measure.
+        #[arg(long, value_delimiter = ',', default_values_t = [64usize, 512])]
+        buffers: Vec<usize>,
+        #[arg(long, default_value_t = 48_000.0)]
+        sample_rate: f64,
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+    },
     /// Run a named test scenario and print its report as JSON.
     Scenario {
         name: ScenarioName,
@@ -72,6 +85,24 @@ fn main() -> anyhow::Result<()> {
                 report.frames, report.sample_rate, report.reported_latency, report.measured_delay
             );
             println!("{}", serde_json::to_string(&report)?);
+        }
+        Command::BenchAudioThread { plugin, buffers, sample_rate, seconds } => {
+            let mut reports = Vec::new();
+            println!("buffer  calls   median µs   p99 µs    max µs   share of one core");
+            for buffer in buffers {
+                let report = rvc_live_hosts::audio_thread_bench::run(&plugin, sample_rate, buffer, seconds)?;
+                println!(
+                    "{:>6} {:>6} {:>11.2} {:>8.2} {:>9.2}   {:.3} %",
+                    report.buffer,
+                    report.calls,
+                    report.median_us,
+                    report.p99_us,
+                    report.max_us,
+                    report.core_share * 100.0
+                );
+                reports.push(report);
+            }
+            println!("{}", serde_json::to_string(&reports)?);
         }
         Command::Scenario { name, plugin, sample_rate, seconds, seed, dump } => {
             let report = match name {
