@@ -11,6 +11,7 @@ use nice_plug::prelude::*;
 
 pub mod delay_line;
 pub mod dry_wet_mixer;
+pub mod engine;
 pub mod onnx_runtime;
 pub mod params;
 pub mod stream;

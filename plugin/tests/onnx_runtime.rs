@@ -46,3 +46,32 @@ fn a_broken_model_file_is_refused_with_its_path() {
     assert!(err.contains("truncated.onnx"), "the error names the file: {err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The analytic synthesiser has the RVC WebUI export's interface (float features and noise, int64
+/// lengths, coarse pitch and speaker) and sings a sine at `pitchf`: the tensor types and shapes a
+/// real synthesiser takes, with an output known exactly.
+#[test]
+fn analytic_synthesizer_sings_at_the_given_pitch() {
+    let mut session =
+        onnx_runtime::open_session(&analytic_model("analytic_synth_v2_40k.onnx"), 1).expect("the model opens");
+    let (frames, hop, rate) = (50usize, 400usize, 40_000.0f64);
+    let mut pitchf = vec![220.0f32; frames];
+    pitchf[10..15].fill(0.0);
+    let outputs = session
+        .run(ort::inputs![
+            "phone" => Tensor::from_array(([1usize, frames, 768], vec![0.0f32; frames * 768])).unwrap(),
+            "phone_lengths" => Tensor::from_array(([1usize], vec![frames as i64])).unwrap(),
+            "pitch" => Tensor::from_array(([1usize, frames], vec![1i64; frames])).unwrap(),
+            "pitchf" => Tensor::from_array(([1usize, frames], pitchf)).unwrap(),
+            "ds" => Tensor::from_array(([1usize], vec![0i64])).unwrap(),
+            "rnd" => Tensor::from_array(([1usize, 192, frames], vec![0.0f32; 192 * frames])).unwrap(),
+        ])
+        .expect("the model runs");
+    let (shape, audio) = outputs["audio"].try_extract_tensor::<f32>().unwrap();
+    assert_eq!(shape.as_ref(), &[1, 1, (frames * hop) as i64]);
+    for (n, &y) in audio[..10 * hop].iter().enumerate() {
+        let expected = 0.5 * (2.0 * std::f64::consts::PI * 220.0 * (n + 1) as f64 / rate).sin();
+        assert!((f64::from(y) - expected).abs() < 1e-6, "sample {n}: {y} vs {expected}");
+    }
+    assert!(audio[10 * hop..15 * hop].iter().all(|&y| y == 0.0), "unvoiced frames are silent");
+}

@@ -148,3 +148,29 @@ fn offline_chirp_in_random_buffer_sizes_is_the_input_delayed_by_the_latency_at_4
 fn offline_chirp_in_random_buffer_sizes_is_the_input_delayed_by_the_latency_at_96_khz() {
     assert_chirp_is_delayed_by_the_latency(96_000.0, 9600);
 }
+
+/// The extremes a plugin meets in the field: telephone-band and 192 kHz sessions, and hosts that
+/// send anything from 1 to 8192 samples per call.
+fn assert_exact_at_extremes(sample_rate: f64, seed: u64) {
+    let (mut host, latency) = offline_host(AudioConfig::new(sample_rate, 8192));
+    assert_eq!(latency, ExpectedLatency::defaults(sample_rate, 8192).total(), "at {sample_rate} Hz");
+    let len = sample_rate as usize;
+    let x: Vec<f32> = signals::chirp(len, sample_rate, 30.0, 0.45 * sample_rate, 0.8)
+        .into_iter()
+        .chain(std::iter::repeat_n(0.0, latency))
+        .collect();
+    let output = host.process_signal(&dual_mono(x.clone()), &mut RandomBlocks::new(seed, 8192), Pace::Unpaced).unwrap();
+    for channel in &output {
+        assert_audio_eq(channel, &signals::shifted(&x, latency, x.len()), EXACT, "output vs input delayed");
+    }
+}
+
+#[test]
+fn offline_output_is_exact_at_8_khz_with_buffers_up_to_8192() {
+    assert_exact_at_extremes(8_000.0, 8);
+}
+
+#[test]
+fn offline_output_is_exact_at_192_khz_with_buffers_up_to_8192() {
+    assert_exact_at_extremes(192_000.0, 192);
+}
