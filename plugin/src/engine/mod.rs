@@ -1,5 +1,10 @@
 //! The RVC conversion pipeline's units. Each is allocation-free once built, so the inference
 //! thread can run them per block.
 
+pub mod content_encoder_format;
 pub mod f0;
+pub mod model_error;
+pub mod model_file;
+pub mod model_signature;
 pub mod sola;
+pub mod synthesizer_format;

@@ -1,0 +1,27 @@
+//! Opening a model file a user picked: a session plus the signature formats are detected from.
+
+use std::path::Path;
+
+use ort::session::Session;
+
+use super::model_error::ModelError;
+use super::model_signature::ModelSignature;
+use crate::onnx_runtime;
+
+pub struct ModelFile {
+    pub session: Session,
+    pub signature: ModelSignature,
+}
+
+impl ModelFile {
+    /// Open `path` with `threads` intra-op threads. A missing, broken or truncated file, or a
+    /// missing ONNX Runtime, comes back as an error that names the file.
+    pub fn open(path: &Path, threads: usize) -> Result<Self, ModelError> {
+        if !path.is_file() {
+            return Err(ModelError::Unreadable(format!("{} does not exist", path.display())));
+        }
+        let session = onnx_runtime::open_session(path, threads).map_err(ModelError::Unreadable)?;
+        let signature = ModelSignature::of(&session);
+        Ok(Self { session, signature })
+    }
+}
