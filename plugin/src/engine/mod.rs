@@ -2,9 +2,12 @@
 //! thread can run them per block.
 
 pub mod content_encoder_format;
+pub mod content_frames;
 pub mod f0;
 pub mod model_error;
 pub mod model_file;
 pub mod model_signature;
+pub mod resampler;
 pub mod sola;
 pub mod synthesizer_format;
+pub mod yin;

@@ -1,0 +1,130 @@
+//! Fixed-ratio resampling one block at a time: host rate to the 16 kHz the content encoder and
+//! pitch trackers take, and the voice's rate back to the host's.
+//!
+//! Blocks are whole 10 ms frames, so at every common rate a block maps to a whole number of
+//! samples on both sides and a synchronous resampler can keep both sizes fixed. Its delay is
+//! exposed so the stream's latency can count it.
+
+use rubato::audioadapter_buffers::direct::InterleavedSlice;
+use rubato::{Fft, FixedSync, Resampler};
+
+pub struct BlockResampler {
+    /// `None` when both rates are equal: the block passes through untouched, with no delay.
+    fft: Option<Fft<f32>>,
+    input_len: usize,
+    output_len: usize,
+}
+
+impl BlockResampler {
+    /// A resampler taking `input_len` samples at `rate_in` per call. Fails if that many samples do
+    /// not correspond to a whole number at `rate_out`, or the rates are unusable.
+    pub fn new(rate_in: u32, rate_out: u32, input_len: usize) -> Result<Self, String> {
+        let scaled = input_len as u64 * u64::from(rate_out);
+        if rate_in == 0 || rate_out == 0 || input_len == 0 || scaled % u64::from(rate_in) != 0 {
+            return Err(format!(
+                "{input_len} samples at {rate_in} Hz are not a whole number of samples at {rate_out} Hz"
+            ));
+        }
+        let output_len = (scaled / u64::from(rate_in)) as usize;
+        if rate_in == rate_out {
+            return Ok(Self { fft: None, input_len, output_len });
+        }
+        let fft = Fft::new(rate_in as usize, rate_out as usize, input_len, 1, FixedSync::Both)
+            .map_err(|e| format!("no {rate_in} Hz to {rate_out} Hz resampler for {input_len}-sample blocks: {e}"))?;
+        if fft.input_frames_next() != input_len || fft.output_frames_next() != output_len {
+            return Err(format!(
+                "{rate_in} Hz to {rate_out} Hz resampling cannot use {input_len}-sample blocks (it would take {} and give {})",
+                fft.input_frames_next(),
+                fft.output_frames_next()
+            ));
+        }
+        Ok(Self { fft: Some(fft), input_len, output_len })
+    }
+
+    pub fn input_len(&self) -> usize {
+        self.input_len
+    }
+
+    pub fn output_len(&self) -> usize {
+        self.output_len
+    }
+
+    /// Delay the resampler adds, in output samples.
+    pub fn delay(&self) -> usize {
+        self.fft.as_ref().map_or(0, |f| f.output_delay())
+    }
+
+    /// Resample one block. Does not allocate.
+    pub fn process(&mut self, input: &[f32], output: &mut [f32]) {
+        debug_assert_eq!((input.len(), output.len()), (self.input_len, self.output_len));
+        let Some(fft) = self.fft.as_mut() else {
+            output.copy_from_slice(input);
+            return;
+        };
+        let input = InterleavedSlice::new(input, 1, self.input_len).expect("one channel of input_len frames");
+        let mut output =
+            InterleavedSlice::new_mut(output, 1, self.output_len).expect("one channel of output_len frames");
+        fft.process_into_buffer(&input, &mut output, None).expect("buffers sized at construction");
+    }
+
+    pub fn reset(&mut self) {
+        if let Some(fft) = self.fft.as_mut() {
+            fft.reset();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A glide from 100 Hz to 2 kHz over one second: no period, so only one delay fits.
+    fn glide(rate: f64, len: usize) -> Vec<f32> {
+        (0..len)
+            .map(|n| {
+                let t = n as f64 / rate;
+                (2.0 * std::f64::consts::PI * (100.0 * t + 950.0 * t * t)).sin() as f32 * 0.5
+            })
+            .collect()
+    }
+
+    fn run(resampler: &mut BlockResampler, input: &[f32]) -> Vec<f32> {
+        let mut out = Vec::new();
+        for block in input.chunks_exact(resampler.input_len()) {
+            let mut y = vec![0.0; resampler.output_len()];
+            resampler.process(block, &mut y);
+            out.extend(y);
+        }
+        out
+    }
+
+    #[test]
+    fn block_sizes_follow_the_ratio_and_odd_ones_are_refused() {
+        assert_eq!(BlockResampler::new(48_000, 16_000, 9600).unwrap().output_len(), 3200);
+        assert_eq!(BlockResampler::new(44_100, 16_000, 8820).unwrap().output_len(), 3200);
+        assert_eq!(BlockResampler::new(16_000, 40_000, 3200).unwrap().output_len(), 8000);
+        assert!(BlockResampler::new(22_050, 16_000, 2206).is_err(), "2206 samples at 22.05 kHz are 1600.7 at 16 kHz");
+        let same = BlockResampler::new(48_000, 48_000, 480).unwrap();
+        assert_eq!((same.output_len(), same.delay()), (480, 0));
+    }
+
+    /// A tone comes out as the same tone at the new rate, exactly `delay()` output samples late.
+    #[test]
+    fn output_is_the_input_at_the_new_rate_delayed_by_the_reported_delay() {
+        for (rate_in, rate_out, block) in
+            [(48_000u32, 16_000u32, 9600usize), (44_100, 16_000, 8820), (16_000, 40_000, 3200)]
+        {
+            let mut resampler = BlockResampler::new(rate_in, rate_out, block).unwrap();
+            let seconds = 1.0;
+            let input = glide(f64::from(rate_in), (f64::from(rate_in) * seconds) as usize);
+            let output = run(&mut resampler, &input);
+            let expected = glide(f64::from(rate_out), output.len());
+            let delay = resampler.delay();
+            assert!(delay > 0);
+            // Skip the filter's start-up, then every sample must match.
+            let worst =
+                (200..output.len() - delay).map(|k| (output[k + delay] - expected[k]).abs()).fold(0.0f32, f32::max);
+            assert!(worst < 5e-3, "{rate_in} -> {rate_out}: error {worst} with delay {delay}");
+        }
+    }
+}
