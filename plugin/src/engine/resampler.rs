@@ -20,7 +20,7 @@ impl BlockResampler {
     /// not correspond to a whole number at `rate_out`, or the rates are unusable.
     pub fn new(rate_in: u32, rate_out: u32, input_len: usize) -> Result<Self, String> {
         let scaled = input_len as u64 * u64::from(rate_out);
-        if rate_in == 0 || rate_out == 0 || input_len == 0 || scaled % u64::from(rate_in) != 0 {
+        if rate_in == 0 || rate_out == 0 || input_len == 0 || !scaled.is_multiple_of(u64::from(rate_in)) {
             return Err(format!(
                 "{input_len} samples at {rate_in} Hz are not a whole number of samples at {rate_out} Hz"
             ));
