@@ -87,27 +87,31 @@ def _finish(graph: onnx.GraphProto, description: str, metadata: dict | None = No
     return model
 
 
-def analytic_synthesizer(sample_rate: int, emb_channels: int = 768, amplitude: float = 0.5) -> onnx.ModelProto:
+def analytic_synthesizer(
+    sample_rate: int, emb_channels: int = 768, amplitude: float = 0.5, frames: int | str = "T"
+) -> onnx.ModelProto:
     """An RVC synthesiser in the RVC WebUI export's interface whose output is known exactly.
 
     Inputs `phone [1,T,C], phone_lengths [1], pitch [1,T], pitchf [1,T], ds [1], rnd [1,192,T]`,
     output `audio [1,1,T*hop]` with hop = sample_rate / 100: a sine of `amplitude` whose frequency
     is `pitchf` held for each frame, silent where `pitchf` is 0. Like RVC's NSF source, its phase
     starts at zero on every call. The features, coarse pitch, speaker and noise are accepted and
-    ignored, so only the pitch path is checked through it.
+    ignored, so only the pitch path is checked through it. A fixed `frames` makes an export that
+    only runs at one length, like one whose attention was traced without RVC's ONNX patch.
     """
+    t = frames
     nodes, inits, out = _sine_nodes("pitchf", [1, 1, -1], sample_rate, amplitude)
     nodes.append(helper.make_node("Identity", [out], ["audio"]))
     graph = helper.make_graph(
         nodes,
         name="analytic_rvc_synthesizer",
         inputs=[
-            helper.make_tensor_value_info("phone", TensorProto.FLOAT, [1, "T", emb_channels]),
+            helper.make_tensor_value_info("phone", TensorProto.FLOAT, [1, t, emb_channels]),
             helper.make_tensor_value_info("phone_lengths", TensorProto.INT64, [1]),
-            helper.make_tensor_value_info("pitch", TensorProto.INT64, [1, "T"]),
-            helper.make_tensor_value_info("pitchf", TensorProto.FLOAT, [1, "T"]),
+            helper.make_tensor_value_info("pitch", TensorProto.INT64, [1, t]),
+            helper.make_tensor_value_info("pitchf", TensorProto.FLOAT, [1, t]),
             helper.make_tensor_value_info("ds", TensorProto.INT64, [1]),
-            helper.make_tensor_value_info("rnd", TensorProto.FLOAT, [1, 192, "T"]),
+            helper.make_tensor_value_info("rnd", TensorProto.FLOAT, [1, 192, t]),
         ],
         outputs=[helper.make_tensor_value_info("audio", TensorProto.FLOAT, [1, 1, "S"])],
         initializer=inits,
@@ -259,6 +263,7 @@ def main() -> None:
     models["analytic_content_embed.onnx"] = analytic_content_encoder("embed")
     # Files a user might pick by mistake, each refused with its own reason.
     models["bad_synth_width_512.onnx"] = analytic_synthesizer(40_000, emb_channels=512)
+    models["bad_synth_fixed_length.onnx"] = analytic_synthesizer(40_000, frames=20)
     for name, model in models.items():
         write_if_changed(args.out / name, model.SerializeToString())
 

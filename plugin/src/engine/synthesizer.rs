@@ -1,0 +1,201 @@
+//! Running an RVC synthesiser, whichever export convention it has.
+//!
+//! The runner owns every input buffer, sized for the longest window it will be asked to render, so
+//! a render only fills them and hands ONNX Runtime views of them.
+
+use std::borrow::Cow;
+use std::path::Path;
+
+use half::f16;
+use ort::session::{Session, SessionInputValue};
+use ort::value::TensorRef;
+
+use super::model_error::ModelError;
+use super::model_file::ModelFile;
+use super::noise::LatentNoise;
+use super::synthesizer_format::{self, ExportConvention, SynthesizerFormat};
+
+/// Frames of the warm-up renders that measure the output rate and check the export runs at more
+/// than one length (an export whose attention was traced at a fixed length fails the second).
+const WARM_UP_FRAMES: [usize; 2] = [20, 33];
+
+pub struct Synthesizer {
+    session: Session,
+    format: SynthesizerFormat,
+    /// Output samples per frame: the model's sample rate over 100.
+    hop: usize,
+    speaker: i64,
+    noise: LatentNoise,
+    feats: Vec<f32>,
+    feats_half: Vec<f16>,
+    noise_buf: Vec<f32>,
+    audio: Vec<f32>,
+}
+
+/// Which frames of a window to decode. Exports without partial decoding render the whole window
+/// and the runner keeps the requested frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeRange {
+    pub skip_head: usize,
+    pub return_length: usize,
+}
+
+impl Synthesizer {
+    /// Open the voice at `path` for windows of up to `max_frames` frames.
+    pub fn load(path: &Path, threads: usize, max_frames: usize, speaker: u32) -> Result<Self, ModelError> {
+        let ModelFile { session, signature } = ModelFile::open(path, threads)?;
+        let format = synthesizer_format::detect(&signature)?;
+        let width = format.version.feature_width();
+        let mut synth = Self {
+            session,
+            format,
+            hop: 0,
+            speaker: i64::from(speaker),
+            noise: LatentNoise::new(0x5eed),
+            feats: vec![0.0; max_frames * width],
+            feats_half: if format.half_precision_features { vec![f16::ZERO; max_frames * width] } else { vec![] },
+            noise_buf: vec![0.0; max_frames * 192],
+            audio: Vec::new(),
+        };
+        synth.measure_hop(path)?;
+        // Room for a whole window of output, so rendering never grows the buffer.
+        synth.audio = vec![0.0; max_frames.max(WARM_UP_FRAMES[1]) * synth.hop];
+        Ok(synth)
+    }
+
+    pub fn format(&self) -> &SynthesizerFormat {
+        &self.format
+    }
+
+    pub fn sample_rate(&self) -> u32 {
+        (self.hop * 100) as u32
+    }
+
+    pub fn hop(&self) -> usize {
+        self.hop
+    }
+
+    /// The feature buffer to fill before [`Self::render`]: `frames × width`, row-major.
+    pub fn features_mut(&mut self, frames: usize) -> &mut [f32] {
+        let width = self.format.version.feature_width();
+        &mut self.feats[..frames * width]
+    }
+
+    /// Render `range` of a window of `pitch.len()` frames whose features were written through
+    /// [`Self::features_mut`]. `pitch` is the coarse pitch, `pitchf` the pitch in Hz (ignored by
+    /// models without f0). Returns `range.return_length * hop` samples.
+    pub fn render(&mut self, pitch: &[i64], pitchf: &[f32], range: DecodeRange) -> Result<&[f32], ModelError> {
+        let frames = pitch.len();
+        let width = self.format.version.feature_width();
+        let fail = |e: ort::Error| ModelError::Invalid(format!("the voice model failed to render: {e}"));
+        let frames_i64 = [frames as i64];
+        let speaker = [self.speaker];
+        let skip = [range.skip_head as i64];
+        let length = [range.return_length as i64];
+        if self.format.convention == ExportConvention::RvcWebUi {
+            self.noise.fill(&mut self.noise_buf[..frames * 192]);
+        }
+        if self.format.half_precision_features {
+            for (h, &f) in self.feats_half.iter_mut().zip(&self.feats[..frames * width]) {
+                *h = f16::from_f32(f);
+            }
+        }
+
+        let mut inputs: Vec<(Cow<'_, str>, SessionInputValue<'_>)> = Vec::with_capacity(8);
+        let (features_name, lengths_name, speaker_name) = match self.format.convention {
+            ExportConvention::RvcWebUi => ("phone", "phone_lengths", "ds"),
+            _ => ("feats", "p_len", "sid"),
+        };
+        let features = if self.format.half_precision_features {
+            view(vec![1, frames, width], &self.feats_half[..frames * width])
+        } else {
+            view(vec![1, frames, width], &self.feats[..frames * width])
+        };
+        inputs.push((features_name.into(), features.map_err(fail)?));
+        inputs.push((lengths_name.into(), view(vec![1], &frames_i64).map_err(fail)?));
+        if self.format.has_f0 {
+            inputs.push(("pitch".into(), view(vec![1, frames], pitch).map_err(fail)?));
+            inputs.push(("pitchf".into(), view(vec![1, frames], &pitchf[..frames]).map_err(fail)?));
+        }
+        inputs.push((speaker_name.into(), view(vec![1], &speaker).map_err(fail)?));
+        match self.format.convention {
+            ExportConvention::RvcWebUi => {
+                inputs.push(("rnd".into(), view(vec![1, 192, frames], &self.noise_buf[..frames * 192]).map_err(fail)?));
+            }
+            ExportConvention::PartialDecoding { formant_length } => {
+                inputs.push(("skip_head".into(), view(vec![], &skip).map_err(fail)?));
+                inputs.push(("return_length".into(), view(vec![], &length).map_err(fail)?));
+                if formant_length {
+                    inputs.push(("formant_length".into(), view(vec![], &length).map_err(fail)?));
+                }
+            }
+            ExportConvention::WOkada => {}
+        }
+
+        let outputs = self.session.run(inputs).map_err(fail)?;
+        let (_, audio) = outputs[0].try_extract_tensor::<f32>().map_err(fail)?;
+        // Exports without partial decoding render every frame; keep the requested ones.
+        let rendered = match self.format.convention {
+            ExportConvention::PartialDecoding { .. } => audio,
+            _ if self.hop == 0 => audio,
+            _ => {
+                let start = (range.skip_head * self.hop).min(audio.len());
+                &audio[start..(start + range.return_length * self.hop).min(audio.len())]
+            }
+        };
+        let n = rendered.len().min(self.audio.len().max(rendered.len()));
+        if self.audio.len() < n {
+            // Only during the warm-up, before the buffer is sized.
+            self.audio.resize(n, 0.0);
+        }
+        self.audio[..n].copy_from_slice(&rendered[..n]);
+        Ok(&self.audio[..n])
+    }
+
+    /// Render silence at two lengths: the output length gives the sample rate (RVC WebUI exports
+    /// carry no metadata), and an export that only runs at its traced length fails here, at load,
+    /// instead of in the middle of a performance.
+    fn measure_hop(&mut self, path: &Path) -> Result<(), ModelError> {
+        let mut hops = Vec::with_capacity(WARM_UP_FRAMES.len());
+        for frames in WARM_UP_FRAMES {
+            self.features_mut(frames).fill(0.0);
+            let pitch = vec![1i64; frames];
+            let pitchf = vec![0.0f32; frames];
+            let range = DecodeRange { skip_head: 0, return_length: frames };
+            let rendered = self.render(&pitch, &pitchf, range).map_err(|e| {
+                ModelError::Invalid(format!(
+                    "{} does not run at {frames} frames ({e}); an export whose length was fixed when it \
+                     was traced cannot stream",
+                    path.display()
+                ))
+            })?;
+            if rendered.len() % frames != 0 {
+                return Err(ModelError::Invalid(format!(
+                    "{} gave {} samples for {frames} frames, not a whole number per frame",
+                    path.display(),
+                    rendered.len()
+                )));
+            }
+            hops.push(rendered.len() / frames);
+        }
+        let hop = hops[0];
+        if hops.iter().any(|&h| h != hop) || !(80..=960).contains(&hop) {
+            return Err(ModelError::Invalid(format!("{} renders {hops:?} samples per frame", path.display())));
+        }
+        if let Some(rate) = self.format.sample_rate
+            && rate as usize != hop * 100
+        {
+            return Err(ModelError::Invalid(format!("its metadata says {rate} Hz but it renders {} Hz", hop * 100)));
+        }
+        self.hop = hop;
+        Ok(())
+    }
+}
+
+/// An input tensor over a buffer the runner owns, without copying it.
+fn view<T>(shape: Vec<usize>, data: &[T]) -> ort::Result<SessionInputValue<'_>>
+where
+    T: ort::value::PrimitiveTensorElementType + std::fmt::Debug + Clone + 'static,
+{
+    Ok(TensorRef::from_array_view((shape, data))?.into())
+}
