@@ -1,6 +1,7 @@
 //! The RVC conversion pipeline's units. Each is allocation-free once built, so the inference
 //! thread can run them per block.
 
+pub mod content_encoder;
 pub mod content_encoder_format;
 pub mod content_frames;
 pub mod f0;
@@ -9,6 +10,7 @@ pub mod model_file;
 pub mod model_signature;
 pub mod noise;
 pub mod resampler;
+pub mod rvc_processor;
 pub mod sola;
 pub mod synthesizer;
 pub mod synthesizer_format;

@@ -74,6 +74,61 @@ impl BlockResampler {
     }
 }
 
+/// Resamples a whole window at a time, from a clean state each time, with the resampler's delay
+/// trimmed off: output sample `i` is the input at time `i`. Windows overlap from block to block,
+/// so there is no continuous stream to keep state for, and a window's timing stays exact.
+pub struct WindowResampler {
+    fft: Option<Fft<f32>>,
+    ratio: f64,
+}
+
+impl WindowResampler {
+    pub fn new(rate_in: u32, rate_out: u32) -> Result<Self, String> {
+        if rate_in == 0 || rate_out == 0 {
+            return Err(format!("cannot resample {rate_in} Hz to {rate_out} Hz"));
+        }
+        let ratio = f64::from(rate_out) / f64::from(rate_in);
+        if rate_in == rate_out {
+            return Ok(Self { fft: None, ratio });
+        }
+        // Chunks of about 20 ms at the input rate, rounded to what the rate pair allows.
+        let chunk = (rate_in as usize / 50).max(64);
+        let fft = Fft::new(rate_in as usize, rate_out as usize, chunk, 1, FixedSync::Input)
+            .map_err(|e| format!("no {rate_in} Hz to {rate_out} Hz resampler: {e}"))?;
+        Ok(Self { fft: Some(fft), ratio })
+    }
+
+    /// Samples `resample` writes for `input_len` input samples.
+    pub fn output_len(&self, input_len: usize) -> usize {
+        (input_len as f64 * self.ratio).ceil() as usize
+    }
+
+    /// Room `output` needs for `input_len` input samples (the resampler pads its last chunk).
+    pub fn output_capacity(&mut self, input_len: usize) -> usize {
+        match self.fft.as_mut() {
+            Some(fft) => fft.process_all_needed_output_len(input_len),
+            None => input_len,
+        }
+    }
+
+    /// Resample `input` into the start of `output` (at least `output_capacity` long). Returns the
+    /// number of samples written. Does not allocate.
+    pub fn resample(&mut self, input: &[f32], output: &mut [f32]) -> usize {
+        let Some(fft) = self.fft.as_mut() else {
+            output[..input.len()].copy_from_slice(input);
+            return input.len();
+        };
+        fft.reset();
+        let capacity = output.len();
+        let input_adapter = InterleavedSlice::new(input, 1, input.len()).expect("one channel");
+        let mut output_adapter = InterleavedSlice::new_mut(output, 1, capacity).expect("one channel");
+        let (_, written) = fft
+            .process_all_into_buffer(&input_adapter, &mut output_adapter, input.len(), None)
+            .expect("output sized by output_capacity");
+        written
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +151,36 @@ mod tests {
             out.extend(y);
         }
         out
+    }
+
+    /// The trimmed delay leaves at most a fraction of a sample: the window's timing is exact to
+    /// within one output sample (rubato rounds its filter's delay to whole output samples).
+    #[test]
+    fn a_window_comes_out_time_aligned_within_a_sample() {
+        for (rate_in, rate_out) in [(48_000u32, 16_000u32), (44_100, 16_000), (40_000, 48_000), (32_000, 44_100)] {
+            let mut resampler = WindowResampler::new(rate_in, rate_out).unwrap();
+            let input = glide(f64::from(rate_in), rate_in as usize / 2);
+            let mut output = vec![0.0; resampler.output_capacity(input.len())];
+            let written = resampler.resample(&input, &mut output);
+            assert_eq!(written, resampler.output_len(input.len()));
+            // Away from the window's edges, where the filter sees the zeros beyond it.
+            let edge = rate_out as usize / 100;
+            let error_at = |shift: f64| {
+                (edge..written - edge)
+                    .map(|i| {
+                        let t = (i as f64 - shift) / f64::from(rate_out);
+                        let expected = (2.0 * std::f64::consts::PI * (100.0 * t + 950.0 * t * t)).sin() * 0.5;
+                        (f64::from(output[i]) - expected).abs()
+                    })
+                    .fold(0.0, f64::max)
+            };
+            let (best, error) = (-100..=100)
+                .map(|k| f64::from(k) / 100.0)
+                .map(|shift| (shift, error_at(shift)))
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .unwrap();
+            assert!(error < 5e-3, "{rate_in} -> {rate_out}: error {error} at best shift {best}");
+        }
     }
 
     #[test]

@@ -248,8 +248,13 @@ mod tests {
         fn new() -> Self {
             // A processor delay (crossfade + SOLA search) of 120 samples, so the priming and the
             // restarts must account for it.
-            let settings =
-                StreamSettings { block_ms: 20.0, crossfade_ms: 10.0, sola_search_ms: 5.0, worker_budget: 1.0 };
+            let settings = StreamSettings {
+                block_ms: 20.0,
+                crossfade_ms: 10.0,
+                sola_search_ms: 5.0,
+                worker_budget: 1.0,
+                ..Default::default()
+            };
             let geometry = StreamGeometry::new(settings, 8_000.0, 64);
             let (to_worker, worker_in) = rtrb::RingBuffer::new(geometry.input_queue_capacity());
             let (mut worker_out, from_worker) = rtrb::RingBuffer::new(geometry.output_queue_capacity());

@@ -101,7 +101,13 @@ mod tests {
 
     #[test]
     fn latency_adds_every_term() {
-        let s = StreamSettings { block_ms: 100.0, crossfade_ms: 20.0, sola_search_ms: 10.0, worker_budget: 0.5 };
+        let s = StreamSettings {
+            block_ms: 100.0,
+            crossfade_ms: 20.0,
+            sola_search_ms: 10.0,
+            worker_budget: 0.5,
+            ..Default::default()
+        };
         let g = StreamGeometry::new(s, 48_000.0, 256);
         assert_eq!(g.block, 4800);
         assert_eq!(g.worker_budget, 2400);

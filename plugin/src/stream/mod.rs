@@ -74,7 +74,13 @@ mod tests {
     /// for it, so the output is exactly the input delayed by the latency.
     #[test]
     fn a_running_stream_delays_by_exactly_its_latency() {
-        let settings = StreamSettings { block_ms: 30.0, crossfade_ms: 10.0, sola_search_ms: 5.0, worker_budget: 0.5 };
+        let settings = StreamSettings {
+            block_ms: 30.0,
+            crossfade_ms: 10.0,
+            sola_search_ms: 5.0,
+            worker_budget: 0.5,
+            ..Default::default()
+        };
         let geometry = StreamGeometry::new(settings, 16_000.0, 100);
         let processor = Box::new(IdentityProcessor::new(geometry.processor_delay()));
         let mut stream = Stream::start(geometry, processor, Arc::new(StreamStats::default()), true, None).unwrap();
@@ -101,7 +107,13 @@ mod tests {
 
     #[test]
     fn offline_reset_restarts_exactly_like_a_fresh_stream() {
-        let settings = StreamSettings { block_ms: 30.0, crossfade_ms: 10.0, sola_search_ms: 5.0, worker_budget: 0.5 };
+        let settings = StreamSettings {
+            block_ms: 30.0,
+            crossfade_ms: 10.0,
+            sola_search_ms: 5.0,
+            worker_budget: 0.5,
+            ..Default::default()
+        };
         let geometry = StreamGeometry::new(settings, 16_000.0, 64);
         let processor = Box::new(IdentityProcessor::new(geometry.processor_delay()));
         let mut stream = Stream::start(geometry, processor, Arc::new(StreamStats::default()), true, None).unwrap();

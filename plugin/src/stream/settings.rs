@@ -17,6 +17,9 @@ pub struct StreamSettings {
     /// The time the inference thread may take per block, as a fraction of the block. The latency
     /// reserves this much, so a thread that stays within it never runs the output queue dry.
     pub worker_budget: f32,
+    /// Audio before the block that the voice model also sees (RVC's "extra"), so each block is
+    /// converted knowing what came before. It costs compute, not latency.
+    pub context_ms: f32,
 }
 
 impl StreamSettings {
@@ -24,6 +27,7 @@ impl StreamSettings {
     pub const CROSSFADE_MS_RANGE: (f32, f32) = (0.0, 150.0);
     pub const SOLA_SEARCH_MS_RANGE: (f32, f32) = (0.0, 20.0);
     pub const WORKER_BUDGET_RANGE: (f32, f32) = (0.05, 1.0);
+    pub const CONTEXT_MS_RANGE: (f32, f32) = (0.0, 5000.0);
 
     /// The same settings with every value forced into its range, so a hand-edited or corrupted
     /// project can never produce a nonsensical geometry. NaN falls back to the default.
@@ -37,6 +41,7 @@ impl StreamSettings {
             crossfade_ms: clamp(self.crossfade_ms, Self::CROSSFADE_MS_RANGE, d.crossfade_ms),
             sola_search_ms: clamp(self.sola_search_ms, Self::SOLA_SEARCH_MS_RANGE, d.sola_search_ms),
             worker_budget: clamp(self.worker_budget, Self::WORKER_BUDGET_RANGE, d.worker_budget),
+            context_ms: clamp(self.context_ms, Self::CONTEXT_MS_RANGE, d.context_ms),
         }
     }
 }
@@ -46,7 +51,7 @@ impl Default for StreamSettings {
         // RVC's real-time GUI defaults to 250 ms blocks, a 50 ms crossfade of which 40 ms are
         // used for SOLA, and a 10 ms search; a 200 ms block keeps the same quality trade-off
         // with a shorter delay.
-        Self { block_ms: 200.0, crossfade_ms: 40.0, sola_search_ms: 10.0, worker_budget: 1.0 }
+        Self { block_ms: 200.0, crossfade_ms: 40.0, sola_search_ms: 10.0, worker_budget: 1.0, context_ms: 500.0 }
     }
 }
 
@@ -56,12 +61,19 @@ mod tests {
 
     #[test]
     fn clamped_keeps_values_in_range_and_replaces_nan() {
-        let s = StreamSettings { block_ms: 5.0, crossfade_ms: f32::NAN, sola_search_ms: 99.0, worker_budget: -1.0 };
+        let s = StreamSettings {
+            block_ms: 5.0,
+            crossfade_ms: f32::NAN,
+            sola_search_ms: 99.0,
+            worker_budget: -1.0,
+            context_ms: 1e9,
+        };
         let c = s.clamped();
         assert_eq!(c.block_ms, 20.0);
         assert_eq!(c.crossfade_ms, StreamSettings::default().crossfade_ms);
         assert_eq!(c.sola_search_ms, 20.0);
         assert_eq!(c.worker_budget, 0.05);
+        assert_eq!(c.context_ms, 5000.0);
     }
 
     #[test]

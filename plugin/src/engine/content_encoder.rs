@@ -1,0 +1,77 @@
+//! Running the content encoder (ContentVec/HuBERT) on a 16 kHz window, in either interface.
+
+use std::path::Path;
+
+use ort::session::Session;
+use ort::value::TensorRef;
+
+use super::content_encoder_format::{self, ContentEncoderFormat};
+use super::content_frames;
+use super::model_error::ModelError;
+use super::model_file::ModelFile;
+use super::synthesizer_format::ModelVersion;
+
+pub struct ContentEncoder {
+    session: Session,
+    /// `audio [1,N]` (units form) or `source [1,1,N]` (embed form).
+    input: &'static str,
+    output: String,
+    width: usize,
+    features: Vec<f32>,
+}
+
+impl ContentEncoder {
+    /// Open the encoder at `path` to feed a `version` voice, for windows of up to `max_samples`.
+    /// Refuses an encoder whose features do not fit the voice.
+    pub fn load(path: &Path, threads: usize, version: ModelVersion, max_samples: usize) -> Result<Self, ModelError> {
+        let ModelFile { session, signature } = ModelFile::open(path, threads)?;
+        let format = content_encoder_format::detect(&signature)?;
+        let output = format.output_for(version)?.to_owned();
+        let input = match format {
+            ContentEncoderFormat::Units { .. } => "audio",
+            ContentEncoderFormat::Embed { .. } => "source",
+        };
+        let width = version.feature_width();
+        let frames = content_frames::encoder_frames(max_samples.max(content_frames::ENCODER_FIELD));
+        let mut encoder = Self { session, input, output, width, features: vec![0.0; frames * width] };
+        // One second of silence: the frame count and width must be what a ContentVec gives.
+        let probe = vec![0.0f32; 16_000];
+        let produced = encoder.encode(&probe).map_err(|e| ModelError::Invalid(format!("{}: {e}", path.display())))?;
+        let expected = content_frames::encoder_frames(probe.len()) * width;
+        if produced.len() != expected {
+            return Err(ModelError::Invalid(format!(
+                "{} gave {} values for one second; a ContentVec-style encoder gives {} frames of {width}",
+                path.display(),
+                produced.len(),
+                content_frames::encoder_frames(probe.len())
+            )));
+        }
+        Ok(encoder)
+    }
+
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Features (`frames × width`, row-major) for `audio` at 16 kHz.
+    pub fn encode(&mut self, audio: &[f32]) -> Result<&[f32], ModelError> {
+        let fail = |e: ort::Error| ModelError::Invalid(format!("the content encoder failed: {e}"));
+        let shape = if self.input == "audio" { vec![1, audio.len()] } else { vec![1, 1, audio.len()] };
+        let tensor = TensorRef::from_array_view((shape, audio)).map_err(fail)?;
+        let outputs = self.session.run(ort::inputs![self.input => tensor]).map_err(fail)?;
+        let (shape, data) = outputs[self.output.as_str()].try_extract_tensor::<f32>().map_err(fail)?;
+        if shape.len() != 3 || shape[2] as usize != self.width {
+            return Err(ModelError::Mismatch(format!(
+                "the content encoder gave features of shape {shape:?}; the voice needs {} wide",
+                self.width
+            )));
+        }
+        let n = data.len();
+        if self.features.len() < n {
+            // Only a window longer than the one the encoder was opened for.
+            self.features.resize(n, 0.0);
+        }
+        self.features[..n].copy_from_slice(data);
+        Ok(&self.features[..n])
+    }
+}

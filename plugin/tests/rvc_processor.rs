@@ -1,0 +1,144 @@
+//! The RVC block processor end to end with the analytic voice (a sine at the synthesiser's
+//! `pitchf`) and the analytic content encoder: the output must sing the input's pitch, shifted by
+//! the pitch parameter, lagging by exactly the processor's delay, and join blocks without clicks.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rvc_live::engine::rvc_processor::{ConversionErrors, RvcProcessor};
+use rvc_live::stream::{BlockProcessor, StreamGeometry, StreamSettings};
+use rvc_live::voice::VoiceSelection;
+
+const RATE: f32 = 48_000.0;
+
+fn model(name: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/models/analytic").join(name);
+    assert!(path.is_file(), "{} is missing: run `cargo xtask models` (or `cargo xtask test`)", path.display());
+    path
+}
+
+fn analytic_voice(synth: &str) -> VoiceSelection {
+    VoiceSelection {
+        synthesizer: Some(model(synth)),
+        content_encoder: Some(model("analytic_content_units.onnx")),
+        ..Default::default()
+    }
+}
+
+/// Input: silence, then `segments` of steady tones, each `seconds` long.
+fn tones(segments: &[f32], seconds: f32, lead: f32) -> Vec<f32> {
+    let mut out = vec![0.0; (lead * RATE) as usize];
+    let mut phase = 0.0f64;
+    for &f in segments {
+        for _ in 0..(seconds * RATE) as usize {
+            phase += f64::from(f) / f64::from(RATE);
+            out.push((0.4 * (2.0 * std::f64::consts::PI * phase).sin()) as f32);
+        }
+    }
+    out
+}
+
+/// Frequency from zero crossings (linearly interpolated) over `signal`.
+fn frequency(signal: &[f32]) -> f32 {
+    let crossings: Vec<f64> = signal
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| w[0] < 0.0 && w[1] >= 0.0)
+        .map(|(i, w)| i as f64 + f64::from(-w[0] / (w[1] - w[0])))
+        .collect();
+    let periods = (crossings.len() - 1) as f64;
+    (periods / (crossings.last().unwrap() - crossings[0]) * f64::from(RATE)) as f32
+}
+
+fn run(processor: &mut RvcProcessor, input: &[f32], block: usize) -> Vec<f32> {
+    let mut output = Vec::with_capacity(input.len());
+    for chunk in input.chunks_exact(block) {
+        let mut y = vec![0.0; block];
+        processor.process_block(chunk, &mut y);
+        output.extend(y);
+    }
+    output
+}
+
+fn processor(synth: &str, semitones: f32) -> (RvcProcessor, StreamGeometry, Arc<ConversionErrors>) {
+    let settings = StreamSettings::default();
+    let geometry = StreamGeometry::new(settings, RATE, 512);
+    let errors = Arc::new(ConversionErrors::default());
+    let processor = RvcProcessor::load(
+        &analytic_voice(synth),
+        &geometry,
+        &settings,
+        Arc::new(move || semitones),
+        errors.clone(),
+        1,
+    )
+    .unwrap_or_else(|e| panic!("{synth}: {e}"));
+    (processor, geometry, errors)
+}
+
+#[test]
+fn the_converted_voice_follows_the_input_pitch_shifted_by_the_parameter() {
+    for (synth, semitones) in [("analytic_synth_v2_40k.onnx", 3.0f32), ("analytic_synth_wokada_v2_48k.onnx", -5.0)] {
+        let (mut processor, geometry, errors) = processor(synth, semitones);
+        assert_eq!(processor.delay(), geometry.processor_delay(), "the stream was sized for this delay");
+        let (lead, seconds) = (0.6, 1.2);
+        let segments = [200.0f32, 300.0, 150.0];
+        let input = tones(&segments, seconds, lead);
+        let output = run(&mut processor, &input, geometry.block);
+        assert_eq!(errors.count.load(std::sync::atomic::Ordering::Relaxed), 0, "{synth}: conversion failed");
+
+        let ratio = 2f32.powf(semitones / 12.0);
+        for (k, &f) in segments.iter().enumerate() {
+            // The middle of each segment, shifted by the processor's delay.
+            let start = ((lead + k as f32 * seconds + 0.3) * RATE) as usize + processor.delay();
+            let end = start + (0.6 * RATE) as usize;
+            let measured = frequency(&output[start..end]);
+            let expected = f * ratio;
+            assert!(
+                (measured / expected - 1.0).abs() < 0.01,
+                "{synth}: {f} Hz shifted {semitones} st sang {measured} Hz, expected {expected}"
+            );
+        }
+    }
+}
+
+#[test]
+fn blocks_join_without_clicks_and_the_onset_lags_by_the_delay() {
+    let (mut processor, geometry, _) = processor("analytic_synth_v2_40k.onnx", 0.0);
+    let lead = 0.6;
+    let input = tones(&[220.0, 220.0], 1.0, lead);
+    let output = run(&mut processor, &input, geometry.block);
+
+    // The output is a 220 Hz sine of amplitude 0.5: its own steepest step, with a margin for the
+    // crossfades between blocks.
+    let steepest = 2.0 * std::f32::consts::PI * 220.0 * 0.5 / RATE;
+    let settled = ((lead + 0.2) * RATE) as usize;
+    let worst = output[settled..].windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0f32, f32::max);
+    assert!(worst < steepest * 1.5, "a step of {worst} where a sine moves at most {steepest}");
+
+    // Where the voice starts: the input's onset plus the delay, give or take the frame the pitch
+    // tracker needs to call the first frame voiced (its analysis span is still half silence), plus
+    // the few samples the sine takes to rise past the detection level.
+    let onset_in = (lead * RATE) as usize;
+    let onset_out = output.iter().position(|v| v.abs() > 0.05).unwrap();
+    let expected = onset_in + processor.delay();
+    let frame = (RATE / 100.0) as isize;
+    assert!(
+        (onset_out as isize - expected as isize).abs() <= frame + 8,
+        "voice starts at {onset_out}, expected {expected} (input onset {onset_in} + delay {})",
+        processor.delay()
+    );
+}
+
+#[test]
+fn a_voice_without_a_content_encoder_is_refused() {
+    let settings = StreamSettings::default();
+    let geometry = StreamGeometry::new(settings, RATE, 512);
+    let voice = VoiceSelection { synthesizer: Some(model("analytic_synth_v2_40k.onnx")), ..Default::default() };
+    let Err(err) =
+        RvcProcessor::load(&voice, &geometry, &settings, Arc::new(|| 0.0), Arc::new(ConversionErrors::default()), 1)
+    else {
+        panic!("a voice needs a content encoder");
+    };
+    assert!(err.to_string().contains("no content encoder is chosen"), "{err}");
+}
