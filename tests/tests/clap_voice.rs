@@ -1,0 +1,141 @@
+//! A voice through the CLAP bundle: the analytic voice (a sine at the synthesiser's pitch input)
+//! chosen through the saved state, converting a tone sequence in clack-host. The output must sing
+//! the input's pitch shifted by the Pitch parameter, lag by the reported latency, and join blocks
+//! without clicks; a voice that cannot load must leave the audio flowing in time.
+
+use std::path::PathBuf;
+
+use rvc_live_hosts::blocks::RandomBlocks;
+use rvc_live_hosts::fixtures::{EXACT, assert_audio_eq, release_bundle};
+use rvc_live_hosts::latency::ExpectedLatency;
+use rvc_live_hosts::state::{NiceState, VoiceSelection};
+use rvc_live_hosts::{AudioConfig, Pace, PluginHost, RenderMode, signals};
+
+const RATE: f64 = 48_000.0;
+
+fn analytic(name: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/models/analytic").join(name);
+    assert!(path.is_file(), "{} is missing: run `cargo xtask models` (or `cargo xtask test`)", path.display());
+    path
+}
+
+/// A host whose saved state chose `voice` and a pitch shift, active offline at 48 kHz.
+fn host_with_voice(voice: &VoiceSelection, semitones: f32) -> (PluginHost, usize) {
+    let mut host = PluginHost::load(&release_bundle()).unwrap();
+    let mut state = NiceState::decode(&host.save_state().unwrap()).unwrap();
+    state.set_voice(voice);
+    state.set_f32_param("pitch", semitones);
+    host.load_state(&state.encode()).unwrap();
+    host.set_render_mode(RenderMode::Offline).unwrap();
+    host.activate(AudioConfig::new(RATE, 512)).unwrap();
+    let latency = host.latency().unwrap() as usize;
+    (host, latency)
+}
+
+fn voice(synthesizer: PathBuf) -> VoiceSelection {
+    VoiceSelection {
+        synthesizer: Some(synthesizer),
+        content_encoder: Some(analytic("analytic_content_units.onnx")),
+        ..Default::default()
+    }
+}
+
+/// Silence for `lead` seconds, then each frequency for `seconds`.
+fn tones(frequencies: &[f64], seconds: f64, lead: f64) -> Vec<f32> {
+    let mut out = vec![0.0; (lead * RATE) as usize];
+    let mut phase = 0.0f64;
+    for &f in frequencies {
+        for _ in 0..(seconds * RATE) as usize {
+            phase += f / RATE;
+            out.push((0.4 * (2.0 * std::f64::consts::PI * phase).sin()) as f32);
+        }
+    }
+    out
+}
+
+/// Frequency from interpolated upward zero crossings.
+fn frequency(signal: &[f32]) -> f64 {
+    let crossings: Vec<f64> = signal
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| w[0] < 0.0 && w[1] >= 0.0)
+        .map(|(i, w)| i as f64 + f64::from(-w[0] / (w[1] - w[0])))
+        .collect();
+    (crossings.len() - 1) as f64 / (crossings.last().unwrap() - crossings[0]) * RATE
+}
+
+#[test]
+fn the_analytic_voice_sings_the_input_pitch_shifted_by_the_parameter() {
+    let semitones = 7.0;
+    let (mut host, latency) = host_with_voice(&voice(analytic("analytic_synth_v2_40k.onnx")), semitones);
+    assert_eq!(latency, ExpectedLatency::defaults(RATE, 512).total(), "a voice does not change the latency");
+
+    let (lead, seconds) = (0.6, 1.2);
+    let frequencies = [180.0, 260.0, 140.0];
+    let x: Vec<f32> = tones(&frequencies, seconds, lead).into_iter().chain(std::iter::repeat_n(0.0, latency)).collect();
+    let output = host.process_signal(&[x.clone(), x.clone()], &mut RandomBlocks::new(7, 512), Pace::Unpaced).unwrap();
+
+    let ratio = 2f64.powf(f64::from(semitones) / 12.0);
+    for channel in &output {
+        assert!(channel.iter().all(|v| v.is_finite()));
+        for (k, &f) in frequencies.iter().enumerate() {
+            let start = ((lead + k as f64 * seconds + 0.3) * RATE) as usize + latency;
+            let measured = frequency(&channel[start..start + (0.6 * RATE) as usize]);
+            assert!((measured / (f * ratio) - 1.0).abs() < 0.01, "{f} Hz + {semitones} st sang {measured} Hz");
+        }
+        // No clicks at block joins (every 200 ms) inside each steady tone: no step beyond the tone's
+        // own, plus a margin for the crossfades. Tone changes are left out: there the analytic
+        // voice switches its pitch, and its voicing, from one 10 ms frame to the next.
+        for (k, &f) in frequencies.iter().enumerate() {
+            let steepest = 2.0 * std::f64::consts::PI * f * ratio * 0.5 / RATE;
+            let start = ((lead + k as f64 * seconds + 0.1) * RATE) as usize + latency;
+            let end = ((lead + (k + 1) as f64 * seconds - 0.1) * RATE) as usize + latency;
+            let worst = channel[start..end].windows(2).map(|w| f64::from((w[1] - w[0]).abs())).fold(0.0, f64::max);
+            assert!(worst < steepest * 1.5, "{f} Hz: a step of {worst}; the tone moves at most {steepest}");
+        }
+        // The voice starts one latency after the input does, give or take the pitch tracker's first
+        // frame (10 ms) and the sine's rise to the detection level.
+        let onset = channel.iter().position(|v| v.abs() > 0.05).unwrap();
+        let expected = (lead * RATE) as usize + latency;
+        assert!(onset.abs_diff(expected) <= 480 + 8, "voice starts at {onset}, expected {expected}");
+    }
+}
+
+#[test]
+fn every_export_convention_converts_through_the_plugin() {
+    for name in [
+        "analytic_synth_wokada_v2_48k.onnx",
+        "analytic_synth_wokada_v2_40k_fp16.onnx",
+        "analytic_synth_partial_v2_40k.onnx",
+    ] {
+        let (mut host, latency) = host_with_voice(&voice(analytic(name)), 0.0);
+        let x: Vec<f32> = tones(&[220.0], 1.5, 0.3).into_iter().chain(std::iter::repeat_n(0.0, latency)).collect();
+        let output = host.process_signal(&[x.clone(), x], &mut RandomBlocks::new(3, 512), Pace::Unpaced).unwrap();
+        let start = (0.9 * RATE) as usize + latency;
+        let measured = frequency(&output[0][start..start + (0.5 * RATE) as usize]);
+        assert!((measured / 220.0 - 1.0).abs() < 0.01, "{name}: sang {measured} Hz");
+    }
+}
+
+/// A project whose voice file moved, or a file that is no voice: the plugin passes the input
+/// through with the same latency, exactly as with no voice at all.
+#[test]
+fn a_voice_that_cannot_load_leaves_the_audio_flowing_in_time() {
+    for synthesizer in [PathBuf::from("/nonexistent/moved-voice.onnx"), analytic("bad_synth_width_512.onnx")] {
+        let (mut host, latency) = host_with_voice(&voice(synthesizer.clone()), 0.0);
+        assert_eq!(latency, ExpectedLatency::defaults(RATE, 512).total());
+        let x = signals::chirp(RATE as usize, RATE, 50.0, 8000.0, 0.5);
+        let input: Vec<f32> = x.iter().copied().chain(std::iter::repeat_n(0.0, latency)).collect();
+        let output = host
+            .process_signal(&[input.clone(), input.clone()], &mut RandomBlocks::new(5, 512), Pace::Unpaced)
+            .unwrap();
+        for channel in &output {
+            assert_audio_eq(
+                channel,
+                &signals::shifted(&input, latency, input.len()),
+                EXACT,
+                &format!("{synthesizer:?}"),
+            );
+        }
+    }
+}
