@@ -230,17 +230,39 @@ pub struct RenderReport {
     /// The latency the plugin reported.
     pub reported_latency: u32,
     /// The delay at which the raw output best matches the input (cross-correlation of the mono
-    /// mixes). Equal to the reported latency when the plugin compensates correctly.
-    pub measured_delay: usize,
+    /// mixes). Equal to the reported latency when the plugin compensates correctly. Not measured
+    /// when a voice converts the input: the output is then another signal.
+    pub measured_delay: Option<usize>,
+    /// Seconds the render took, and the audio's duration over that.
+    pub seconds: f64,
+    pub real_time_factor: f64,
+}
+
+/// A voice to render with, chosen through the plugin's saved state as a user's project would.
+pub struct RenderVoice {
+    pub voice: crate::state::VoiceSelection,
+    pub semitones: f32,
 }
 
 /// Bounce a WAV file through the plugin offline, as a DAW export does: the input is followed by
 /// `latency` samples of silence to flush the plugin, and the first `latency` output samples are
 /// dropped, so the output lines up with the input and has its length.
-pub fn render_file(plugin: &Path, input: &Path, output: &Path, blocks: RenderBlocks) -> anyhow::Result<RenderReport> {
+pub fn render_file(
+    plugin: &Path,
+    input: &Path,
+    output: &Path,
+    blocks: RenderBlocks,
+    voice: Option<&RenderVoice>,
+) -> anyhow::Result<RenderReport> {
     let audio = crate::wav::read(input)?;
     let channels = audio.channels.len();
     let mut host = PluginHost::load(plugin)?;
+    if let Some(choice) = voice {
+        let mut state = crate::state::NiceState::decode(&host.save_state()?)?;
+        state.set_voice(&choice.voice);
+        state.set_f32_param("pitch", choice.semitones);
+        host.load_state(&state.encode())?;
+    }
     match channels {
         1 | 2 => host.select_layout(channels as u32)?,
         n => anyhow::bail!("{}: {n} channels; the plugin takes mono or stereo", input.display()),
@@ -259,13 +281,17 @@ pub fn render_file(plugin: &Path, input: &Path, output: &Path, blocks: RenderBlo
         RenderBlocks::Fixed(n) => Box::new(fixed(n)),
         RenderBlocks::Random { seed, max } => Box::new(RandomBlocks::new(seed, max)),
     };
+    let started = Instant::now();
     let raw = host.process_signal(&padded, &mut sizes, Pace::Unpaced)?;
+    let seconds = started.elapsed().as_secs_f64();
     host.deactivate()?;
-    let measured_delay = analysis::delay_by_cross_correlation(
-        &signals::mono_mix(&audio.channels),
-        &signals::mono_mix(&raw),
-        latency + frames / 2,
-    );
+    let measured_delay = voice.is_none().then(|| {
+        analysis::delay_by_cross_correlation(
+            &signals::mono_mix(&audio.channels),
+            &signals::mono_mix(&raw),
+            latency + frames / 2,
+        )
+    });
     let trimmed = raw.into_iter().map(|c| c[latency..].to_vec()).collect();
     crate::wav::write(output, &crate::wav::Audio { sample_rate: audio.sample_rate, channels: trimmed })
         .context("writing the rendered file")?;
@@ -276,5 +302,7 @@ pub fn render_file(plugin: &Path, input: &Path, output: &Path, blocks: RenderBlo
         process_calls: host.process_calls(),
         reported_latency: latency as u32,
         measured_delay,
+        seconds,
+        real_time_factor: frames as f64 / f64::from(audio.sample_rate) / seconds.max(1e-9),
     })
 }

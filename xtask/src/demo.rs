@@ -1,5 +1,9 @@
-//! `cargo xtask demo`: the main job. Build the plugin, speak a sentence with espeak-ng, and run it
-//! through the plugin in a real CLAP host, reporting the latency it measured.
+//! `cargo xtask demo`: the main job. Build the plugin, speak a sentence with espeak-ng, and convert
+//! it with the project's demo voice through the plugin in a real CLAP host.
+//!
+//! The demo voice is the analytic one the project generates: it sings a pure tone at the pitch it
+//! is given, so what comes out is the sentence's melody, shifted up a fifth, through the whole
+//! pipeline (resampling, content encoder, pitch tracking, synthesiser, SOLA).
 
 use std::path::Path;
 use std::process::Command;
@@ -7,12 +11,15 @@ use std::process::Command;
 use anyhow::Context;
 
 use crate::bundles::{self, BUNDLE_NAME};
-use crate::{command, paths, system_packages};
+use crate::{command, models, onnxruntime, paths, system_packages};
 
 const SENTENCE: &str = "RVC Live turns the voice you speak into the voice you choose, while you speak.";
 
 pub fn run() -> anyhow::Result<()> {
     system_packages::ensure()?;
+    onnxruntime::provision()?;
+    // The plugin resolves paths from the host's working folder, so it gets absolute ones.
+    let voices = std::path::absolute(models::generate()?.join("analytic"))?;
     let bundled = bundles::bundle_into(Path::new("target"), &["--release"])?;
     let demo = paths::cache("demo");
     std::fs::create_dir_all(&demo)?;
@@ -26,7 +33,12 @@ pub fn run() -> anyhow::Result<()> {
             .arg("--plugin")
             .arg(bundled.join(format!("{BUNDLE_NAME}.clap")))
             .arg(&input)
-            .arg(&output),
+            .arg(&output)
+            .arg("--voice")
+            .arg(voices.join("analytic_synth_v2_40k.onnx"))
+            .arg("--content-encoder")
+            .arg(voices.join("analytic_content_units.onnx"))
+            .args(["--pitch", "7"]),
     )?;
     println!("Input:  {}\nOutput: {}", input.display(), output.display());
     Ok(())

@@ -7,7 +7,8 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use rvc_live_hosts::scenarios::{self, Paced, RenderBlocks};
+use rvc_live_hosts::scenarios::{self, Paced, RenderBlocks, RenderVoice};
+use rvc_live_hosts::state::VoiceSelection;
 
 #[derive(Parser)]
 #[command(name = "rvc-live-host", about = "Run RVC Live in a headless CLAP host")]
@@ -31,6 +32,15 @@ enum Command {
         /// Use random buffer sizes up to `--block`, changing on every call, from this seed.
         #[arg(long)]
         random_blocks: Option<u64>,
+        /// Convert with this voice model (synthesiser `.onnx`), chosen through the plugin's state.
+        #[arg(long, requires = "content_encoder")]
+        voice: Option<PathBuf>,
+        /// The content encoder (`.onnx`) the voice needs.
+        #[arg(long)]
+        content_encoder: Option<PathBuf>,
+        /// Pitch shift in semitones.
+        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+        pitch: f32,
     },
     /// Time the audio thread: real-time render mode, calls paced at the audio rate, a stereo voice-
     /// like signal in, every `process` call timed. Prints a table and JSON.
@@ -74,15 +84,26 @@ enum ScenarioName {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Render { plugin, input, output, block, random_blocks } => {
+        Command::Render { plugin, input, output, block, random_blocks, voice, content_encoder, pitch } => {
             let blocks = match random_blocks {
                 Some(seed) => RenderBlocks::Random { seed, max: block },
                 None => RenderBlocks::Fixed(block),
             };
-            let report = scenarios::render_file(&plugin, &input, &output, blocks)?;
+            let voice = voice.map(|synthesizer| RenderVoice {
+                voice: VoiceSelection { synthesizer: Some(synthesizer), content_encoder, ..Default::default() },
+                semitones: pitch,
+            });
+            let report = scenarios::render_file(&plugin, &input, &output, blocks, voice.as_ref())?;
+            let rate = f64::from(report.sample_rate);
             eprintln!(
-                "rendered {} frames at {} Hz: reported latency {} samples, measured delay {} samples",
-                report.frames, report.sample_rate, report.reported_latency, report.measured_delay
+                "rendered {:.2} s at {} Hz in {:.2} s ({:.1}x real time); reported latency {} samples ({:.1} ms){}",
+                report.frames as f64 / rate,
+                report.sample_rate,
+                report.seconds,
+                report.real_time_factor,
+                report.reported_latency,
+                f64::from(report.reported_latency) * 1000.0 / rate,
+                report.measured_delay.map_or(String::new(), |d| format!(", measured delay {d} samples"))
             );
             println!("{}", serde_json::to_string(&report)?);
         }
