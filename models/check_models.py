@@ -21,9 +21,12 @@ import json
 import pathlib
 import sys
 import time
+import warnings
 import traceback
 
 HERE = pathlib.Path(__file__).resolve().parent
+# RVC's modules use torch.nn.utils.weight_norm, deprecated (and repeated per layer) in torch 2.x.
+warnings.filterwarnings("ignore", category=FutureWarning, message=".*weight_norm.*")
 sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402

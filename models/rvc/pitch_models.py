@@ -16,7 +16,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import math
 import pathlib
 
@@ -39,7 +41,8 @@ FCPE_THRESHOLD = 0.006  # RVC's and torchfcpe's default voicing threshold
 
 def load_fcpe():
     import torchfcpe
-    return torchfcpe.spawn_bundled_infer_model(device="cpu")
+    with contextlib.redirect_stdout(io.StringIO()):  # torchfcpe prints [INFO]/[WARN] lines while loading
+        return torchfcpe.spawn_bundled_infer_model(device="cpu")
 
 
 class FcpeOnnx(torch.nn.Module):

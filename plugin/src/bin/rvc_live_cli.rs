@@ -1,0 +1,200 @@
+//! `rvc-live`: RVC Live's engine on the command line.
+//!
+//! `rvc-live convert IN.wav OUT.wav --voice VOICE.onnx --content-encoder ENCODER.onnx` runs the
+//! plugin's own streaming engine over a file — the same blocks, queues, SOLA and latency — as fast
+//! as the machine allows, and writes the converted voice aligned with the input.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use file_errors::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use rvc_live::dry_wet_mixer::{DryWetMixer, MixControls};
+use rvc_live::engine::rvc_processor::{ConversionErrors, RvcProcessor};
+use rvc_live::stream::{Stream, StreamGeometry, StreamSettings, StreamStats};
+use rvc_live::voice::VoiceSelection;
+
+/// Host-style buffer the file is fed in.
+const BUFFER: usize = 512;
+
+#[derive(Parser)]
+#[command(name = "rvc-live", version, about = "RVC Live's voice conversion engine on the command line")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Convert a WAV file with a voice, through the same streaming engine the plugin runs.
+    Convert {
+        input: PathBuf,
+        output: PathBuf,
+        /// The voice model (RVC synthesiser `.onnx`, any export convention).
+        #[arg(long)]
+        voice: PathBuf,
+        /// The content encoder (ContentVec/HuBERT `.onnx`) the voice was trained with.
+        #[arg(long)]
+        content_encoder: PathBuf,
+        /// Pitch shift in semitones (fractions are cents).
+        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+        pitch: f32,
+        /// Pitch tracker. Only the built-in one ships so far.
+        #[arg(long, default_value = "builtin", value_parser = ["builtin"])]
+        f0: String,
+        /// Speaker id for multi-speaker voices.
+        #[arg(long, default_value_t = 0)]
+        speaker: u32,
+        /// Block length in milliseconds.
+        #[arg(long, default_value_t = StreamSettings::default().block_ms)]
+        block_ms: f32,
+        /// Context before each block that the voice model sees, in milliseconds.
+        #[arg(long, default_value_t = StreamSettings::default().context_ms)]
+        context_ms: f32,
+        /// ONNX Runtime threads per model.
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("rvc-live: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Convert {
+            input,
+            output,
+            voice,
+            content_encoder,
+            pitch,
+            f0: _,
+            speaker,
+            block_ms,
+            context_ms,
+            threads,
+        } => {
+            let settings = StreamSettings { block_ms, context_ms, ..StreamSettings::default() }.clamped();
+            let selection = VoiceSelection {
+                synthesizer: Some(voice),
+                content_encoder: Some(content_encoder),
+                speaker_id: speaker,
+                ..Default::default()
+            };
+            convert(&input, &output, &selection, &settings, pitch, threads)
+        }
+    }
+}
+
+fn convert(
+    input: &std::path::Path,
+    output: &std::path::Path,
+    voice: &VoiceSelection,
+    settings: &StreamSettings,
+    semitones: f32,
+    threads: usize,
+) -> Result<(), String> {
+    let mut reader = hound::WavReader::open(input).context(input)?;
+    let spec = reader.spec();
+    let channels = usize::from(spec.channels.max(1));
+    let samples: Vec<f32> = match spec.sample_format {
+        hound::SampleFormat::Float => reader.samples::<f32>().collect::<Result<_, _>>().context(input)?,
+        hound::SampleFormat::Int => {
+            let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
+            reader.samples::<i32>().map(|s| s.map(|v| v as f32 * scale)).collect::<Result<_, _>>().context(input)?
+        }
+    };
+    // The engine converts one voice: the channels are mixed down as the plugin does.
+    let mono: Vec<f32> = samples
+        .chunks(channels)
+        .map(|frame| frame.iter().map(|s| if s.is_finite() { *s } else { 0.0 }).sum::<f32>() / channels as f32)
+        .collect();
+
+    let geometry = StreamGeometry::new(*settings, spec.sample_rate as f32, BUFFER as u32);
+    let errors = Arc::new(ConversionErrors::default());
+    let processor =
+        RvcProcessor::load(voice, &geometry, settings, Arc::new(move || semitones), errors.clone(), threads)
+            .map_err(|e| format!("cannot use this voice: {e}"))?;
+    let latency = geometry.latency();
+    let stats = Arc::new(StreamStats::default());
+    let mut stream =
+        Stream::start(geometry, Box::new(processor), stats.clone(), true, None).map_err(|e| e.to_string())?;
+    let mut mixer = DryWetMixer::new(1, latency);
+    let controls = MixControls { dry_wet: 1.0, output_gain: 1.0, bypass: 0.0 };
+
+    eprintln!(
+        "{}: {:.2} s at {} Hz; latency {} samples ({:.1} ms)",
+        input.display(),
+        mono.len() as f64 / f64::from(spec.sample_rate),
+        spec.sample_rate,
+        latency,
+        geometry.samples_to_ms(latency)
+    );
+    let total = mono.len() + latency;
+    let progress = ProgressBar::new(total as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {percent:>3}% {elapsed_precise} ETA {eta}").expect("a valid template"),
+    );
+    let started = Instant::now();
+    let (mut wet, mut weight) = (vec![0.0; BUFFER], vec![0.0; BUFFER]);
+    let mut converted = Vec::with_capacity(total);
+    let padded: Vec<f32> = mono.iter().copied().chain(std::iter::repeat_n(0.0, latency)).collect();
+    for chunk in padded.chunks(BUFFER) {
+        let n = chunk.len();
+        stream.audio.process(chunk, &mut wet[..n], &mut weight[..n]);
+        for i in 0..n {
+            let mut sample = [chunk[i]];
+            mixer.process_frame(sample.iter_mut(), wet[i], weight[i], controls);
+            converted.push(sample[0]);
+        }
+        progress.inc(n as u64);
+    }
+    progress.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    drop(stream);
+
+    let spec_out = hound::WavSpec {
+        channels: 1,
+        sample_rate: spec.sample_rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut writer = hound::WavWriter::create(output, spec_out).context(output)?;
+    for &s in &converted[latency..] {
+        writer.write_sample(s).context(output)?;
+    }
+    writer.finalize().context(output)?;
+
+    let audio_seconds = mono.len() as f64 / f64::from(spec.sample_rate);
+    let failed = errors.count.load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!(
+        "converted in {seconds:.2} s: real-time factor {:.3} ({:.1}x faster than real time), peak block load {:.2}{}",
+        seconds / audio_seconds,
+        audio_seconds / seconds,
+        stats.peak_load(),
+        if failed > 0 { format!(", {failed} blocks failed and passed the input through") } else { String::new() }
+    );
+    eprintln!("wrote {}", output.display());
+    Ok(())
+}
+
+/// Errors with the file they concern, for messages a user can act on.
+mod file_errors {
+    pub trait Context<T> {
+        fn context(self, path: &std::path::Path) -> Result<T, String>;
+    }
+
+    impl<T, E: std::fmt::Display> Context<T> for Result<T, E> {
+        fn context(self, path: &std::path::Path) -> Result<T, String> {
+            self.map_err(|e| format!("{}: {e}", path.display()))
+        }
+    }
+}

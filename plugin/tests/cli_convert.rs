@@ -1,0 +1,86 @@
+//! `rvc-live convert`: a WAV file through the streaming engine, from the command line.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn analytic(name: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/models/analytic").join(name);
+    assert!(path.is_file(), "{} is missing: run `cargo xtask models` (or `cargo xtask test`)", path.display());
+    path
+}
+
+fn write_tone(path: &Path, rate: u32, frequency: f64, seconds: f64) {
+    let spec =
+        hound::WavSpec { channels: 2, sample_rate: rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    for n in 0..(f64::from(rate) * seconds) as usize {
+        let v = (0.4 * (2.0 * std::f64::consts::PI * frequency * n as f64 / f64::from(rate)).sin() * 32767.0) as i16;
+        writer.write_sample(v).unwrap();
+        writer.write_sample(v).unwrap();
+    }
+    writer.finalize().unwrap();
+}
+
+fn frequency(signal: &[f32], rate: f64) -> f64 {
+    let crossings: Vec<f64> = signal
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| w[0] < 0.0 && w[1] >= 0.0)
+        .map(|(i, w)| i as f64 + f64::from(-w[0] / (w[1] - w[0])))
+        .collect();
+    (crossings.len() - 1) as f64 / (crossings.last().unwrap() - crossings[0]) * rate
+}
+
+#[test]
+fn convert_writes_the_converted_voice_aligned_with_the_input() {
+    let dir = std::env::temp_dir().join(format!("rvc-live-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (input, output) = (dir.join("tone.wav"), dir.join("converted.wav"));
+    write_tone(&input, 44_100, 200.0, 2.0);
+
+    let run = Command::new(env!("CARGO_BIN_EXE_rvc-live"))
+        .arg("convert")
+        .args([&input, &output])
+        .arg("--voice")
+        .arg(analytic("analytic_synth_v2_40k.onnx"))
+        .arg("--content-encoder")
+        .arg(analytic("analytic_content_units.onnx"))
+        .args(["--pitch", "-12"])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{log}");
+    assert!(log.contains("latency") && log.contains("real-time factor"), "{log}");
+
+    let mut reader = hound::WavReader::open(&output).unwrap();
+    assert_eq!(reader.spec().sample_rate, 44_100);
+    let converted: Vec<f32> = reader.samples::<f32>().map(Result::unwrap).collect();
+    assert_eq!(converted.len(), 88_200, "as long as the input, latency removed");
+    let measured = frequency(&converted[44_100..80_000], 44_100.0);
+    assert!((measured / 100.0 - 1.0).abs() < 0.01, "200 Hz an octave down sang {measured} Hz");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn convert_names_the_file_it_cannot_use() {
+    let dir = std::env::temp_dir().join(format!("rvc-live-cli-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("tone.wav");
+    write_tone(&input, 48_000, 200.0, 0.5);
+    let convert = |input: &Path, voice: &str| {
+        let run = Command::new(env!("CARGO_BIN_EXE_rvc-live"))
+            .arg("convert")
+            .args([input, &dir.join("out.wav")])
+            .args(["--voice", voice, "--content-encoder"])
+            .arg(analytic("analytic_content_units.onnx"))
+            .output()
+            .unwrap();
+        assert!(!run.status.success());
+        String::from_utf8_lossy(&run.stderr).into_owned()
+    };
+    let log = convert(&dir.join("missing.wav"), "/nonexistent/voice.onnx");
+    assert!(log.contains("missing.wav"), "{log}");
+    let log = convert(&input, "/nonexistent/voice.onnx");
+    assert!(log.contains("cannot use this voice") && log.contains("/nonexistent/voice.onnx does not exist"), "{log}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
