@@ -18,7 +18,7 @@ pub mod stream;
 pub mod voice;
 
 use dry_wet_mixer::{DryWetMixer, MixControls};
-use engine::rvc_processor::{ConversionErrors, RvcProcessor};
+use engine::rvc_processor::{ConversionControls, ConversionStats, RvcProcessor};
 use params::RvcLiveParams;
 use stream::{BlockProcessor, IdentityProcessor, Stream, StreamGeometry, StreamSettings, StreamStats, WorkerStall};
 
@@ -31,9 +31,9 @@ pub struct RvcLive {
     /// Written by the audio and inference threads, read by the main thread for the log (and by
     /// the editor).
     stats: Arc<StreamStats>,
-    /// Blocks the voice failed to convert (played from the fallback instead). Written by the
-    /// inference thread, read by the main thread for the log.
-    conversion_errors: Arc<ConversionErrors>,
+    /// What the conversion did (failed and gated blocks). Written by the inference thread, read
+    /// by the main thread for the log.
+    conversion: Arc<ConversionStats>,
     /// Everything that exists only between `activate` and `deactivate`.
     active: Option<Active>,
 }
@@ -56,7 +56,7 @@ impl Default for RvcLive {
         Self {
             params: Arc::new(RvcLiveParams::default()),
             stats: Arc::new(StreamStats::default()),
-            conversion_errors: Arc::new(ConversionErrors::default()),
+            conversion: Arc::new(ConversionStats::default()),
             active: None,
         }
     }
@@ -208,13 +208,14 @@ impl Plugin for RvcLive {
         if self.active.take().is_some() {
             use std::sync::atomic::Ordering::Relaxed;
             nice_log!(
-                "RVC Live stopped: {} blocks, peak load {:.2}, {} underruns ({} samples from the fallback), {} overflows, {} failed conversions",
+                "RVC Live stopped: {} blocks, peak load {:.2}, {} underruns ({} samples from the fallback), {} overflows, {} failed conversions, {} gated",
                 self.stats.blocks.load(Relaxed),
                 self.stats.peak_load(),
                 self.stats.underruns.load(Relaxed),
                 self.stats.fallback_samples.load(Relaxed),
                 self.stats.overflows.load(Relaxed),
-                self.conversion_errors.count.swap(0, Relaxed)
+                self.conversion.failed.swap(0, Relaxed),
+                self.conversion.gated.swap(0, Relaxed)
             );
         }
     }
@@ -230,9 +231,13 @@ impl RvcLive {
             return identity();
         };
         let params = self.params.clone();
-        let pitch = Arc::new(move || params.pitch.value());
+        let controls = Arc::new(move || ConversionControls {
+            semitones: params.pitch.value(),
+            gate_db: params.gate.value(),
+            envelope: params.envelope.value(),
+        });
         // Two sessions share two cores with the host; one thread each keeps them from contending.
-        match RvcProcessor::load(&voice, geometry, settings, pitch, self.conversion_errors.clone(), 1) {
+        match RvcProcessor::load(&voice, geometry, settings, controls, self.conversion.clone(), 1) {
             Ok(processor) => {
                 let synth = processor.synthesizer();
                 nice_log!(

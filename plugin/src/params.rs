@@ -25,6 +25,14 @@ pub struct RvcLiveParams {
     /// cents).
     #[id = "pitch"]
     pub pitch: FloatParam,
+    /// Below this input level (dBFS RMS over the block) the voice model is not run and the
+    /// converted voice is silent: no CPU spent on silence, no hiss from the model.
+    #[id = "gate"]
+    pub gate: FloatParam,
+    /// How much the converted voice keeps its own loudness contour (1) rather than taking the
+    /// input's (0): RVC's `rms_mix_rate`.
+    #[id = "envelope"]
+    pub envelope: FloatParam,
     /// Plays the input delayed by the reported latency, so toggling it never shifts the timing.
     #[id = "bypass"]
     pub bypass: BoolParam,
@@ -67,6 +75,13 @@ impl Default for RvcLiveParams {
             pitch: FloatParam::new("Pitch", 0.0, FloatRange::Linear { min: -24.0, max: 24.0 })
                 .with_step_size(0.01)
                 .with_unit(" st"),
+            gate: FloatParam::new("Silence Gate", -70.0, FloatRange::Linear { min: -100.0, max: -20.0 })
+                .with_step_size(0.5)
+                .with_unit(" dB"),
+            envelope: FloatParam::new("Voice Envelope", 1.0, FloatRange::Linear { min: 0.0, max: 1.0 })
+                .with_unit(" %")
+                .with_value_to_string(formatters::v2s_f32_percentage(0))
+                .with_string_to_value(formatters::s2v_f32_percentage()),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
             voice: PersistedVoice::default(),
             stream: RwLock::new(StreamSettings::default()),

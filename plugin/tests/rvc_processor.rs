@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use rvc_live::engine::rvc_processor::{ConversionErrors, RvcProcessor};
+use rvc_live::engine::rvc_processor::{ConversionControls, ConversionStats, RvcProcessor};
 use rvc_live::stream::{BlockProcessor, StreamGeometry, StreamSettings};
 use rvc_live::voice::VoiceSelection;
 
@@ -60,20 +60,18 @@ fn run(processor: &mut RvcProcessor, input: &[f32], block: usize) -> Vec<f32> {
     output
 }
 
-fn processor(synth: &str, semitones: f32) -> (RvcProcessor, StreamGeometry, Arc<ConversionErrors>) {
+fn processor_with(synth: &str, controls: ConversionControls) -> (RvcProcessor, StreamGeometry, Arc<ConversionStats>) {
     let settings = StreamSettings::default();
     let geometry = StreamGeometry::new(settings, RATE, 512);
-    let errors = Arc::new(ConversionErrors::default());
-    let processor = RvcProcessor::load(
-        &analytic_voice(synth),
-        &geometry,
-        &settings,
-        Arc::new(move || semitones),
-        errors.clone(),
-        1,
-    )
-    .unwrap_or_else(|e| panic!("{synth}: {e}"));
-    (processor, geometry, errors)
+    let stats = Arc::new(ConversionStats::default());
+    let processor =
+        RvcProcessor::load(&analytic_voice(synth), &geometry, &settings, Arc::new(move || controls), stats.clone(), 1)
+            .unwrap_or_else(|e| panic!("{synth}: {e}"));
+    (processor, geometry, stats)
+}
+
+fn processor(synth: &str, semitones: f32) -> (RvcProcessor, StreamGeometry, Arc<ConversionStats>) {
+    processor_with(synth, ConversionControls { semitones, ..Default::default() })
 }
 
 #[test]
@@ -85,7 +83,7 @@ fn the_converted_voice_follows_the_input_pitch_shifted_by_the_parameter() {
         let segments = [200.0f32, 300.0, 150.0];
         let input = tones(&segments, seconds, lead);
         let output = run(&mut processor, &input, geometry.block);
-        assert_eq!(errors.count.load(std::sync::atomic::Ordering::Relaxed), 0, "{synth}: conversion failed");
+        assert_eq!(errors.failed.load(std::sync::atomic::Ordering::Relaxed), 0, "{synth}: conversion failed");
 
         let ratio = 2f32.powf(semitones / 12.0);
         for (k, &f) in segments.iter().enumerate() {
@@ -135,10 +133,44 @@ fn a_voice_without_a_content_encoder_is_refused() {
     let settings = StreamSettings::default();
     let geometry = StreamGeometry::new(settings, RATE, 512);
     let voice = VoiceSelection { synthesizer: Some(model("analytic_synth_v2_40k.onnx")), ..Default::default() };
-    let Err(err) =
-        RvcProcessor::load(&voice, &geometry, &settings, Arc::new(|| 0.0), Arc::new(ConversionErrors::default()), 1)
+    let controls = Arc::new(ConversionControls::default);
+    let Err(err) = RvcProcessor::load(&voice, &geometry, &settings, controls, Arc::new(ConversionStats::default()), 1)
     else {
         panic!("a voice needs a content encoder");
     };
     assert!(err.to_string().contains("no content encoder is chosen"), "{err}");
+}
+
+#[test]
+fn silence_is_gated_and_costs_no_inference() {
+    let gate = ConversionControls { gate_db: -50.0, ..Default::default() };
+    let (mut processor, geometry, stats) = processor_with("analytic_synth_v2_40k.onnx", gate);
+    // 1 s of a tone at -8 dBFS, 1 s of -70 dBFS hiss-like tone, then the tone again.
+    let mut input = tones(&[220.0], 1.0, 0.0);
+    input.extend(tones(&[220.0], 1.0, 0.0).iter().map(|v| v * 0.001));
+    input.extend(tones(&[220.0], 1.0, 0.0));
+    let output = run(&mut processor, &input, geometry.block);
+    let gated = stats.gated.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(gated >= 4, "only {gated} of the 5 quiet blocks were gated");
+    let quiet = &output[(1.3 * RATE) as usize..(1.9 * RATE) as usize];
+    assert!(quiet.iter().all(|v| v.abs() < 1e-6), "the gated stretch is silent");
+    let loud = &output[(2.4 * RATE) as usize..(2.9 * RATE) as usize];
+    assert!((frequency(loud) / 220.0 - 1.0).abs() < 0.01, "conversion resumes after the gate");
+}
+
+#[test]
+fn the_envelope_control_gives_the_voice_the_input_loudness() {
+    let follow = ConversionControls { envelope: 0.0, ..Default::default() };
+    let (mut processor, geometry, _) = processor_with("analytic_synth_v2_40k.onnx", follow);
+    // The analytic voice always sings at amplitude 0.5; the input steps from 0.4 to 0.1.
+    let mut input = tones(&[220.0], 1.2, 0.0);
+    input.extend(tones(&[220.0], 1.2, 0.0).iter().map(|v| v * 0.25));
+    let output = run(&mut processor, &input, geometry.block);
+    let rms = |s: &[f32]| (s.iter().map(|v| v * v).sum::<f32>() / s.len() as f32).sqrt();
+    let delay = processor.delay();
+    let (loud_in, quiet_in) = (0.4 / 2f32.sqrt(), 0.1 / 2f32.sqrt());
+    let loud_out = rms(&output[(0.5 * RATE) as usize + delay..(1.0 * RATE) as usize + delay]);
+    let quiet_out = rms(&output[(1.7 * RATE) as usize + delay..(2.2 * RATE) as usize + delay]);
+    assert!((loud_out / loud_in - 1.0).abs() < 0.05, "loud: {loud_out} vs input {loud_in}");
+    assert!((quiet_out / quiet_in - 1.0).abs() < 0.05, "quiet: {quiet_out} vs input {quiet_in}");
 }

@@ -53,8 +53,10 @@ pub mod ids {
     pub const OUTPUT_GAIN: (&str, &str) = ("output_gain", "Output Gain");
     pub const DRY_WET: (&str, &str) = ("dry_wet", "Dry/Wet");
     pub const PITCH: (&str, &str) = ("pitch", "Pitch");
+    pub const GATE: (&str, &str) = ("gate", "Silence Gate");
+    pub const ENVELOPE: (&str, &str) = ("envelope", "Voice Envelope");
     pub const BYPASS: (&str, &str) = ("bypass", "Bypass");
-    pub const ALL: [(&str, &str); 5] = [INPUT_GAIN, OUTPUT_GAIN, DRY_WET, PITCH, BYPASS];
+    pub const ALL: [(&str, &str); 7] = [INPUT_GAIN, OUTPUT_GAIN, DRY_WET, PITCH, GATE, ENVELOPE, BYPASS];
 }
 
 #[cfg(test)]

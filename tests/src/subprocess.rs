@@ -88,7 +88,7 @@ pub fn run(binary: &Path, args: &[&str], env: &[(&str, &str)], timeout: Duration
 
 /// The counters RVC Live logs when it deactivates:
 /// `RVC Live stopped: {blocks} blocks, peak load {x}, {u} underruns ({n} samples from the fallback), {o} overflows,
-/// {f} failed conversions`.
+/// {f} failed conversions, {g} gated`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StopLog {
     pub blocks: u64,
@@ -97,6 +97,7 @@ pub struct StopLog {
     pub fallback_samples: u64,
     pub overflows: u64,
     pub failed_conversions: u64,
+    pub gated_blocks: u64,
 }
 
 impl StopLog {
@@ -110,13 +111,14 @@ impl StopLog {
         let numbers: Vec<&str> =
             rest.split(|c: char| !(c.is_ascii_digit() || c == '.')).filter(|s| !s.is_empty() && *s != ".").collect();
         match numbers.as_slice() {
-            [blocks, load, underruns, fallback, overflows, failed] => Some(Self {
+            [blocks, load, underruns, fallback, overflows, failed, gated] => Some(Self {
                 blocks: blocks.parse().ok()?,
                 peak_load: load.parse().ok()?,
                 underruns: underruns.parse().ok()?,
                 fallback_samples: fallback.parse().ok()?,
                 overflows: overflows.parse().ok()?,
                 failed_conversions: failed.parse().ok()?,
+                gated_blocks: gated.parse().ok()?,
             }),
             _ => None,
         }
@@ -130,7 +132,7 @@ mod tests {
     #[test]
     fn stop_line_parses() {
         let log = " INFO RVC Live active at 48000 Hz\n INFO RVC Live stopped: 29 blocks, peak load 0.25, 2 underruns \
-                   (1234 samples from the fallback), 0 overflows, 3 failed conversions\n";
+                   (1234 samples from the fallback), 0 overflows, 3 failed conversions, 4 gated\n";
         assert_eq!(
             StopLog::parse_all(log),
             vec![StopLog {
@@ -139,7 +141,8 @@ mod tests {
                 underruns: 2,
                 fallback_samples: 1234,
                 overflows: 0,
-                failed_conversions: 3
+                failed_conversions: 3,
+                gated_blocks: 4
             }]
         );
     }

@@ -54,6 +54,8 @@ fn parameters_are_exposed_under_their_nice_plug_ids_and_names() {
             "input_gain" | "output_gain" => "0.0 dB",
             "dry_wet" => "100 %",
             "pitch" => "0.00 st",
+            "gate" => "-70.0 dB",
+            "envelope" => "100 %",
             "bypass" => "Off",
             _ => unreachable!(),
         };

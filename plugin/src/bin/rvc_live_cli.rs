@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use file_errors::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use rvc_live::dry_wet_mixer::{DryWetMixer, MixControls};
-use rvc_live::engine::rvc_processor::{ConversionErrors, RvcProcessor};
+use rvc_live::engine::rvc_processor::{ConversionControls, ConversionStats, RvcProcessor};
 use rvc_live::stream::{Stream, StreamGeometry, StreamSettings, StreamStats};
 use rvc_live::voice::VoiceSelection;
 
@@ -41,6 +41,12 @@ enum Command {
         /// Pitch shift in semitones (fractions are cents).
         #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
         pitch: f32,
+        /// Blocks quieter than this (dBFS RMS) are not converted.
+        #[arg(long, default_value_t = -70.0, allow_negative_numbers = true)]
+        gate_db: f32,
+        /// 1 keeps the voice's own loudness, 0 gives it the input's (RVC's rms_mix_rate).
+        #[arg(long, default_value_t = 1.0)]
+        envelope: f32,
         /// Pitch tracker. Only the built-in one ships so far.
         #[arg(long, default_value = "builtin", value_parser = ["builtin"])]
         f0: String,
@@ -77,6 +83,8 @@ fn run(cli: Cli) -> Result<(), String> {
             voice,
             content_encoder,
             pitch,
+            gate_db,
+            envelope,
             f0: _,
             speaker,
             block_ms,
@@ -90,7 +98,8 @@ fn run(cli: Cli) -> Result<(), String> {
                 speaker_id: speaker,
                 ..Default::default()
             };
-            convert(&input, &output, &selection, &settings, pitch, threads)
+            let controls = ConversionControls { semitones: pitch, gate_db, envelope: envelope.clamp(0.0, 1.0) };
+            convert(&input, &output, &selection, &settings, controls, threads)
         }
     }
 }
@@ -100,7 +109,7 @@ fn convert(
     output: &std::path::Path,
     voice: &VoiceSelection,
     settings: &StreamSettings,
-    semitones: f32,
+    controls: ConversionControls,
     threads: usize,
 ) -> Result<(), String> {
     let mut reader = hound::WavReader::open(input).context(input)?;
@@ -120,16 +129,16 @@ fn convert(
         .collect();
 
     let geometry = StreamGeometry::new(*settings, spec.sample_rate as f32, BUFFER as u32);
-    let errors = Arc::new(ConversionErrors::default());
+    let conversion = Arc::new(ConversionStats::default());
     let processor =
-        RvcProcessor::load(voice, &geometry, settings, Arc::new(move || semitones), errors.clone(), threads)
+        RvcProcessor::load(voice, &geometry, settings, Arc::new(move || controls), conversion.clone(), threads)
             .map_err(|e| format!("cannot use this voice: {e}"))?;
     let latency = geometry.latency();
     let stats = Arc::new(StreamStats::default());
     let mut stream =
         Stream::start(geometry, Box::new(processor), stats.clone(), true, None).map_err(|e| e.to_string())?;
     let mut mixer = DryWetMixer::new(1, latency);
-    let controls = MixControls { dry_wet: 1.0, output_gain: 1.0, bypass: 0.0 };
+    let mix = MixControls { dry_wet: 1.0, output_gain: 1.0, bypass: 0.0 };
 
     eprintln!(
         "{}: {:.2} s at {} Hz; latency {} samples ({:.1} ms)",
@@ -152,7 +161,7 @@ fn convert(
         stream.audio.process(chunk, &mut wet[..n], &mut weight[..n]);
         for i in 0..n {
             let mut sample = [chunk[i]];
-            mixer.process_frame(sample.iter_mut(), wet[i], weight[i], controls);
+            mixer.process_frame(sample.iter_mut(), wet[i], weight[i], mix);
             converted.push(sample[0]);
         }
         progress.inc(n as u64);
@@ -174,7 +183,7 @@ fn convert(
     writer.finalize().context(output)?;
 
     let audio_seconds = mono.len() as f64 / f64::from(spec.sample_rate);
-    let failed = errors.count.load(std::sync::atomic::Ordering::Relaxed);
+    let failed = conversion.failed.load(std::sync::atomic::Ordering::Relaxed);
     eprintln!(
         "converted in {seconds:.2} s: real-time factor {:.3} ({:.1}x faster than real time), peak block load {:.2}{}",
         seconds / audio_seconds,

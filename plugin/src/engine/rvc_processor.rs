@@ -24,14 +24,38 @@ use crate::voice::VoiceSelection;
 
 const RATE_16K: u32 = 16_000;
 
-/// Where the processor reads the pitch shift (semitones) each block: the plugin's parameter.
-pub type PitchSource = Arc<dyn Fn() -> f32 + Send + Sync>;
-
-/// Failures while converting, counted for the log and the editor. Written by the inference thread.
-#[derive(Default)]
-pub struct ConversionErrors {
-    pub count: AtomicU64,
+/// What the user sets that the conversion reads each block.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ConversionControls {
+    /// Pitch shift in semitones.
+    pub semitones: f32,
+    /// Blocks quieter than this (dBFS RMS) are not converted.
+    pub gate_db: f32,
+    /// RVC's `rms_mix_rate`: 1 keeps the voice's own loudness, 0 gives it the input's.
+    pub envelope: f32,
 }
+
+impl Default for ConversionControls {
+    fn default() -> Self {
+        Self { semitones: 0.0, gate_db: -100.0, envelope: 1.0 }
+    }
+}
+
+/// Where the processor reads its controls each block: the plugin's parameters (atomics).
+pub type ControlSource = Arc<dyn Fn() -> ConversionControls + Send + Sync>;
+
+/// Counters of what the conversion did, for the log and the editor. Written by the inference
+/// thread, read by anyone.
+#[derive(Default)]
+pub struct ConversionStats {
+    /// Blocks that failed to convert and played the input instead.
+    pub failed: AtomicU64,
+    /// Blocks the silence gate kept from the model.
+    pub gated: AtomicU64,
+}
+
+/// Frame of RVC's loudness envelope (RMS over 40 ms, hopped by 10 ms).
+const ENVELOPE_FRAME_SECONDS: f64 = 0.04;
 
 pub struct RvcProcessor {
     block: usize,
@@ -50,11 +74,15 @@ pub struct RvcProcessor {
     to_host: WindowResampler,
     rendered: Vec<f32>,
     sola: Sola,
-    pitch: PitchSource,
+    controls: ControlSource,
+    /// The input's and the voice's loudness per output sample, for the envelope mix.
+    envelope_in: Vec<f32>,
+    envelope_out: Vec<f32>,
+    envelope_frame: usize,
     /// The input delayed by the processor's delay: what plays if a block fails to convert, so the
     /// audio keeps flowing in time.
     fallback: DelayLine,
-    errors: Arc<ConversionErrors>,
+    stats: Arc<ConversionStats>,
 }
 
 impl RvcProcessor {
@@ -63,8 +91,8 @@ impl RvcProcessor {
         voice: &VoiceSelection,
         geometry: &StreamGeometry,
         settings: &StreamSettings,
-        pitch: PitchSource,
-        errors: Arc<ConversionErrors>,
+        controls: ControlSource,
+        stats: Arc<ConversionStats>,
         threads: usize,
     ) -> Result<Self, ModelError> {
         let choose = |path: &Option<std::path::PathBuf>, what: &str| {
@@ -108,9 +136,12 @@ impl RvcProcessor {
             to_host,
             rendered,
             sola: Sola::new(geometry.block, crossfade, search),
-            pitch,
+            controls,
+            envelope_in: vec![0.0; geometry.block],
+            envelope_out: vec![0.0; geometry.block],
+            envelope_frame: ((ENVELOPE_FRAME_SECONDS * f64::from(rate)).round() as usize).max(1),
             fallback: DelayLine::new(crossfade + search),
-            errors,
+            stats,
         })
     }
 
@@ -118,7 +149,7 @@ impl RvcProcessor {
         &self.synthesizer
     }
 
-    fn convert(&mut self, output: &mut [f32]) -> Result<(), ModelError> {
+    fn convert(&mut self, controls: &ConversionControls, output: &mut [f32]) -> Result<(), ModelError> {
         let window_frames = self.context_frames + self.render_frames;
         let written = self.to_16k.resample(&self.history, &mut self.window_16k);
         let samples = (window_frames * SYNTH_HOP_16K).min(written);
@@ -128,7 +159,7 @@ impl RvcProcessor {
         let features = self.encoder.encode(audio)?;
         let frames = content_frames::upsample(features, width, samples, self.synthesizer.features_mut(window_frames));
         self.yin.track(audio, &mut self.f0[..frames]);
-        f0::post_process(&mut self.f0[..frames], (self.pitch)(), &mut self.coarse[..frames]);
+        f0::post_process(&mut self.f0[..frames], controls.semitones, &mut self.coarse[..frames]);
 
         let range = DecodeRange {
             skip_head: frames.saturating_sub(self.render_frames),
@@ -145,6 +176,50 @@ impl RvcProcessor {
         self.sola.process(&self.rendered[produced - needed..produced], output);
         Ok(())
     }
+
+    /// The block's input and output loudness, RMS over RVC's 40 ms frames around each sample.
+    /// The input is taken where the output block sits in time: `delay` samples before the newest.
+    fn mix_envelope(&mut self, output: &mut [f32], envelope: f32) {
+        if envelope >= 1.0 {
+            return;
+        }
+        let delay = self.sola.delay();
+        let end = self.history.len() - delay;
+        let input = &self.history[end - output.len()..end];
+        rms_envelope(input, self.envelope_frame, &mut self.envelope_in);
+        rms_envelope(output, self.envelope_frame, &mut self.envelope_out);
+        for ((y, &rin), &rout) in output.iter_mut().zip(&self.envelope_in).zip(&self.envelope_out) {
+            // RVC: out *= (rms_in / rms_out) ^ (1 - rms_mix_rate), with a floor against silence.
+            *y *= (rin / rout.max(1e-3)).powf(1.0 - envelope);
+        }
+    }
+
+    /// Whether the newest block is quieter than the gate.
+    fn is_silent(&self, block: &[f32], gate_db: f32) -> bool {
+        let mean_square = block.iter().map(|x| x * x).sum::<f32>() / block.len().max(1) as f32;
+        10.0 * mean_square.max(1e-20).log10() < gate_db
+    }
+}
+
+/// `out[i]` = RMS of `signal` over the `frame` samples centred on `i` (clipped at the ends), by a
+/// running sum: linear in the block, no allocation.
+fn rms_envelope(signal: &[f32], frame: usize, out: &mut [f32]) {
+    let n = signal.len();
+    let half = frame / 2;
+    let mut sum = 0.0f64;
+    let (mut lo, mut hi) = (0usize, 0usize);
+    for (i, o) in out[..n].iter_mut().enumerate() {
+        let (want_lo, want_hi) = (i.saturating_sub(half), (i + half + 1).min(n));
+        while hi < want_hi {
+            sum += f64::from(signal[hi] * signal[hi]);
+            hi += 1;
+        }
+        while lo < want_lo {
+            sum -= f64::from(signal[lo] * signal[lo]);
+            lo += 1;
+        }
+        *o = (sum.max(0.0) / (hi - lo) as f64).sqrt() as f32;
+    }
 }
 
 impl BlockProcessor for RvcProcessor {
@@ -158,8 +233,23 @@ impl BlockProcessor for RvcProcessor {
         self.history.copy_within(input.len().., 0);
         self.history[keep..].copy_from_slice(input);
 
-        if self.convert(output).is_err() {
-            self.errors.count.fetch_add(1, Ordering::Relaxed);
+        let controls = (self.controls)();
+        if self.is_silent(input, controls.gate_db) {
+            // Nothing to convert: let the previous block's tail fade out through SOLA's crossfade
+            // into silence, without running the models.
+            self.stats.gated.fetch_add(1, Ordering::Relaxed);
+            self.rendered.fill(0.0);
+            let needed = self.sola.rendered_len();
+            self.sola.process(&self.rendered[..needed], output);
+            for &x in input {
+                self.fallback.process(x);
+            }
+            return;
+        }
+        if self.convert(&controls, output).is_ok() {
+            self.mix_envelope(output, controls.envelope);
+        } else {
+            self.stats.failed.fetch_add(1, Ordering::Relaxed);
             for (y, &x) in output.iter_mut().zip(input) {
                 *y = self.fallback.process(x);
             }
