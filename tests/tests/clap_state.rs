@@ -78,8 +78,10 @@ fn state_blob_is_a_length_prefixed_nice_plug_json_object_with_defaults() {
     assert!(!state.version.is_empty());
     assert_eq!(
         state.params.keys().map(String::as_str).collect::<Vec<_>>(),
-        ["bypass", "dry_wet", "input_gain", "output_gain", "pitch"]
+        ["bypass", "dry_wet", "envelope", "gate", "input_gain", "output_gain", "pitch"]
     );
+    assert_eq!(state.f32_param("gate"), Some(-70.0));
+    assert_eq!(state.f32_param("envelope"), Some(1.0));
     assert_eq!(state.f32_param("dry_wet"), Some(1.0));
     assert_eq!(state.f32_param("input_gain"), Some(1.0));
     assert_eq!(state.f32_param("output_gain"), Some(1.0));
