@@ -36,7 +36,15 @@ enum Command {
     /// Create or update the Python environment in `.cache/venv`.
     Python,
     /// Generate the models the tests and the demo use, into `.cache/models`.
-    Models,
+    Models {
+        /// `analytic` needs no PyTorch; `ci` adds tiny real-architecture voices and pitch models;
+        /// `full` adds the full-size ones for benchmarks.
+        #[arg(long, value_enum, default_value = "ci")]
+        set: models::ModelSet,
+        /// Also check them against PyTorch.
+        #[arg(long)]
+        check: bool,
+    },
     /// The main job: build the plugin, then run a spoken sentence through it in a real CLAP host.
     Demo,
     /// Provision everything, build every bundle, and run the whole test suite.
@@ -49,7 +57,10 @@ fn main() -> anyhow::Result<()> {
         Command::Bundle { args } => bundles::bundle_with_runtime(&args),
         Command::Onnxruntime => onnxruntime::provision().map(drop),
         Command::Python => python_env::provision().map(drop),
-        Command::Models => models::generate().map(drop),
+        Command::Models { set, check } => {
+            models::generate_set(set)?;
+            if check { models::check(set) } else { Ok(()) }
+        }
         Command::Demo => demo::run(),
         Command::Test => test::run(),
     }

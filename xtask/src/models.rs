@@ -8,11 +8,50 @@ use crate::command;
 use crate::paths;
 use crate::python_env;
 
+/// Which real-architecture models to generate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModelSet {
+    /// The analytic models only: no PyTorch needed.
+    Analytic,
+    /// Plus tiny real-architecture voices, tiny content encoders and the pitch models (tests, CI).
+    Ci,
+    /// Plus full-size voices and content encoders (benchmarks; about 2.6 GB).
+    Full,
+}
+
 /// Generate (or refresh) the models. The scripts are deterministic and skip files that are up to
 /// date. Returns the folder holding them.
-pub fn generate() -> anyhow::Result<PathBuf> {
+pub fn generate_set(set: ModelSet) -> anyhow::Result<PathBuf> {
     let python = python_env::provision()?;
     let out = paths::cache("models");
     command::run(Command::new(python).arg("models/generate_analytic.py").arg("--out").arg(out.join("analytic")))?;
+    if set != ModelSet::Analytic {
+        let torch = python_env::MODELS.provision()?;
+        let name = if set == ModelSet::Full { "full" } else { "ci" };
+        command::run(
+            Command::new(torch)
+                .arg("models/generate_models.py")
+                .arg("--out")
+                .arg(out.join("rvc"))
+                .args(["--set", name]),
+        )?;
+    }
     Ok(out)
+}
+
+/// The analytic models, all the demo and the fast tests need.
+pub fn generate() -> anyhow::Result<PathBuf> {
+    generate_set(ModelSet::Analytic)
+}
+
+/// Check the generated real-architecture models against PyTorch (RVC's own modules, torchfcpe,
+/// torchcrepe): every export at several lengths, ONNX Runtime against the reference within 1e-3.
+pub fn check(set: ModelSet) -> anyhow::Result<()> {
+    let torch = python_env::MODELS.provision()?;
+    let mut check = Command::new(torch);
+    check.arg("models/check_models.py").arg("--dir").arg(paths::cache("models").join("rvc"));
+    if set != ModelSet::Full {
+        check.args(["--only", "tiny", "contentvec_tiny", "fcpe", "crepe_tiny", "swift"]);
+    }
+    command::run(&mut check)
 }

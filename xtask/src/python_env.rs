@@ -1,4 +1,5 @@
-//! The project's Python environment: model generation and the VST3 host (pedalboard) run in it.
+//! The project's Python environments: one light (model generation without PyTorch, the VST3 host)
+//! and one with PyTorch for the real-architecture model generator.
 
 use std::fs;
 use std::path::PathBuf;
@@ -7,33 +8,67 @@ use std::process::Command;
 use crate::command;
 use crate::paths;
 
-/// Pinned requirement files, installed together. A change in any re-runs pip.
-const REQUIREMENTS: &[&str] = &["models/requirements.txt", "tests/vst3/requirements.txt"];
-
-pub fn interpreter() -> PathBuf {
-    let venv = paths::cache("venv");
-    if cfg!(windows) { venv.join("Scripts").join("python.exe") } else { venv.join("bin").join("python") }
+/// A Python environment of the project's, with its pinned requirement files.
+pub struct PythonEnv {
+    /// Folder under `.cache`.
+    pub name: &'static str,
+    pub requirements: &'static [&'static str],
+    /// Install exactly the pinned files and nothing they declare (the model generator's closure is
+    /// pinned whole; some packages declare dependencies that are neither needed nor installable).
+    pub no_deps: bool,
 }
 
-/// Create the environment if needed and install the pinned requirements. Returns its interpreter.
-pub fn provision() -> anyhow::Result<PathBuf> {
-    let python = interpreter();
-    if !python.is_file() {
-        command::run(Command::new(crate::onnxruntime::system_python()).args(["-m", "venv"]).arg(paths::cache("venv")))?;
+/// Light: the analytic model generator and the VST3 host (pedalboard).
+pub const TOOLS: PythonEnv = PythonEnv {
+    name: "venv",
+    requirements: &["models/requirements.txt", "tests/vst3/requirements.txt"],
+    no_deps: false,
+};
+
+/// Heavy (PyTorch, about 5.6 GB): the generator of real-architecture RVC models and its checks.
+pub const MODELS: PythonEnv =
+    PythonEnv { name: "venv-models", requirements: &["models/requirements-torch.txt"], no_deps: true };
+
+impl PythonEnv {
+    pub fn interpreter(&self) -> PathBuf {
+        let venv = paths::cache(self.name);
+        if cfg!(windows) { venv.join("Scripts").join("python.exe") } else { venv.join("bin").join("python") }
     }
-    let mut wanted = String::new();
-    for file in REQUIREMENTS {
-        wanted.push_str(&fs::read_to_string(file)?);
-    }
-    let stamp = paths::cache("venv").join("installed-requirements.txt");
-    if fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
-        let mut pip = Command::new(&python);
-        pip.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]);
-        for file in REQUIREMENTS {
-            pip.args(["-r", file]);
+
+    /// Create the environment if needed and install the pinned requirements. Returns its
+    /// interpreter.
+    pub fn provision(&self) -> anyhow::Result<PathBuf> {
+        let python = self.interpreter();
+        if !python.is_file() {
+            command::run(
+                Command::new(crate::onnxruntime::system_python()).args(["-m", "venv"]).arg(paths::cache(self.name)),
+            )?;
         }
-        command::run(&mut pip)?;
-        fs::write(&stamp, wanted)?;
+        let mut wanted = String::new();
+        for file in self.requirements {
+            wanted.push_str(&fs::read_to_string(file)?);
+        }
+        let stamp = paths::cache(self.name).join("installed-requirements.txt");
+        if fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+            let mut pip = Command::new(&python);
+            pip.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]);
+            if self.no_deps {
+                pip.arg("--no-deps");
+            }
+            for file in self.requirements {
+                pip.args(["-r", file]);
+            }
+            command::run(&mut pip)?;
+            fs::write(&stamp, wanted)?;
+        }
+        Ok(python)
     }
-    Ok(python)
+}
+
+pub fn interpreter() -> PathBuf {
+    TOOLS.interpreter()
+}
+
+pub fn provision() -> anyhow::Result<PathBuf> {
+    TOOLS.provision()
 }

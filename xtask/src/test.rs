@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::bundles::{self, BUNDLE_NAME};
+use crate::models::ModelSet;
 use crate::{command, models, onnxruntime, python_env, system_packages};
 
 pub fn run() -> anyhow::Result<()> {
@@ -11,7 +12,9 @@ pub fn run() -> anyhow::Result<()> {
     let runtime = onnxruntime::provision()?;
     onnxruntime::check_library(&runtime)?;
     let python = python_env::provision()?;
-    models::generate()?;
+    models::generate_set(ModelSet::Ci)?;
+    // Stage parity with RVC's reference code: the exports against the PyTorch modules.
+    models::check(ModelSet::Ci)?;
 
     // What users install, and a debug build that aborts on any allocation in `process`.
     let release = bundles::bundle_into(Path::new("target"), &["--release"])?;
