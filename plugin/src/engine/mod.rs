@@ -9,6 +9,8 @@ pub mod model_error;
 pub mod model_file;
 pub mod model_signature;
 pub mod noise;
+pub mod pitch_model;
+pub mod pitch_tracker;
 pub mod resampler;
 pub mod rvc_processor;
 pub mod sola;

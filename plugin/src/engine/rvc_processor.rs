@@ -14,6 +14,8 @@ use super::content_encoder::ContentEncoder;
 use super::content_frames::{self, SYNTH_HOP_16K};
 use super::f0;
 use super::model_error::ModelError;
+use super::pitch_model::PitchModel;
+use super::pitch_tracker::PitchTracker;
 use super::resampler::WindowResampler;
 use super::sola::Sola;
 use super::synthesizer::{DecodeRange, Synthesizer};
@@ -67,7 +69,8 @@ pub struct RvcProcessor {
     to_16k: WindowResampler,
     window_16k: Vec<f32>,
     encoder: ContentEncoder,
-    yin: Yin,
+    /// The voice's pitch model, or the built-in YIN.
+    pitch: Box<dyn PitchTracker>,
     f0: Vec<f32>,
     coarse: Vec<i64>,
     synthesizer: Synthesizer,
@@ -114,6 +117,10 @@ impl RvcProcessor {
         let synthesizer = Synthesizer::load(&synthesizer_path, threads, window_frames, voice.speaker_id)?;
         let encoder =
             ContentEncoder::load(&encoder_path, threads, synthesizer.format().version, window_frames * SYNTH_HOP_16K)?;
+        let pitch: Box<dyn PitchTracker> = match &voice.pitch_model {
+            Some(path) => Box::new(PitchModel::load(path, threads, window_frames * SYNTH_HOP_16K)?),
+            None => Box::new(Yin::default()),
+        };
         let unsupported = |e: String| ModelError::Invalid(e);
         let mut to_16k = WindowResampler::new(rate, RATE_16K).map_err(unsupported)?;
         let mut to_host = WindowResampler::new(synthesizer.sample_rate(), rate).map_err(unsupported)?;
@@ -129,7 +136,7 @@ impl RvcProcessor {
             to_16k,
             window_16k,
             encoder,
-            yin: Yin::default(),
+            pitch,
             f0: vec![0.0; window_frames],
             coarse: vec![0; window_frames],
             synthesizer,
@@ -158,7 +165,7 @@ impl RvcProcessor {
         let width = self.encoder.width();
         let features = self.encoder.encode(audio)?;
         let frames = content_frames::upsample(features, width, samples, self.synthesizer.features_mut(window_frames));
-        self.yin.track(audio, &mut self.f0[..frames]);
+        self.pitch.track(audio, &mut self.f0[..frames])?;
         f0::post_process(&mut self.f0[..frames], controls.semitones, &mut self.coarse[..frames]);
 
         let range = DecodeRange {

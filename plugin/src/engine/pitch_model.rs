@@ -1,0 +1,123 @@
+//! Pitch models as ONNX: FCPE and CREPE, decoded to Hz inside their graphs (see
+//! `models/README.md`), voiced by RVC's own rules. Both take `audio [1,N]` at 16 kHz and give one
+//! estimate per 10 ms, frame `i` centred on sample `160 i`, which RVC pairs with synthesiser frame
+//! `i` as it is.
+
+use std::path::Path;
+
+use ort::session::Session;
+use ort::value::TensorRef;
+
+use super::content_frames::SYNTH_HOP_16K;
+use super::model_error::ModelError;
+use super::model_file::ModelFile;
+use super::pitch_tracker::PitchTracker;
+
+/// How a model's outputs become f0 per frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PitchDecoding {
+    /// `f0, confidence`: voiced where the confidence exceeds RVC's 0.006.
+    Fcpe,
+    /// `f0, periodicity`: RVC smooths periodicity (median of 3) and f0 (mean of 3), and calls
+    /// frames with periodicity under 0.1 unvoiced.
+    Crepe,
+}
+
+const FCPE_THRESHOLD: f32 = 0.006;
+const CREPE_PERIODICITY: f32 = 0.1;
+/// FCPE's reflect padding needs more than this many samples.
+const MIN_SAMPLES: usize = 433;
+const EXPECTED: &str = "a pitch model (FCPE or CREPE, audio [1,N] -> f0 with confidence or periodicity)";
+
+pub struct PitchModel {
+    session: Session,
+    decoding: PitchDecoding,
+    padded: Vec<f32>,
+    raw_f0: Vec<f32>,
+    voicing: Vec<f32>,
+}
+
+impl PitchModel {
+    pub fn load(path: &Path, threads: usize, max_samples: usize) -> Result<Self, ModelError> {
+        let ModelFile { session, signature } = ModelFile::open(path, threads)?;
+        let unknown = || ModelError::UnknownInterface { expected: EXPECTED, found: signature.describe() };
+        if signature.input("audio").is_none_or(|a| a.dims.len() != 2) || signature.output("f0").is_none() {
+            return Err(unknown());
+        }
+        let decoding = if signature.output("confidence").is_some() {
+            PitchDecoding::Fcpe
+        } else if signature.output("periodicity").is_some() {
+            PitchDecoding::Crepe
+        } else {
+            return Err(unknown());
+        };
+        let frames = max_samples / SYNTH_HOP_16K + 2;
+        Ok(Self {
+            session,
+            decoding,
+            padded: vec![0.0; max_samples.max(MIN_SAMPLES + 1)],
+            raw_f0: vec![0.0; frames],
+            voicing: vec![0.0; frames],
+        })
+    }
+
+    pub fn decoding(&self) -> PitchDecoding {
+        self.decoding
+    }
+}
+
+impl PitchTracker for PitchModel {
+    fn track(&mut self, audio: &[f32], f0: &mut [f32]) -> Result<(), ModelError> {
+        let frames = audio.len() / SYNTH_HOP_16K;
+        let fail = |e: ort::Error| ModelError::Invalid(format!("the pitch model failed: {e}"));
+        // A window too short for the model is padded with silence (only at the very start).
+        let n = audio.len().max(MIN_SAMPLES + 1);
+        if self.padded.len() < n {
+            self.padded.resize(n, 0.0);
+        }
+        self.padded[..audio.len()].copy_from_slice(audio);
+        self.padded[audio.len()..n].fill(0.0);
+        let input = TensorRef::from_array_view((vec![1, n], &self.padded[..n])).map_err(fail)?;
+        let outputs = self.session.run(ort::inputs!["audio" => input]).map_err(fail)?;
+        let (_, hz) = outputs["f0"].try_extract_tensor::<f32>().map_err(fail)?;
+        let voicing_name = if self.decoding == PitchDecoding::Fcpe { "confidence" } else { "periodicity" };
+        let (_, voicing) = outputs[voicing_name].try_extract_tensor::<f32>().map_err(fail)?;
+        let available = hz.len().min(voicing.len());
+        if available < frames {
+            return Err(ModelError::Invalid(format!("the pitch model gave {available} frames for {frames}")));
+        }
+        if self.raw_f0.len() < frames {
+            self.raw_f0.resize(frames, 0.0);
+            self.voicing.resize(frames, 0.0);
+        }
+        self.raw_f0[..frames].copy_from_slice(&hz[..frames]);
+        self.voicing[..frames].copy_from_slice(&voicing[..frames]);
+        drop(outputs);
+
+        for i in 0..frames {
+            f0[i] = match self.decoding {
+                PitchDecoding::Fcpe => {
+                    if self.voicing[i] > FCPE_THRESHOLD {
+                        self.raw_f0[i]
+                    } else {
+                        0.0
+                    }
+                }
+                PitchDecoding::Crepe => {
+                    let (lo, hi) = (i.saturating_sub(1), (i + 2).min(frames));
+                    let mut window = [0.0f32; 3];
+                    let w = &mut window[..hi - lo];
+                    w.copy_from_slice(&self.voicing[lo..hi]);
+                    w.sort_by(f32::total_cmp);
+                    let periodicity = w[w.len() / 2];
+                    let mean = self.raw_f0[lo..hi].iter().sum::<f32>() / (hi - lo) as f32;
+                    if periodicity < CREPE_PERIODICITY { 0.0 } else { mean }
+                }
+            };
+            if !f0[i].is_finite() {
+                f0[i] = 0.0;
+            }
+        }
+        Ok(())
+    }
+}
