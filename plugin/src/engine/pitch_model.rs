@@ -94,8 +94,8 @@ impl PitchTracker for PitchModel {
         self.voicing[..frames].copy_from_slice(&voicing[..frames]);
         drop(outputs);
 
-        for i in 0..frames {
-            f0[i] = match self.decoding {
+        for (i, out) in f0[..frames].iter_mut().enumerate() {
+            *out = match self.decoding {
                 PitchDecoding::Fcpe => {
                     if self.voicing[i] > FCPE_THRESHOLD {
                         self.raw_f0[i]
@@ -114,8 +114,8 @@ impl PitchTracker for PitchModel {
                     if periodicity < CREPE_PERIODICITY { 0.0 } else { mean }
                 }
             };
-            if !f0[i].is_finite() {
-                f0[i] = 0.0;
+            if !out.is_finite() {
+                *out = 0.0;
             }
         }
         Ok(())
