@@ -156,6 +156,29 @@ impl RvcProcessor {
         &self.synthesizer
     }
 
+    /// Convert `input` in one window, as an offline tool would with unlimited memory: the
+    /// reference streaming is measured against. The result is aligned with the input (no delay).
+    /// Allocates; not for the inference thread.
+    pub fn convert_whole(&mut self, input: &[f32]) -> Result<Vec<f32>, ModelError> {
+        let mut audio = vec![0.0; self.to_16k.output_capacity(input.len())];
+        let written = self.to_16k.resample(input, &mut audio);
+        let frames = content_frames::synth_frames(written);
+        let samples = frames * SYNTH_HOP_16K;
+        let width = self.encoder.width();
+        let features = self.encoder.encode(&audio[..samples])?.to_vec();
+        self.synthesizer.reserve(frames);
+        content_frames::upsample(&features, width, samples, self.synthesizer.features_mut(frames));
+        let (mut f0, mut coarse) = (vec![0.0; frames], vec![0; frames]);
+        self.pitch.track(&audio[..samples], &mut f0)?;
+        f0::post_process(&mut f0, (self.controls)().semitones, &mut coarse);
+        let voice =
+            self.synthesizer.render(&coarse, &f0, DecodeRange { skip_head: 0, return_length: frames })?.to_vec();
+        let mut output = vec![0.0; self.to_host.output_capacity(voice.len())];
+        let written = self.to_host.resample(&voice, &mut output);
+        output.truncate(written.min(input.len()));
+        Ok(output)
+    }
+
     fn convert(&mut self, controls: &ConversionControls, output: &mut [f32]) -> Result<(), ModelError> {
         let window_frames = self.context_frames + self.render_frames;
         let written = self.to_16k.resample(&self.history, &mut self.window_16k);

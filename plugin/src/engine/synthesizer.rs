@@ -63,6 +63,20 @@ impl Synthesizer {
         Ok(synth)
     }
 
+    /// Make room for windows of up to `max_frames` frames. Allocates: call it off the audio path
+    /// (whole-file conversion does, before rendering a file in one window).
+    pub fn reserve(&mut self, max_frames: usize) {
+        let width = self.format.version.feature_width();
+        if self.feats.len() < max_frames * width {
+            self.feats.resize(max_frames * width, 0.0);
+            if self.format.half_precision_features {
+                self.feats_half.resize(max_frames * width, f16::ZERO);
+            }
+            self.noise_buf.resize(max_frames * 192, 0.0);
+            self.audio.resize(max_frames * self.hop, 0.0);
+        }
+    }
+
     pub fn format(&self) -> &SynthesizerFormat {
         &self.format
     }
