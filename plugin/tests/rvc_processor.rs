@@ -174,3 +174,31 @@ fn the_envelope_control_gives_the_voice_the_input_loudness() {
     assert!((loud_out / loud_in - 1.0).abs() < 0.05, "loud: {loud_out} vs input {loud_in}");
     assert!((quiet_out / quiet_in - 1.0).abs() < 0.05, "quiet: {quiet_out} vs input {quiet_in}");
 }
+
+/// Hosts run anywhere from 8 to 192 kHz: the voice must sing the right pitch at every rate.
+#[test]
+fn the_voice_converts_at_every_host_rate() {
+    for rate in [8_000.0f32, 22_050.0, 44_100.0, 96_000.0, 192_000.0] {
+        let settings = StreamSettings::default();
+        let geometry = StreamGeometry::new(settings, rate, 1024);
+        let stats = Arc::new(ConversionStats::default());
+        let controls = ConversionControls { semitones: 5.0, ..Default::default() };
+        let voice = analytic_voice("analytic_synth_wokada_v2_48k.onnx");
+        let mut processor =
+            RvcProcessor::load(&voice, &geometry, &settings, Arc::new(move || controls), stats.clone(), 1)
+                .unwrap_or_else(|e| panic!("{rate} Hz: {e}"));
+        let n = geometry.block * 8;
+        let input: Vec<f32> =
+            (0..n).map(|i| 0.4 * (2.0 * std::f32::consts::PI * 180.0 * i as f32 / rate).sin()).collect();
+        let mut output = vec![0.0; n];
+        for (x, y) in input.chunks_exact(geometry.block).zip(output.chunks_exact_mut(geometry.block)) {
+            processor.process_block(x, y);
+        }
+        assert_eq!(stats.failed.load(std::sync::atomic::Ordering::Relaxed), 0, "{rate} Hz");
+        let tail = &output[geometry.block * 4..];
+        let crossings = tail.windows(2).filter(|w| w[0] < 0.0 && w[1] >= 0.0).count() as f32;
+        let measured = crossings * rate / tail.len() as f32;
+        let expected = 180.0 * 2f32.powf(5.0 / 12.0);
+        assert!((measured / expected - 1.0).abs() < 0.01, "{rate} Hz: sang {measured} Hz, expected {expected}");
+    }
+}
