@@ -107,6 +107,8 @@ impl Plugin for RvcLive {
         let settings = *self.params.stream.read();
         let geometry = StreamGeometry::new(settings, config.sample_rate, config.max_buffer_size);
         let processor = self.voice_processor(&geometry, &settings);
+        // Input denoise (with a voice) delays the conversion further; the latency counts it.
+        let geometry = geometry.with_processor_delay(processor.delay());
         let offline = config.process_mode == ProcessMode::Offline;
         let stream = match Stream::start(geometry, processor, self.stats.clone(), offline, WorkerStall::from_env()) {
             Ok(stream) => stream,

@@ -202,3 +202,35 @@ fn the_voice_converts_at_every_host_rate() {
         assert!((measured / expected - 1.0).abs() < 0.01, "{rate} Hz: sang {measured} Hz, expected {expected}");
     }
 }
+
+#[test]
+fn with_denoise_the_voice_lags_by_the_denoiser_too_and_still_sings_in_tune() {
+    let settings = StreamSettings { denoise: true, ..StreamSettings::default() };
+    let geometry = StreamGeometry::new(settings, RATE, 512);
+    let stats = Arc::new(ConversionStats::default());
+    let controls = ConversionControls { semitones: 2.0, ..Default::default() };
+    let voice = analytic_voice("analytic_synth_v2_40k.onnx");
+    let mut processor = RvcProcessor::load(&voice, &geometry, &settings, Arc::new(move || controls), stats, 1).unwrap();
+    // One 10 ms RNNoise frame at 48 kHz on top of the SOLA holdback.
+    assert_eq!(processor.delay(), geometry.processor_delay() + 480);
+
+    let lead = 0.6;
+    let harmonic = |f: f32, seconds: f32| -> Vec<f32> {
+        (0..(seconds * RATE) as usize)
+            .map(|n| {
+                let p = 2.0 * std::f32::consts::PI * f * n as f32 / RATE;
+                0.25 * (1..=6).map(|k| (k as f32 * p).sin() / k as f32).sum::<f32>()
+            })
+            .collect()
+    };
+    let mut input = vec![0.0; (lead * RATE) as usize];
+    input.extend(harmonic(200.0, 2.0));
+    let output = run(&mut processor, &input, geometry.block);
+    let start = ((lead + 1.0) * RATE) as usize + processor.delay();
+    let measured = frequency(&output[start..start + (0.5 * RATE) as usize]);
+    let expected = 200.0 * 2f32.powf(2.0 / 12.0);
+    assert!((measured / expected - 1.0).abs() < 0.01, "sang {measured} Hz, expected {expected}");
+    let onset = output.iter().position(|v| v.abs() > 0.05).unwrap();
+    let due = (lead * RATE) as usize + processor.delay();
+    assert!(onset.abs_diff(due) <= 480 + 8, "voice starts at {onset}, due at {due}");
+}

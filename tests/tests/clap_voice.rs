@@ -139,3 +139,32 @@ fn a_voice_that_cannot_load_leaves_the_audio_flowing_in_time() {
         }
     }
 }
+
+/// Input denoise, saved with the project, lengthens the reported latency by its 10 ms frame, and
+/// the converted voice still sings in tune.
+#[test]
+fn denoise_is_counted_in_the_latency() {
+    let mut host = PluginHost::load(&release_bundle()).unwrap();
+    let mut state = NiceState::decode(&host.save_state().unwrap()).unwrap();
+    state.set_voice(&voice(analytic("analytic_synth_v2_40k.onnx")));
+    let mut stream: serde_json::Value = serde_json::from_str(&state.fields["stream"]).unwrap();
+    stream["denoise"] = serde_json::Value::Bool(true);
+    state.fields.insert("stream".into(), stream.to_string());
+    host.load_state(&state.encode()).unwrap();
+    host.set_render_mode(RenderMode::Offline).unwrap();
+    host.activate(AudioConfig::new(RATE, 512)).unwrap();
+    let latency = host.latency().unwrap() as usize;
+    assert_eq!(latency, ExpectedLatency::defaults(RATE, 512).total() + 480);
+
+    let x: Vec<f32> = (0..(2.5 * RATE) as usize)
+        .map(|n| {
+            let p = 2.0 * std::f64::consts::PI * 150.0 * n as f64 / RATE;
+            (0.25 * (1..=6).map(|k| (k as f64 * p).sin() / k as f64).sum::<f64>()) as f32
+        })
+        .chain(std::iter::repeat_n(0.0, latency))
+        .collect();
+    let output = host.process_signal(&[x.clone(), x], &mut RandomBlocks::new(11, 512), Pace::Unpaced).unwrap();
+    let start = (1.5 * RATE) as usize + latency;
+    let measured = frequency(&output[0][start..start + (0.5 * RATE) as usize]);
+    assert!((measured / 150.0 - 1.0).abs() < 0.01, "sang {measured} Hz");
+}

@@ -13,7 +13,7 @@ use file_errors::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use rvc_live::dry_wet_mixer::{DryWetMixer, MixControls};
 use rvc_live::engine::rvc_processor::{ConversionControls, ConversionStats, RvcProcessor};
-use rvc_live::stream::{Stream, StreamGeometry, StreamSettings, StreamStats};
+use rvc_live::stream::{BlockProcessor, Stream, StreamGeometry, StreamSettings, StreamStats};
 use rvc_live::voice::VoiceSelection;
 
 /// Host-style buffer the file is fed in.
@@ -47,9 +47,12 @@ enum Command {
         /// 1 keeps the voice's own loudness, 0 gives it the input's (RVC's rms_mix_rate).
         #[arg(long, default_value_t = 1.0)]
         envelope: f32,
-        /// Pitch tracker. Only the built-in one ships so far.
-        #[arg(long, default_value = "builtin", value_parser = ["builtin"])]
-        f0: String,
+        /// Denoise the input (RNNoise) before converting it; adds 10 ms of latency.
+        #[arg(long)]
+        denoise: bool,
+        /// A pitch model (FCPE or CREPE `.onnx`); without one the built-in tracker is used.
+        #[arg(long)]
+        pitch_model: Option<PathBuf>,
         /// Speaker id for multi-speaker voices.
         #[arg(long, default_value_t = 0)]
         speaker: u32,
@@ -85,16 +88,18 @@ fn run(cli: Cli) -> Result<(), String> {
             pitch,
             gate_db,
             envelope,
-            f0: _,
+            denoise,
+            pitch_model,
             speaker,
             block_ms,
             context_ms,
             threads,
         } => {
-            let settings = StreamSettings { block_ms, context_ms, ..StreamSettings::default() }.clamped();
+            let settings = StreamSettings { block_ms, context_ms, denoise, ..StreamSettings::default() }.clamped();
             let selection = VoiceSelection {
                 synthesizer: Some(voice),
                 content_encoder: Some(content_encoder),
+                pitch_model,
                 speaker_id: speaker,
                 ..Default::default()
             };
@@ -133,6 +138,7 @@ fn convert(
     let processor =
         RvcProcessor::load(voice, &geometry, settings, Arc::new(move || controls), conversion.clone(), threads)
             .map_err(|e| format!("cannot use this voice: {e}"))?;
+    let geometry = geometry.with_processor_delay(processor.delay());
     let latency = geometry.latency();
     let stats = Arc::new(StreamStats::default());
     let mut stream =

@@ -4,6 +4,7 @@
 pub mod content_encoder;
 pub mod content_encoder_format;
 pub mod content_frames;
+pub mod denoiser;
 pub mod f0;
 pub mod model_error;
 pub mod model_file;

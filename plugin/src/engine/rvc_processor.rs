@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::content_encoder::ContentEncoder;
 use super::content_frames::{self, SYNTH_HOP_16K};
+use super::denoiser::Denoiser;
 use super::f0;
 use super::model_error::ModelError;
 use super::pitch_model::PitchModel;
@@ -69,6 +70,8 @@ pub struct RvcProcessor {
     to_16k: WindowResampler,
     window_16k: Vec<f32>,
     encoder: ContentEncoder,
+    /// RNNoise on the input before anything else, when the user turned it on.
+    denoiser: Option<Denoiser>,
     /// The voice's pitch model, or the built-in YIN.
     pitch: Box<dyn PitchTracker>,
     f0: Vec<f32>,
@@ -122,12 +125,14 @@ impl RvcProcessor {
             None => Box::new(Yin::default()),
         };
         let unsupported = |e: String| ModelError::Invalid(e);
+        let denoiser =
+            if settings.denoise { Some(Denoiser::new(rate, geometry.block).map_err(unsupported)?) } else { None };
+        let delay = crossfade_and_search(geometry) + denoiser.as_ref().map_or(0, Denoiser::delay);
         let mut to_16k = WindowResampler::new(rate, RATE_16K).map_err(unsupported)?;
         let mut to_host = WindowResampler::new(synthesizer.sample_rate(), rate).map_err(unsupported)?;
         let window_16k = vec![0.0; to_16k.output_capacity(window_host)];
         let rendered = vec![0.0; to_host.output_capacity(render_frames * synthesizer.hop())];
-        let crossfade = geometry.crossfade;
-        let search = geometry.sola_search;
+        let (crossfade, search) = (geometry.crossfade, geometry.sola_search);
         Ok(Self {
             block: geometry.block,
             context_frames,
@@ -136,6 +141,7 @@ impl RvcProcessor {
             to_16k,
             window_16k,
             encoder,
+            denoiser,
             pitch,
             f0: vec![0.0; window_frames],
             coarse: vec![0; window_frames],
@@ -147,7 +153,7 @@ impl RvcProcessor {
             envelope_in: vec![0.0; geometry.block],
             envelope_out: vec![0.0; geometry.block],
             envelope_frame: ((ENVELOPE_FRAME_SECONDS * f64::from(rate)).round() as usize).max(1),
-            fallback: DelayLine::new(crossfade + search),
+            fallback: DelayLine::new(delay),
             stats,
         })
     }
@@ -231,6 +237,10 @@ impl RvcProcessor {
     }
 }
 
+fn crossfade_and_search(geometry: &StreamGeometry) -> usize {
+    geometry.crossfade + geometry.sola_search
+}
+
 /// `out[i]` = RMS of `signal` over the `frame` samples centred on `i` (clipped at the ends), by a
 /// running sum: linear in the block, no allocation.
 fn rms_envelope(signal: &[f32], frame: usize, out: &mut [f32]) {
@@ -254,7 +264,7 @@ fn rms_envelope(signal: &[f32], frame: usize, out: &mut [f32]) {
 
 impl BlockProcessor for RvcProcessor {
     fn delay(&self) -> usize {
-        self.sola.delay()
+        self.sola.delay() + self.denoiser.as_ref().map_or(0, Denoiser::delay)
     }
 
     fn process_block(&mut self, input: &[f32], output: &mut [f32]) {
@@ -262,9 +272,13 @@ impl BlockProcessor for RvcProcessor {
         let keep = self.history.len() - input.len();
         self.history.copy_within(input.len().., 0);
         self.history[keep..].copy_from_slice(input);
+        if let Some(denoiser) = self.denoiser.as_mut() {
+            denoiser.process(&mut self.history[keep..]);
+        }
 
         let controls = (self.controls)();
-        if self.is_silent(input, controls.gate_db) {
+        // Gate on what the voice model would hear: denoised, when denoise is on.
+        if self.is_silent(&self.history[keep..], controls.gate_db) {
             // Nothing to convert: let the previous block's tail fade out through SOLA's crossfade
             // into silence, without running the models.
             self.stats.gated.fetch_add(1, Ordering::Relaxed);
@@ -293,6 +307,9 @@ impl BlockProcessor for RvcProcessor {
 
     fn reset(&mut self) {
         self.history.fill(0.0);
+        if let Some(denoiser) = self.denoiser.as_mut() {
+            denoiser.reset();
+        }
         self.sola.reset();
         self.fallback.reset();
     }

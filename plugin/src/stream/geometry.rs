@@ -28,6 +28,9 @@ pub struct StreamGeometry {
     /// queued beyond the current host buffer, so a late block is noticed while there is still
     /// converted audio left to fade out of.
     pub fallback_fade: usize,
+    /// Delay the block processor adds: the tail it holds back for SOLA's search and crossfade,
+    /// plus whatever runs before the conversion (input denoise). Set from the processor.
+    processor_delay: usize,
 }
 
 impl StreamGeometry {
@@ -39,21 +42,29 @@ impl StreamGeometry {
         // 100 frames per second.
         let frames = (settings.block_ms / 10.0).round().max(1.0);
         let block = ms(frames * 10.0).max(1);
+        let (crossfade, sola_search) = (ms(settings.crossfade_ms), ms(settings.sola_search_ms));
         Self {
             sample_rate: sr.round() as u32,
             block,
-            crossfade: ms(settings.crossfade_ms),
-            sola_search: ms(settings.sola_search_ms),
+            crossfade,
+            sola_search,
+            processor_delay: crossfade + sola_search,
             worker_budget: ((block as f64) * f64::from(settings.worker_budget)).ceil() as usize,
             max_host_buffer: max_host_buffer.max(1) as usize,
             fallback_fade: ((FALLBACK_FADE_SECONDS * sr).round() as usize).max(1),
         }
     }
 
-    /// Delay added by the block processor itself: the tail it holds back for the next block's
-    /// SOLA search and crossfade.
+    /// Delay added by the block processor itself. By default the tail a converting processor
+    /// holds back for the next block's SOLA search and crossfade.
     pub fn processor_delay(&self) -> usize {
-        self.crossfade + self.sola_search
+        self.processor_delay
+    }
+
+    /// The same geometry for a processor that delays by `delay` (it must be at least the SOLA
+    /// holdback, which every converting processor has).
+    pub fn with_processor_delay(self, delay: usize) -> Self {
+        Self { processor_delay: delay, ..self }
     }
 
     /// The plugin's total latency in samples.

@@ -20,6 +20,8 @@ pub struct StreamSettings {
     /// Audio before the block that the voice model also sees (RVC's "extra"), so each block is
     /// converted knowing what came before. It costs compute, not latency.
     pub context_ms: f32,
+    /// Denoise the voice (RNNoise) before converting it. Adds 10 ms of latency.
+    pub denoise: bool,
 }
 
 impl StreamSettings {
@@ -42,6 +44,7 @@ impl StreamSettings {
             sola_search_ms: clamp(self.sola_search_ms, Self::SOLA_SEARCH_MS_RANGE, d.sola_search_ms),
             worker_budget: clamp(self.worker_budget, Self::WORKER_BUDGET_RANGE, d.worker_budget),
             context_ms: clamp(self.context_ms, Self::CONTEXT_MS_RANGE, d.context_ms),
+            denoise: self.denoise,
         }
     }
 }
@@ -51,7 +54,14 @@ impl Default for StreamSettings {
         // RVC's real-time GUI defaults to 250 ms blocks, a 50 ms crossfade of which 40 ms are
         // used for SOLA, and a 10 ms search; a 200 ms block keeps the same quality trade-off
         // with a shorter delay.
-        Self { block_ms: 200.0, crossfade_ms: 40.0, sola_search_ms: 10.0, worker_budget: 1.0, context_ms: 500.0 }
+        Self {
+            block_ms: 200.0,
+            crossfade_ms: 40.0,
+            sola_search_ms: 10.0,
+            worker_budget: 1.0,
+            context_ms: 500.0,
+            denoise: false,
+        }
     }
 }
 
@@ -67,6 +77,7 @@ mod tests {
             sola_search_ms: 99.0,
             worker_budget: -1.0,
             context_ms: 1e9,
+            denoise: true,
         };
         let c = s.clamped();
         assert_eq!(c.block_ms, 20.0);
