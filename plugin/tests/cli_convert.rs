@@ -1,13 +1,9 @@
 //! `rvc-live convert`: a WAV file through the streaming engine, from the command line.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn analytic(name: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/models/analytic").join(name);
-    assert!(path.is_file(), "{} is missing: run `cargo xtask models` (or `cargo xtask test`)", path.display());
-    path
-}
+use std::path::Path;
+use std::process::Command;
 
 fn write_tone(path: &Path, rate: u32, frequency: f64, seconds: f64) {
     let spec =
@@ -21,16 +17,6 @@ fn write_tone(path: &Path, rate: u32, frequency: f64, seconds: f64) {
     writer.finalize().unwrap();
 }
 
-fn frequency(signal: &[f32], rate: f64) -> f64 {
-    let crossings: Vec<f64> = signal
-        .windows(2)
-        .enumerate()
-        .filter(|(_, w)| w[0] < 0.0 && w[1] >= 0.0)
-        .map(|(i, w)| i as f64 + f64::from(-w[0] / (w[1] - w[0])))
-        .collect();
-    (crossings.len() - 1) as f64 / (crossings.last().unwrap() - crossings[0]) * rate
-}
-
 #[test]
 fn convert_writes_the_converted_voice_aligned_with_the_input() {
     let dir = std::env::temp_dir().join(format!("rvc-live-cli-{}", std::process::id()));
@@ -42,9 +28,9 @@ fn convert_writes_the_converted_voice_aligned_with_the_input() {
         .arg("convert")
         .args([&input, &output])
         .arg("--voice")
-        .arg(analytic("analytic_synth_v2_40k.onnx"))
+        .arg(common::analytic("analytic_synth_v2_40k.onnx"))
         .arg("--content-encoder")
-        .arg(analytic("analytic_content_units.onnx"))
+        .arg(common::analytic("analytic_content_units.onnx"))
         .args(["--pitch", "-12"])
         .output()
         .unwrap();
@@ -56,7 +42,7 @@ fn convert_writes_the_converted_voice_aligned_with_the_input() {
     assert_eq!(reader.spec().sample_rate, 44_100);
     let converted: Vec<f32> = reader.samples::<f32>().map(Result::unwrap).collect();
     assert_eq!(converted.len(), 88_200, "as long as the input, latency removed");
-    let measured = frequency(&converted[44_100..80_000], 44_100.0);
+    let measured = common::zero_crossing_frequency(&converted[44_100..80_000], 44_100.0);
     assert!((measured / 100.0 - 1.0).abs() < 0.01, "200 Hz an octave down sang {measured} Hz");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -72,7 +58,7 @@ fn convert_names_the_file_it_cannot_use() {
             .arg("convert")
             .args([input, &dir.join("out.wav")])
             .args(["--voice", voice, "--content-encoder"])
-            .arg(analytic("analytic_content_units.onnx"))
+            .arg(common::analytic("analytic_content_units.onnx"))
             .output()
             .unwrap();
         assert!(!run.status.success());

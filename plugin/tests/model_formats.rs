@@ -2,25 +2,19 @@
 //! alone, and files that cannot work are refused with a reason. Uses the generated analytic models
 //! (`cargo xtask models`), which have the exact interfaces of the real exports.
 
-use std::path::PathBuf;
+mod common;
 
 use rvc_live::engine::content_encoder_format::{self, ContentEncoderFormat};
 use rvc_live::engine::model_error::ModelError;
 use rvc_live::engine::model_file::ModelFile;
 use rvc_live::engine::synthesizer_format::{self, ExportConvention, ModelVersion, SynthesizerFormat};
 
-fn model(name: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/models/analytic").join(name);
-    assert!(path.is_file(), "{} is missing: run `cargo xtask models` (or `cargo xtask test`)", path.display());
-    path
-}
-
 fn synthesizer(name: &str) -> Result<SynthesizerFormat, ModelError> {
-    synthesizer_format::detect(&ModelFile::open(&model(name), 1)?.signature)
+    synthesizer_format::detect(&ModelFile::open(&common::analytic(name), 1)?.signature)
 }
 
 fn encoder(name: &str) -> ContentEncoderFormat {
-    content_encoder_format::detect(&ModelFile::open(&model(name), 1).unwrap().signature).unwrap()
+    content_encoder_format::detect(&ModelFile::open(&common::analytic(name), 1).unwrap().signature).unwrap()
 }
 
 #[test]
@@ -77,7 +71,7 @@ fn models_that_cannot_be_voices_are_refused_with_a_reason() {
 
 #[test]
 fn missing_and_broken_files_are_refused_with_their_path() {
-    let missing = PathBuf::from("/nonexistent/voice.onnx");
+    let missing = std::path::PathBuf::from("/nonexistent/voice.onnx");
     let Err(err) = ModelFile::open(&missing, 1) else { panic!("a missing file must not open") };
     assert!(err.to_string().contains("/nonexistent/voice.onnx does not exist"), "{err}");
 

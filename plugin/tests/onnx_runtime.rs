@@ -1,20 +1,14 @@
 //! The ONNX Runtime path end to end: find the library the xtask provisioned, start the shared
 //! environment, open a generated model and run it.
 
-use std::path::PathBuf;
+mod common;
 
 use ort::value::Tensor;
 use rvc_live::onnx_runtime;
 
-fn analytic_model(name: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/models/analytic").join(name);
-    assert!(path.is_file(), "{} is missing: run `cargo xtask models` (or `cargo xtask test`)", path.display());
-    path
-}
-
 #[test]
 fn generated_model_runs_with_exact_output() {
-    let mut session = onnx_runtime::open_session(&analytic_model("affine.onnx"), 1).expect("the model opens");
+    let mut session = onnx_runtime::open_session(&common::analytic("affine.onnx"), 1).expect("the model opens");
     // Several lengths: the model's input axis is dynamic, as the content encoder's will be.
     for len in [1usize, 7, 16_000] {
         let x: Vec<f32> = (0..len).map(|i| (i as f32 * 0.37).sin()).collect();
@@ -40,7 +34,7 @@ fn a_broken_model_file_is_refused_with_its_path() {
     let dir = std::env::temp_dir().join(format!("rvc-live-broken-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let broken = dir.join("truncated.onnx");
-    let good = std::fs::read(analytic_model("affine.onnx")).unwrap();
+    let good = std::fs::read(common::analytic("affine.onnx")).unwrap();
     std::fs::write(&broken, &good[..good.len() / 2]).unwrap();
     let Err(err) = onnx_runtime::open_session(&broken, 1) else { panic!("a truncated model must not load") };
     assert!(err.contains("truncated.onnx"), "the error names the file: {err}");
@@ -53,7 +47,7 @@ fn a_broken_model_file_is_refused_with_its_path() {
 #[test]
 fn analytic_synthesizer_sings_at_the_given_pitch() {
     let mut session =
-        onnx_runtime::open_session(&analytic_model("analytic_synth_v2_40k.onnx"), 1).expect("the model opens");
+        onnx_runtime::open_session(&common::analytic("analytic_synth_v2_40k.onnx"), 1).expect("the model opens");
     let (frames, hop, rate) = (50usize, 400usize, 40_000.0f64);
     let mut pitchf = vec![220.0f32; frames];
     pitchf[10..15].fill(0.0);

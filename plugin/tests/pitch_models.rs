@@ -2,7 +2,8 @@
 //! CREPE tiny), exported by `cargo xtask models`: tones come back at their pitch, silence unvoiced,
 //! and the engine sings what they track.
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::Arc;
 
 use rvc_live::engine::pitch_model::{PitchDecoding, PitchModel};
@@ -10,12 +11,6 @@ use rvc_live::engine::pitch_tracker::PitchTracker;
 use rvc_live::engine::rvc_processor::{ConversionControls, ConversionStats, RvcProcessor};
 use rvc_live::stream::{BlockProcessor, StreamGeometry, StreamSettings};
 use rvc_live::voice::VoiceSelection;
-
-fn model(folder: &str, name: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/models").join(folder).join(name);
-    assert!(path.is_file(), "{} is missing: run `cargo xtask models` (or `cargo xtask test`)", path.display());
-    path
-}
 
 /// A voice-like tone: six harmonics falling off as 1/k, what the pitch models were trained on (a
 /// bare low sine is out of FCPE's training distribution and reads a few percent sharp).
@@ -36,7 +31,8 @@ fn median(values: &mut [f32]) -> f32 {
 #[test]
 fn pitch_models_track_tones_and_leave_silence_unvoiced() {
     for (name, decoding) in [("fcpe.onnx", PitchDecoding::Fcpe), ("crepe_tiny.onnx", PitchDecoding::Crepe)] {
-        let mut tracker = PitchModel::load(&model("rvc", name), 1, 16_000).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut tracker =
+            PitchModel::load(&common::model("rvc", name), 1, 16_000).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(tracker.decoding(), decoding);
         for f in [110.0, 220.0, 440.0] {
             let audio = tone(f, 16_000, 16_000.0);
@@ -55,7 +51,7 @@ fn pitch_models_track_tones_and_leave_silence_unvoiced() {
 
 #[test]
 fn a_file_that_is_no_pitch_model_is_refused() {
-    let Err(err) = PitchModel::load(&model("analytic", "affine.onnx"), 1, 16_000) else {
+    let Err(err) = PitchModel::load(&common::model("analytic", "affine.onnx"), 1, 16_000) else {
         panic!("an affine map is no pitch model");
     };
     assert!(err.to_string().contains("not a pitch model"), "{err}");
@@ -66,9 +62,9 @@ fn the_engine_sings_the_pitch_fcpe_tracks() {
     let settings = StreamSettings::default();
     let geometry = StreamGeometry::new(settings, 48_000.0, 512);
     let voice = VoiceSelection {
-        synthesizer: Some(model("analytic", "analytic_synth_v2_40k.onnx")),
-        content_encoder: Some(model("analytic", "analytic_content_units.onnx")),
-        pitch_model: Some(model("rvc", "fcpe.onnx")),
+        synthesizer: Some(common::model("analytic", "analytic_synth_v2_40k.onnx")),
+        content_encoder: Some(common::model("analytic", "analytic_content_units.onnx")),
+        pitch_model: Some(common::model("rvc", "fcpe.onnx")),
         ..Default::default()
     };
     let controls = ConversionControls { semitones: 12.0, ..Default::default() };

@@ -4,7 +4,8 @@
 //! so the voice is noise-like: these tests check that real graphs load, are recognised, and convert
 //! without failing, not how they sound.
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -16,12 +17,6 @@ use rvc_live::engine::synthesizer_format::{self, ExportConvention, ModelVersion}
 use rvc_live::stream::{BlockProcessor, StreamGeometry, StreamSettings};
 use rvc_live::voice::VoiceSelection;
 
-fn generated(name: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/models/rvc").join(name);
-    assert!(path.is_file(), "{} is missing: run `cargo xtask models` (or `cargo xtask test`)", path.display());
-    path
-}
-
 #[test]
 fn real_exports_are_recognised_in_every_convention() {
     for (name, convention, half) in [
@@ -30,7 +25,7 @@ fn real_exports_are_recognised_in_every_convention() {
         ("rvc_v2_40k_tiny_wokada_fp16_det.onnx", ExportConvention::WOkada, true),
         ("rvc_v2_40k_tiny_partial.onnx", ExportConvention::PartialDecoding { formant_length: true }, false),
     ] {
-        let file = ModelFile::open(&generated(name), 1).unwrap();
+        let file = ModelFile::open(&common::generated(name), 1).unwrap();
         let format = synthesizer_format::detect(&file.signature).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(format.convention, convention, "{name}");
         assert_eq!(format.version, ModelVersion::V2, "{name}");
@@ -44,14 +39,14 @@ fn real_exports_are_recognised_in_every_convention() {
         ),
         ("contentvec_tiny_embed.onnx", ContentEncoderFormat::Embed { width: Some(768) }),
     ] {
-        let file = ModelFile::open(&generated(name), 1).unwrap();
+        let file = ModelFile::open(&common::generated(name), 1).unwrap();
         assert_eq!(content_encoder_format::detect(&file.signature).unwrap(), expected, "{name}");
     }
 }
 
 #[test]
 fn real_voices_render_at_40k_and_deterministic_exports_repeat_exactly() {
-    let mut synth = Synthesizer::load(&generated("rvc_v2_40k_tiny_wokada_det.onnx"), 1, 120, 0).unwrap();
+    let mut synth = Synthesizer::load(&common::generated("rvc_v2_40k_tiny_wokada_det.onnx"), 1, 120, 0).unwrap();
     assert_eq!(synth.sample_rate(), 40_000);
     let render = |synth: &mut Synthesizer| {
         for (i, v) in synth.features_mut(120).iter_mut().enumerate() {
@@ -77,8 +72,8 @@ fn real_voices_convert_through_the_streaming_processor() {
         let settings = StreamSettings::default();
         let geometry = StreamGeometry::new(settings, 48_000.0, 512);
         let voice = VoiceSelection {
-            synthesizer: Some(generated(synth)),
-            content_encoder: Some(generated(encoder)),
+            synthesizer: Some(common::generated(synth)),
+            content_encoder: Some(common::generated(encoder)),
             ..Default::default()
         };
         let stats = Arc::new(ConversionStats::default());

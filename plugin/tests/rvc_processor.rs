@@ -2,7 +2,12 @@
 //! `pitchf`) and the analytic content encoder: the output must sing the input's pitch, shifted by
 //! the pitch parameter, lagging by exactly the processor's delay, and join blocks without clicks.
 
-use std::path::PathBuf;
+mod common;
+
+fn freq(signal: &[f32]) -> f32 {
+    common::zero_crossing_frequency(signal, f64::from(RATE)) as f32
+}
+
 use std::sync::Arc;
 
 use rvc_live::engine::rvc_processor::{ConversionControls, ConversionStats, RvcProcessor};
@@ -11,16 +16,10 @@ use rvc_live::voice::VoiceSelection;
 
 const RATE: f32 = 48_000.0;
 
-fn model(name: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/models/analytic").join(name);
-    assert!(path.is_file(), "{} is missing: run `cargo xtask models` (or `cargo xtask test`)", path.display());
-    path
-}
-
 fn analytic_voice(synth: &str) -> VoiceSelection {
     VoiceSelection {
-        synthesizer: Some(model(synth)),
-        content_encoder: Some(model("analytic_content_units.onnx")),
+        synthesizer: Some(common::analytic(synth)),
+        content_encoder: Some(common::analytic("analytic_content_units.onnx")),
         ..Default::default()
     }
 }
@@ -36,18 +35,6 @@ fn tones(segments: &[f32], seconds: f32, lead: f32) -> Vec<f32> {
         }
     }
     out
-}
-
-/// Frequency from zero crossings (linearly interpolated) over `signal`.
-fn frequency(signal: &[f32]) -> f32 {
-    let crossings: Vec<f64> = signal
-        .windows(2)
-        .enumerate()
-        .filter(|(_, w)| w[0] < 0.0 && w[1] >= 0.0)
-        .map(|(i, w)| i as f64 + f64::from(-w[0] / (w[1] - w[0])))
-        .collect();
-    let periods = (crossings.len() - 1) as f64;
-    (periods / (crossings.last().unwrap() - crossings[0]) * f64::from(RATE)) as f32
 }
 
 fn run(processor: &mut RvcProcessor, input: &[f32], block: usize) -> Vec<f32> {
@@ -90,7 +77,7 @@ fn the_converted_voice_follows_the_input_pitch_shifted_by_the_parameter() {
             // The middle of each segment, shifted by the processor's delay.
             let start = ((lead + k as f32 * seconds + 0.3) * RATE) as usize + processor.delay();
             let end = start + (0.6 * RATE) as usize;
-            let measured = frequency(&output[start..end]);
+            let measured = freq(&output[start..end]);
             let expected = f * ratio;
             assert!(
                 (measured / expected - 1.0).abs() < 0.01,
@@ -132,7 +119,8 @@ fn blocks_join_without_clicks_and_the_onset_lags_by_the_delay() {
 fn a_voice_without_a_content_encoder_is_refused() {
     let settings = StreamSettings::default();
     let geometry = StreamGeometry::new(settings, RATE, 512);
-    let voice = VoiceSelection { synthesizer: Some(model("analytic_synth_v2_40k.onnx")), ..Default::default() };
+    let voice =
+        VoiceSelection { synthesizer: Some(common::analytic("analytic_synth_v2_40k.onnx")), ..Default::default() };
     let controls = Arc::new(ConversionControls::default);
     let Err(err) = RvcProcessor::load(&voice, &geometry, &settings, controls, Arc::new(ConversionStats::default()), 1)
     else {
@@ -155,7 +143,7 @@ fn silence_is_gated_and_costs_no_inference() {
     let quiet = &output[(1.3 * RATE) as usize..(1.9 * RATE) as usize];
     assert!(quiet.iter().all(|v| v.abs() < 1e-6), "the gated stretch is silent");
     let loud = &output[(2.4 * RATE) as usize..(2.9 * RATE) as usize];
-    assert!((frequency(loud) / 220.0 - 1.0).abs() < 0.01, "conversion resumes after the gate");
+    assert!((freq(loud) / 220.0 - 1.0).abs() < 0.01, "conversion resumes after the gate");
 }
 
 #[test]
@@ -227,7 +215,7 @@ fn with_denoise_the_voice_lags_by_the_denoiser_too_and_still_sings_in_tune() {
     input.extend(harmonic(200.0, 2.0));
     let output = run(&mut processor, &input, geometry.block);
     let start = ((lead + 1.0) * RATE) as usize + processor.delay();
-    let measured = frequency(&output[start..start + (0.5 * RATE) as usize]);
+    let measured = freq(&output[start..start + (0.5 * RATE) as usize]);
     let expected = 200.0 * 2f32.powf(2.0 / 12.0);
     assert!((measured / expected - 1.0).abs() < 0.01, "sang {measured} Hz, expected {expected}");
     let onset = output.iter().position(|v| v.abs() > 0.05).unwrap();

@@ -8,7 +8,8 @@
 //! least one window away from every join are "elsewhere". Magnitudes, not waveforms: each block's
 //! rendering starts its own phase and SOLA re-aligns it, so the waveforms differ by a phase shift.
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::Arc;
 
 use realfft::RealFftPlanner;
@@ -19,12 +20,6 @@ use rvc_live::voice::VoiceSelection;
 const RATE: f32 = 48_000.0;
 const WINDOW: usize = 2048;
 const HOP: usize = 480;
-
-fn analytic(name: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/models/analytic").join(name);
-    assert!(path.is_file(), "{} is missing: run `cargo xtask models` (or `cargo xtask test`)", path.display());
-    path
-}
 
 /// 20 s of a voice-like harmonic tone whose pitch wanders (slow glide plus 5 Hz vibrato).
 fn recording() -> Vec<f32> {
@@ -64,8 +59,8 @@ fn streaming_differs_from_a_whole_file_pass_only_near_block_joins() {
     let settings = StreamSettings::default();
     let geometry = StreamGeometry::new(settings, RATE, 512);
     let voice = VoiceSelection {
-        synthesizer: Some(analytic("analytic_synth_v2_40k.onnx")),
-        content_encoder: Some(analytic("analytic_content_units.onnx")),
+        synthesizer: Some(common::analytic("analytic_synth_v2_40k.onnx")),
+        content_encoder: Some(common::analytic("analytic_content_units.onnx")),
         ..Default::default()
     };
     let stats = Arc::new(ConversionStats::default());

@@ -1,19 +1,13 @@
 //! Rendering through every synthesiser export convention with the analytic voices, whose output
 //! is a known sine at `pitchf`.
 
-use std::path::PathBuf;
+mod common;
 
 use rvc_live::engine::synthesizer::{DecodeRange, Synthesizer};
 use rvc_live::engine::synthesizer_format::ExportConvention;
 
-fn model(name: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/models/analytic").join(name);
-    assert!(path.is_file(), "{} is missing: run `cargo xtask models` (or `cargo xtask test`)", path.display());
-    path
-}
-
 fn load(name: &str) -> Synthesizer {
-    Synthesizer::load(&model(name), 1, 200, 0).unwrap_or_else(|e| panic!("{name}: {e}"))
+    Synthesizer::load(&common::analytic(name), 1, 200, 0).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 /// The analytic voice's output for `frames` frames at `f0`, phase starting at zero.
@@ -87,12 +81,12 @@ fn a_voice_without_f0_renders_from_features_alone() {
 
 #[test]
 fn exports_that_cannot_stream_are_refused_at_load() {
-    let Err(err) = Synthesizer::load(&model("bad_synth_fixed_length.onnx"), 1, 200, 0) else {
+    let Err(err) = Synthesizer::load(&common::analytic("bad_synth_fixed_length.onnx"), 1, 200, 0) else {
         panic!("a fixed-length export must be refused");
     };
     let message = err.to_string();
     assert!(message.contains("does not run at 33 frames") && message.contains("cannot stream"), "{message}");
-    let Err(err) = Synthesizer::load(&model("bad_synth_width_512.onnx"), 1, 200, 0) else {
+    let Err(err) = Synthesizer::load(&common::analytic("bad_synth_width_512.onnx"), 1, 200, 0) else {
         panic!("a 512-wide voice must be refused");
     };
     assert!(err.to_string().contains("512 wide"));

@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use rvc_live_hosts::analysis::zero_crossing_frequency;
 use rvc_live_hosts::blocks::RandomBlocks;
 use rvc_live_hosts::fixtures::{EXACT, assert_audio_eq, release_bundle};
 use rvc_live_hosts::latency::ExpectedLatency;
@@ -53,15 +54,8 @@ fn tones(frequencies: &[f64], seconds: f64, lead: f64) -> Vec<f32> {
     out
 }
 
-/// Frequency from interpolated upward zero crossings.
 fn frequency(signal: &[f32]) -> f64 {
-    let crossings: Vec<f64> = signal
-        .windows(2)
-        .enumerate()
-        .filter(|(_, w)| w[0] < 0.0 && w[1] >= 0.0)
-        .map(|(i, w)| i as f64 + f64::from(-w[0] / (w[1] - w[0])))
-        .collect();
-    (crossings.len() - 1) as f64 / (crossings.last().unwrap() - crossings[0]) * RATE
+    zero_crossing_frequency(signal, RATE)
 }
 
 #[test]

@@ -1,0 +1,33 @@
+//! Helpers the plugin crate's integration tests share. Each test binary uses a different subset.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// A model `cargo xtask models` generated into `.cache/models/<folder>`; a clear failure if the
+/// models were never generated.
+pub fn model(folder: &str, name: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/models").join(folder).join(name);
+    assert!(path.is_file(), "{} is missing: run `cargo xtask models` (or `cargo xtask test`)", path.display());
+    path
+}
+
+/// The analytic models (`models/generate_analytic.py`).
+pub fn analytic(name: &str) -> PathBuf {
+    model("analytic", name)
+}
+
+/// The real-architecture and pitch models (`models/generate_models.py`).
+pub fn generated(name: &str) -> PathBuf {
+    model("rvc", name)
+}
+
+/// Frequency of a steady tone from its upward zero crossings, interpolated between samples.
+pub fn zero_crossing_frequency(signal: &[f32], rate: f64) -> f64 {
+    let crossings: Vec<f64> = signal
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| w[0] < 0.0 && w[1] >= 0.0)
+        .map(|(i, w)| i as f64 + f64::from(-w[0] / (w[1] - w[0])))
+        .collect();
+    (crossings.len() - 1) as f64 / (crossings.last().unwrap() - crossings[0]) * rate
+}
