@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use file_errors::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use rvc_live::dry_wet_mixer::{DryWetMixer, MixControls};
-use rvc_live::engine::rvc_processor::{ConversionControls, ConversionStats, RvcProcessor};
+use rvc_live::engine::rvc_processor::{ConversionControls, ConversionStats, RvcProcessor, Stage};
 use rvc_live::stream::{BlockProcessor, Stream, StreamGeometry, StreamSettings, StreamStats};
 use rvc_live::voice::VoiceSelection;
 
@@ -197,6 +197,18 @@ fn convert(
         stats.peak_load(),
         if failed > 0 { format!(", {failed} blocks failed and passed the input through") } else { String::new() }
     );
+    let block_ms = geometry.samples_to_ms(geometry.block);
+    eprintln!(
+        "per block of {block_ms:.0} ms (mean over {} blocks):",
+        conversion.converted.load(std::sync::atomic::Ordering::Relaxed)
+    );
+    let mut total = 0.0;
+    for stage in Stage::ALL {
+        let ms = conversion.mean_ms(stage);
+        total += ms;
+        eprintln!("  {:<22} {ms:>8.2} ms", stage.name());
+    }
+    eprintln!("  {:<22} {total:>8.2} ms  ({:.2} of the block)", "total", total / block_ms);
     eprintln!("wrote {}", output.display());
     Ok(())
 }

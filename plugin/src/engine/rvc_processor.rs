@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use super::content_encoder::ContentEncoder;
 use super::content_frames::{self, SYNTH_HOP_16K};
@@ -47,14 +48,58 @@ impl Default for ConversionControls {
 /// Where the processor reads its controls each block: the plugin's parameters (atomics).
 pub type ControlSource = Arc<dyn Fn() -> ConversionControls + Send + Sync>;
 
-/// Counters of what the conversion did, for the log and the editor. Written by the inference
-/// thread, read by anyone.
+/// The stages of converting a block, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Denoise, and the host rate to 16 kHz.
+    Input,
+    Content,
+    Pitch,
+    Synthesis,
+    /// The voice's rate to the host rate, SOLA and the envelope.
+    Output,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 5] = [Stage::Input, Stage::Content, Stage::Pitch, Stage::Synthesis, Stage::Output];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Input => "denoise + resample in",
+            Stage::Content => "content encoder",
+            Stage::Pitch => "pitch",
+            Stage::Synthesis => "synthesiser",
+            Stage::Output => "resample out + SOLA",
+        }
+    }
+}
+
+/// Counters of what the conversion did, for the log, the editor and benchmarks. Written by the
+/// inference thread, read by anyone.
 #[derive(Default)]
 pub struct ConversionStats {
     /// Blocks that failed to convert and played the input instead.
     pub failed: AtomicU64,
     /// Blocks the silence gate kept from the model.
     pub gated: AtomicU64,
+    /// Blocks converted.
+    pub converted: AtomicU64,
+    /// Time spent in each [`Stage`] over all converted blocks, in nanoseconds.
+    pub stage_nanos: [AtomicU64; 5],
+}
+
+impl ConversionStats {
+    /// Mean time per converted block in `stage`, in milliseconds.
+    pub fn mean_ms(&self, stage: Stage) -> f64 {
+        let blocks = self.converted.load(Ordering::Relaxed).max(1);
+        self.stage_nanos[stage as usize].load(Ordering::Relaxed) as f64 / blocks as f64 / 1e6
+    }
+
+    fn add(&self, stage: Stage, since: Instant) -> Instant {
+        let now = Instant::now();
+        self.stage_nanos[stage as usize].fetch_add((now - since).as_nanos() as u64, Ordering::Relaxed);
+        now
+    }
 }
 
 /// Frame of RVC's loudness envelope (RMS over 40 ms, hopped by 10 ms).
@@ -185,23 +230,33 @@ impl RvcProcessor {
         Ok(output)
     }
 
-    fn convert(&mut self, controls: &ConversionControls, output: &mut [f32]) -> Result<(), ModelError> {
+    fn convert(
+        &mut self,
+        controls: &ConversionControls,
+        output: &mut [f32],
+        started: Instant,
+    ) -> Result<(), ModelError> {
         let window_frames = self.context_frames + self.render_frames;
         let written = self.to_16k.resample(&self.history, &mut self.window_16k);
+        let stats = self.stats.clone();
+        let mut at = stats.add(Stage::Input, started);
         let samples = (window_frames * SYNTH_HOP_16K).min(written);
         let audio = &self.window_16k[..samples];
 
         let width = self.encoder.width();
         let features = self.encoder.encode(audio)?;
         let frames = content_frames::upsample(features, width, samples, self.synthesizer.features_mut(window_frames));
+        at = stats.add(Stage::Content, at);
         self.pitch.track(audio, &mut self.f0[..frames])?;
         f0::post_process(&mut self.f0[..frames], controls.semitones, &mut self.coarse[..frames]);
+        at = stats.add(Stage::Pitch, at);
 
         let range = DecodeRange {
             skip_head: frames.saturating_sub(self.render_frames),
             return_length: self.render_frames.min(frames),
         };
         let voice = self.synthesizer.render(&self.coarse[..frames], &self.f0[..frames], range)?;
+        at = stats.add(Stage::Synthesis, at);
         let produced = self.to_host.resample(voice, &mut self.rendered);
         let needed = self.sola.rendered_len();
         if produced < needed {
@@ -210,6 +265,9 @@ impl RvcProcessor {
             )));
         }
         self.sola.process(&self.rendered[produced - needed..produced], output);
+        self.mix_envelope(output, controls.envelope);
+        stats.add(Stage::Output, at);
+        stats.converted.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
@@ -269,6 +327,7 @@ impl BlockProcessor for RvcProcessor {
 
     fn process_block(&mut self, input: &[f32], output: &mut [f32]) {
         debug_assert_eq!(input.len(), self.block);
+        let started = Instant::now();
         let keep = self.history.len() - input.len();
         self.history.copy_within(input.len().., 0);
         self.history[keep..].copy_from_slice(input);
@@ -290,9 +349,7 @@ impl BlockProcessor for RvcProcessor {
             }
             return;
         }
-        if self.convert(&controls, output).is_ok() {
-            self.mix_envelope(output, controls.envelope);
-        } else {
+        if self.convert(&controls, output, started).is_err() {
             self.stats.failed.fetch_add(1, Ordering::Relaxed);
             for (y, &x) in output.iter_mut().zip(input) {
                 *y = self.fallback.process(x);
