@@ -34,9 +34,14 @@ pub fn run() -> anyhow::Result<()> {
             .env("RVC_LIVE_CLAP_ALLOC_CHECK", alloc_check.join(format!("{BUNDLE_NAME}.clap")))
             .env("RVC_LIVE_STANDALONE", standalone.join(BUNDLE_NAME)),
     )?;
+    // The plugin's log goes to a file here: pedalboard unloads the plugin after pytest's summary,
+    // and its closing log lines would otherwise follow the summary.
+    let plugin_log = std::path::absolute("target/vst3-plugin.log")?;
+    eprintln!("VST3 plugin log: {}", plugin_log.display());
     command::run(
         Command::new(python)
             .args(["-m", "pytest", "tests/vst3", "-q", "-p", "no:cacheprovider"])
+            .env("NICE_LOG", &plugin_log)
             .env("RVC_LIVE_VST3", &vst3)
             .env("RVC_LIVE_VST3_ALLOC_CHECK", alloc_check.join(format!("{BUNDLE_NAME}.vst3"))),
     )
