@@ -70,10 +70,9 @@ impl Stream {
 mod tests {
     use super::*;
 
-    /// The real inference thread with the identity processor: in offline mode the audio end waits
-    /// for it, so the output is exactly the input delayed by the latency.
-    #[test]
-    fn a_running_stream_delays_by_exactly_its_latency() {
+    /// A running stream with the real inference thread and the identity processor, in offline
+    /// mode (the audio end waits for the thread), for host buffers of up to `max_buffer`.
+    fn offline_identity_stream(max_buffer: u32) -> (Stream, StreamGeometry) {
         let settings = StreamSettings {
             block_ms: 30.0,
             crossfade_ms: 10.0,
@@ -81,21 +80,27 @@ mod tests {
             worker_budget: 0.5,
             ..Default::default()
         };
-        let geometry = StreamGeometry::new(settings, 16_000.0, 100);
+        let geometry = StreamGeometry::new(settings, 16_000.0, max_buffer);
         let processor = Box::new(IdentityProcessor::new(geometry.processor_delay()));
-        let mut stream = Stream::start(geometry, processor, Arc::new(StreamStats::default()), true, None).unwrap();
+        let stream = Stream::start(geometry, processor, Arc::new(StreamStats::default()), true, None).unwrap();
+        (stream, geometry)
+    }
+
+    /// Offline, the output is exactly the input delayed by the latency, whatever the host buffers.
+    #[test]
+    fn a_running_stream_delays_by_exactly_its_latency() {
+        let (mut stream, geometry) = offline_identity_stream(100);
         let latency = geometry.latency();
         let total = 3 * latency;
         let input: Vec<f32> = (0..total).map(|i| ((i * 7919) % 1000) as f32 / 1000.0 + 0.001).collect();
         let (mut wet, mut weight) = (vec![0.0; total], vec![0.0; total]);
-        for (k, start) in (0..total).step_by(100).enumerate() {
-            let end = (start + 100 - k % 3 * 17).min(total);
+        let mut start = 0;
+        for size in [100, 83, 66, 1, 100].into_iter().cycle() {
+            let end = (start + size).min(total);
             stream.audio.process(&input[start..end], &mut wet[start..end], &mut weight[start..end]);
-            if end < start + 100 {
-                let rest = (end..(start + 100).min(total)).collect::<Vec<_>>();
-                if let (Some(&a), Some(&b)) = (rest.first(), rest.last()) {
-                    stream.audio.process(&input[a..=b], &mut wet[a..=b], &mut weight[a..=b]);
-                }
+            start = end;
+            if start == total {
+                break;
             }
         }
         assert!(weight.iter().all(|&g| g == 1.0));
@@ -107,16 +112,7 @@ mod tests {
 
     #[test]
     fn offline_reset_restarts_exactly_like_a_fresh_stream() {
-        let settings = StreamSettings {
-            block_ms: 30.0,
-            crossfade_ms: 10.0,
-            sola_search_ms: 5.0,
-            worker_budget: 0.5,
-            ..Default::default()
-        };
-        let geometry = StreamGeometry::new(settings, 16_000.0, 64);
-        let processor = Box::new(IdentityProcessor::new(geometry.processor_delay()));
-        let mut stream = Stream::start(geometry, processor, Arc::new(StreamStats::default()), true, None).unwrap();
+        let (mut stream, geometry) = offline_identity_stream(64);
         let latency = geometry.latency();
         let total = 4 * latency;
         let input: Vec<f32> = (0..total).map(|i| i as f32 + 1.0).collect();
