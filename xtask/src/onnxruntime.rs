@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::Command;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 
 use crate::command;
 use crate::paths;
@@ -79,11 +79,4 @@ fn python() -> PathBuf {
 
 pub fn system_python() -> &'static str {
     if cfg!(windows) { "python" } else { "python3" }
-}
-
-pub fn check_library(path: &std::path::Path) -> anyhow::Result<()> {
-    if !path.is_file() {
-        bail!("{} is missing; run `cargo xtask onnxruntime`", path.display());
-    }
-    Ok(())
 }

@@ -9,8 +9,7 @@ use crate::{command, models, onnxruntime, python_env, system_packages};
 
 pub fn run() -> anyhow::Result<()> {
     system_packages::ensure()?;
-    let runtime = onnxruntime::provision()?;
-    onnxruntime::check_library(&runtime)?;
+    onnxruntime::provision()?;
     let python = python_env::provision()?;
     models::generate_set(ModelSet::Ci)?;
     // Stage parity with RVC's reference code: the exports against the PyTorch modules.

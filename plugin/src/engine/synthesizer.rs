@@ -157,7 +157,7 @@ impl Synthesizer {
                 &audio[start..(start + range.return_length * self.hop).min(audio.len())]
             }
         };
-        let n = rendered.len().min(self.audio.len().max(rendered.len()));
+        let n = rendered.len();
         if self.audio.len() < n {
             // Only during the warm-up, before the buffer is sized.
             self.audio.resize(n, 0.0);
