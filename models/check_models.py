@@ -7,6 +7,9 @@
 * content encoders match PyTorch at several lengths with ContentVec's frame rule;
 * pitch models match their PyTorch originals on 110/220/440 Hz tones and a 150-400 Hz glide
   (median f0 within 1 %, and within 2 % of the true pitch);
+* RMVPE (random weights): the mel form matches RVC's `mel2hidden` (pad to 32 frames, E2E, crop) at
+  T = 1, 7, 50, 200, 333 within 1e-4; the wave form matches RVC's whole `infer_from_audio` (its
+  MelSpectrogram, mel2hidden, numpy decode) on tones, a glide and noise of several lengths;
 * 1-thread ONNX Runtime time of each model for a 1 s input.
 
 Prints a table; exits non-zero on any failure. Usage:
@@ -201,6 +204,66 @@ def check_content(path: pathlib.Path, entry: dict, seed: int, cache: dict) -> di
             "ms_1s": time_ms(path, feeds)}
 
 
+# --- RMVPE ---------------------------------------------------------------------------------------
+
+RMVPE_T = (1, 7, 50, 200, 333)
+RMVPE_N = (513, 1000, 5120, 8000, 16000, 33333)
+
+
+def check_rmvpe(path: pathlib.Path, entry: dict, seed: int, cache: dict) -> dict:
+    from rvc import pitch_models as P
+    from rvc import rmvpe as R
+
+    info = entry["info"]
+    size = info["cfg_size"]
+    if size not in cache:
+        cache[size] = R.build(R.RmvpeConfig(size), seed)
+    model = cache[size]
+    sess = session(path)
+    dec = R.rvc_decoder()
+    dec.model, dec.device, dec.is_half = model, torch.device("cpu"), False
+    notes = []
+    if info["form"] == "mel":
+        worst = 0.0
+        for T in RMVPE_T:
+            mel = (np.random.Generator(np.random.PCG64(T)).standard_normal((1, R.N_MELS, T)) * 2 - 6).astype(np.float32)
+            hidden = sess.run(None, {"mel": mel})[0]
+            ref = dec.mel2hidden(torch.from_numpy(mel)).numpy()
+            if hidden.shape != (1, T, R.BINS):
+                raise AssertionError(f"T={T}: salience {hidden.shape}")
+            worst = max(worst, float(np.abs(hidden - ref).max()))
+        if worst > 1e-4:
+            raise AssertionError(f"salience differs from RVC's mel2hidden by {worst:.2e}")
+        shapes = ", ".join(f"{o.name} {o.shape}" for o in sess.get_outputs())
+        feeds = {"mel": np.full((1, R.N_MELS, 101), -6.0, dtype=np.float32)}
+        return {"format": shapes, "error": worst, "lengths": list(RMVPE_T), "notes": notes, "ms_1s": time_ms(path, feeds)}
+    signals = {name: audio for name, (audio, _) in P.test_signals().items()}
+    for n in RMVPE_N:
+        signals[f"noise_{n}"] = (np.random.Generator(np.random.PCG64(n)).standard_normal(n) * 0.1).astype(np.float32)
+    threshold = np.array([R.THRESHOLD], dtype=np.float32)
+    worst, frames, voiced, disagree, off = 0.0, 0, 0, 0, 0
+    for name, audio in signals.items():
+        f0 = sess.run(None, {"waveform": audio[None], "threshold": threshold})[0][0]
+        ref, _, _ = R.reference_f0(model, audio)
+        if f0.shape != (len(audio) // R.HOP + 1,) or f0.shape != ref.shape:
+            raise AssertionError(f"{name}: {f0.shape} frames vs RVC's {ref.shape}")
+        both = (f0 > 0) & (ref > 0)
+        rel = np.abs(f0[both] / ref[both] - 1)
+        disagree += int(np.sum((f0 > 0) != (ref > 0)))
+        off += int(np.sum(rel > 1e-4))
+        worst = max([worst, *rel.tolist()])
+        frames, voiced = frames + len(f0), voiced + int(both.sum())
+    notes.append(f"{voiced} of {frames} frames voiced; {disagree} voicing and {off} f0 (> 1e-4) differences")
+    if not frames // 5 < voiced < frames * 4 // 5:
+        raise AssertionError(notes[-1] + ": the salience should straddle the threshold")
+    if disagree > frames // 100 or off > frames // 100:
+        raise AssertionError(notes[-1])
+    audio = signals["tone_220"][None]
+    shapes = ", ".join(f"{o.name} {o.shape}" for o in sess.get_outputs())
+    return {"format": shapes, "error": worst, "lengths": list(RMVPE_N), "notes": notes,
+            "ms_1s": time_ms(path, {"waveform": audio, "threshold": threshold})}
+
+
 # --- pitch models ---------------------------------------------------------------------------------
 
 def _truth_per_frame(truth: np.ndarray, frames: int, hop: int) -> np.ndarray:
@@ -281,7 +344,7 @@ def main() -> int:
 
     manifest = json.loads((args.dir / "manifest.json").read_text())
     seed = manifest.get("seed", 1234)
-    cache_content, cache_pitch = {}, {}
+    cache_content, cache_pitch, cache_rmvpe = {}, {}, {}
     results, failures = {}, 0
     for name, entry in sorted(manifest["files"].items()):
         if not name.endswith(".onnx") or (args.only and not any(o in name for o in args.only)):
@@ -295,6 +358,8 @@ def main() -> int:
                 res = check_synth(path, entry, args.dir)
             elif entry["kind"] == "content_encoder":
                 res = check_content(path, entry, seed, cache_content)
+            elif entry["kind"] == "rmvpe":
+                res = check_rmvpe(path, entry, seed, cache_rmvpe)
             else:
                 res = check_pitch(path, entry, cache_pitch)
             res["ok"] = True
@@ -312,7 +377,7 @@ def main() -> int:
               f"err {'-' if err is None else f'{err:.1e}':>7s}  "
               f"1-thread 1 s: {res.get('ms_1s', float('nan')):8.1f} ms  {res.get('format', res.get('failure'))}",
               flush=True)
-        if entry["kind"] in ("fcpe", "crepe", "swift_f0"):
+        if entry["kind"] in ("fcpe", "crepe", "swift_f0", "rmvpe"):
             for note in res.get("notes", []):
                 print(f"       {note}")
     print()

@@ -253,6 +253,8 @@ def main() -> None:
     models = {"affine.onnx": affine(0.5, 0.25)}
     for rate in (32_000, 40_000, 48_000):
         models[f"analytic_synth_v2_{rate // 1000}k.onnx"] = analytic_synthesizer(rate)
+    # A second voice that differs from the first only in loudness, so voice swaps can be heard.
+    models["analytic_synth_v2_40k_quiet.onnx"] = analytic_synthesizer(40_000, amplitude=0.25)
     models["analytic_synth_v1_40k.onnx"] = analytic_synthesizer(40_000, emb_channels=256)
     models["analytic_synth_wokada_v2_48k.onnx"] = analytic_synthesizer_wokada(48_000)
     models["analytic_synth_wokada_v2_40k_fp16.onnx"] = analytic_synthesizer_wokada(

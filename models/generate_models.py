@@ -5,7 +5,9 @@
   w-okada, partial decoding), each also as a deterministic "det" variant;
 * a HuBERT-base / ContentVec-shaped content encoder with seeded random weights, in the "units" and
   "embed" interfaces;
-* the real pretrained pitch models PyPI packages ship: FCPE, CREPE tiny/full, SwiftF0.
+* the real pretrained pitch models PyPI packages ship: FCPE, CREPE tiny/full, SwiftF0;
+* RMVPE (RVC's own network and mel front end from `inferrvc`, MIT) with seeded random weights, in the
+  "mel" (RVC's rmvpe.onnx) and "wave" (w-okada's rmvpe_onnx) forms.
 
 Deterministic: the same seed, sources and package versions give the same bytes. A job is skipped when
 its inputs (hash of models/rvc/*.py, this file and requirements-torch.txt, the job's configuration and
@@ -85,6 +87,10 @@ def catalogue(full: bool) -> list[dict]:
         jobs.append({"name": f"crepe_{cap}", "kind": "crepe", "config": {"capacity": cap},
                      "outputs": [f"crepe_{cap}.onnx", f"crepe_{cap}_frames.onnx"]})
     jobs.append({"name": "swift_f0", "kind": "swift_f0", "config": {}, "outputs": ["swift_f0.onnx"]})
+    for size in (("tiny", "full") if full else ("tiny",)):
+        stem = "rmvpe_tiny" if size == "tiny" else "rmvpe"
+        jobs.append({"name": stem, "kind": "rmvpe", "config": {"size": size},
+                     "outputs": [f"{stem}_mel.onnx", f"{stem}_wave.onnx"]})
     return jobs
 
 
@@ -186,16 +192,39 @@ def build_swift(job: dict, seed: int) -> dict:
     return {"swift_f0.onnx": (P.swift_f0_bytes(), info)}
 
 
+def build_rmvpe(job: dict, seed: int) -> dict:
+    from rvc import rmvpe as R
+    from rvc.common import finish
+
+    cfg = R.RmvpeConfig(job["config"]["size"])
+    model = R.build(cfg, seed)
+    out = {}
+    for form, name in zip(("mel", "wave"), job["outputs"]):
+        info = {"model": job["name"], "form": form, "sample_rate": R.SAMPLE_RATE, "hop": R.HOP, "seed": seed,
+                "weights": "random (seeded)", "bins": R.BINS, "bin_cents": "20 * bin + 1997.3794084376191",
+                "threshold": R.THRESHOLD, **{f"cfg_{k}": v for k, v in cfg.to_json().items()}}
+        if form == "mel":
+            info["mel"] = "RVC MelSpectrogram: n_fft 1024, hop 160, periodic Hann, center (reflect), 128 HTK mels " \
+                          "30-8000 Hz (Slaney norm), log(clamp(x, 1e-5))"
+            info["frames"] = "hidden has the mel's T frames (zero-padded to a multiple of 32 in-graph)"
+        else:
+            info["frames"] = "N // 160 + 1 (N > 512)"
+            info["voiced"] = "peak salience > threshold (RVC decode), else pitchf = 0"
+        out[name] = (finish(R.export(model, form), {"rvc_live": json.dumps(info, sort_keys=True)},
+                            f"RMVPE ({cfg.size}, RVC's E2E), {form} interface, random weights"), info)
+    return out
+
+
 BUILDERS = {"synthesizer": build_synth, "content_encoder": build_content, "fcpe": build_fcpe,
-            "crepe": build_crepe, "swift_f0": build_swift}
+            "crepe": build_crepe, "swift_f0": build_swift, "rmvpe": build_rmvpe}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=pathlib.Path, required=True)
     parser.add_argument("--set", choices=("ci", "full"), default="ci",
-                        help="ci: tiny synthesizer, tiny content encoder, FCPE, CREPE tiny, SwiftF0; "
-                             "full: also the full-size synthesizers, content encoder and CREPE full")
+                        help="ci: tiny synthesizer, tiny content encoder, FCPE, CREPE tiny, SwiftF0, tiny RMVPE; "
+                             "full: also the full-size synthesizers, content encoder, CREPE full and RMVPE")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
     parser.add_argument("--only", nargs="*", help="job names to build (default: the whole set)")

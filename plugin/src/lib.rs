@@ -16,11 +16,15 @@ pub mod onnx_runtime;
 pub mod params;
 pub mod stream;
 pub mod voice;
+pub mod voice_loader;
+pub mod voice_status;
 
 use dry_wet_mixer::{DryWetMixer, MixControls};
 use engine::rvc_processor::{ConversionControls, ConversionStats, RvcProcessor};
 use params::RvcLiveParams;
-use stream::{BlockProcessor, IdentityProcessor, Stream, StreamGeometry, StreamSettings, StreamStats, WorkerStall};
+use stream::{IdentityProcessor, ProcessorBox, Stream, StreamGeometry, StreamSettings, StreamStats, WorkerStall};
+use voice_loader::VoiceLoader;
+use voice_status::{VoiceState, VoiceStatus};
 
 /// Time for bypass to cross-fade between the processed and the delayed dry signal.
 const BYPASS_FADE_SECONDS: f32 = 0.01;
@@ -34,12 +38,17 @@ pub struct RvcLive {
     /// What the conversion did (failed and gated blocks). Written by the inference thread, read
     /// by the main thread for the log.
     conversion: Arc<ConversionStats>,
+    /// Whether the chosen voice loaded, and why not. Written by the main thread (activation) and
+    /// the voice loader thread, read by the editor.
+    voice_status: Arc<VoiceStatus>,
     /// Everything that exists only between `activate` and `deactivate`.
     active: Option<Active>,
 }
 
 /// The running stream and the audio thread's buffers, all sized in `activate`.
 struct Active {
+    /// Declared before the stream so it stops first: no voice is sent to a stopped stream.
+    _loader: VoiceLoader,
     stream: Stream,
     geometry: StreamGeometry,
     mixer: DryWetMixer,
@@ -57,6 +66,7 @@ impl Default for RvcLive {
             params: Arc::new(RvcLiveParams::default()),
             stats: Arc::new(StreamStats::default()),
             conversion: Arc::new(ConversionStats::default()),
+            voice_status: Arc::new(VoiceStatus::default()),
             active: None,
         }
     }
@@ -106,14 +116,33 @@ impl Plugin for RvcLive {
 
         let settings = *self.params.stream.read();
         let geometry = StreamGeometry::new(settings, config.sample_rate, config.max_buffer_size);
-        let processor = self.voice_processor(&geometry, &settings);
-        // Input denoise (with a voice) delays the conversion further; the latency counts it.
-        let geometry = geometry.with_processor_delay(processor.delay());
+        // Input denoise delays the conversion further, voice or not; the latency counts it.
+        let geometry = geometry.with_processor_delay(RvcProcessor::delay_for(&geometry, &settings));
+        let voices = VoiceSource {
+            params: self.params.clone(),
+            conversion: self.conversion.clone(),
+            status: self.voice_status.clone(),
+            geometry,
+            settings,
+        };
+        // The saved voice loads before the first block, so an offline bounce converts from its
+        // first sample; later selections load in the background.
+        let generation = self.params.voice.generation();
+        let processor = voices.load().unwrap_or_else(|| voices.identity());
         let offline = config.process_mode == ProcessMode::Offline;
-        let stream = match Stream::start(geometry, processor, self.stats.clone(), offline, WorkerStall::from_env()) {
-            Ok(stream) => stream,
+        let history = RvcProcessor::history_len(&geometry, &settings);
+        let started = Stream::start(geometry, processor, history, self.stats.clone(), offline, WorkerStall::from_env())
+            .and_then(|mut stream| {
+                let swap = stream.swap.take().expect("a new stream has its swap queues");
+                let params = self.params.clone();
+                let loader =
+                    VoiceLoader::spawn(swap, Arc::new(move || params.voice.generation()), generation, voices.loader())?;
+                Ok((stream, loader))
+            });
+        let (stream, loader) = match started {
+            Ok(started) => started,
             Err(e) => {
-                nice_error!("RVC Live could not start its inference thread: {e}");
+                nice_error!("RVC Live could not start its threads: {e}");
                 return false;
             }
         };
@@ -121,6 +150,7 @@ impl Plugin for RvcLive {
         let channels = layout.main_output_channels.map_or(1, NonZeroU32::get) as usize;
         let scratch = geometry.max_host_buffer;
         self.active = Some(Active {
+            _loader: loader,
             stream,
             geometry,
             mixer: DryWetMixer::new(channels, geometry.latency()),
@@ -223,15 +253,33 @@ impl Plugin for RvcLive {
     }
 }
 
-impl RvcLive {
-    /// The block processor for the saved voice: the RVC conversion when a voice model is chosen
-    /// and loads, otherwise the identity, which keeps the audio flowing with the same timing.
-    fn voice_processor(&self, geometry: &StreamGeometry, settings: &StreamSettings) -> Box<dyn BlockProcessor> {
-        let identity = || Box::new(IdentityProcessor::new(geometry.processor_delay()));
+/// Everything needed to build the block processor for the chosen voice, on the main thread at
+/// activation or on the voice loader's thread later.
+#[derive(Clone)]
+struct VoiceSource {
+    params: Arc<RvcLiveParams>,
+    conversion: Arc<ConversionStats>,
+    status: Arc<VoiceStatus>,
+    geometry: StreamGeometry,
+    settings: StreamSettings,
+}
+
+impl VoiceSource {
+    /// Passes the input through with the conversion's timing.
+    fn identity(&self) -> ProcessorBox {
+        Box::new(IdentityProcessor::new(self.geometry.processor_delay(), self.geometry.crossfade))
+    }
+
+    /// The processor for the chosen voice: the RVC conversion, or the identity when no voice
+    /// model is chosen. `None` when the voice cannot be loaded: the reason goes to the log and
+    /// the status, and whatever plays now should keep playing.
+    fn load(&self) -> Option<ProcessorBox> {
         let voice = self.params.voice.get();
         let Some(synthesizer) = voice.synthesizer.clone() else {
-            return identity();
+            self.status.set(VoiceState::NoVoice, "No voice chosen: the input plays through");
+            return Some(self.identity());
         };
+        self.status.set(VoiceState::Loading, format!("Loading {}", synthesizer.display()));
         let params = self.params.clone();
         let controls = Arc::new(move || ConversionControls {
             semitones: params.pitch.value(),
@@ -239,27 +287,34 @@ impl RvcLive {
             envelope: params.envelope.value(),
         });
         // Two sessions share two cores with the host; one thread each keeps them from contending.
-        match RvcProcessor::load(&voice, geometry, settings, controls, self.conversion.clone(), 1) {
+        match RvcProcessor::load(&voice, &self.geometry, &self.settings, controls, self.conversion.clone(), 1) {
             Ok(processor) => {
                 let synth = processor.synthesizer();
-                nice_log!(
-                    "RVC Live loaded {}: {:?} {:?}, {} Hz, f0 {}",
+                let message = format!(
+                    "Loaded {}: {:?} {:?}, {} Hz, f0 {}",
                     synthesizer.display(),
                     synth.format().convention,
                     synth.format().version,
                     synth.sample_rate(),
                     synth.format().has_f0
                 );
-                Box::new(processor)
+                nice_log!("RVC Live {message}");
+                self.status.set(VoiceState::Loaded, message);
+                Some(Box::new(processor))
             }
             Err(e) => {
-                nice_error!(
-                    "RVC Live could not load the voice {}: {e}. Passing the input through.",
-                    synthesizer.display()
-                );
-                identity()
+                let message = format!("Could not load the voice {}: {e}", synthesizer.display());
+                nice_error!("RVC Live {message}");
+                self.status.set(VoiceState::Failed, message);
+                None
             }
         }
+    }
+
+    /// What the voice loader runs for each new selection.
+    fn loader(&self) -> voice_loader::LoadVoice {
+        let source = self.clone();
+        Box::new(move || source.load())
     }
 }
 

@@ -18,6 +18,7 @@ pub mod scenarios;
 pub mod signals;
 pub mod state;
 pub mod subprocess;
+pub mod voice_swaps;
 pub mod wav;
 
 pub use clack_extensions::render::RenderMode;

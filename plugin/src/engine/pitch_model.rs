@@ -1,7 +1,7 @@
 //! Pitch models as ONNX: FCPE and CREPE, decoded to Hz inside their graphs (see
-//! `models/README.md`), voiced by RVC's own rules. Both take `audio [1,N]` at 16 kHz and give one
-//! estimate per 10 ms, frame `i` centred on sample `160 i`, which RVC pairs with synthesiser frame
-//! `i` as it is.
+//! `models/README.md`), voiced by RVC's own rules, and RMVPE in either of its export forms
+//! ([`super::rmvpe`]). All take 16 kHz audio and give one estimate per 10 ms, frame `i` centred on
+//! sample `160 i`, which RVC pairs with synthesiser frame `i` as it is.
 
 use std::path::Path;
 
@@ -12,6 +12,7 @@ use super::content_frames::SYNTH_HOP_16K;
 use super::model_error::ModelError;
 use super::model_file::ModelFile;
 use super::pitch_tracker::PitchTracker;
+use super::rmvpe::{self, Rmvpe, RmvpeForm};
 
 /// How a model's outputs become f0 per frame.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -21,25 +22,51 @@ pub enum PitchDecoding {
     /// `f0, periodicity`: RVC smooths periodicity (median of 3) and f0 (mean of 3), and calls
     /// frames with periodicity under 0.1 unvoiced.
     Crepe,
+    /// RMVPE's mel form: the log-mel and RVC's salience decoding run in the plugin.
+    RmvpeMel,
+    /// RMVPE's waveform + threshold form, decoded in its graph.
+    RmvpeWave,
 }
 
 const FCPE_THRESHOLD: f32 = 0.006;
 const CREPE_PERIODICITY: f32 = 0.1;
 /// FCPE's reflect padding needs more than this many samples.
 const MIN_SAMPLES: usize = 433;
-const EXPECTED: &str = "a pitch model (FCPE or CREPE, audio [1,N] -> f0 with confidence or periodicity)";
+const EXPECTED: &str = "a pitch model (FCPE or CREPE, audio [1,N] -> f0 with confidence or periodicity; \
+                        RMVPE, mel [1,128,T] -> salience [1,T,360] or waveform [1,N] + threshold -> pitchf)";
 
+/// A pitch model the user picked, recognised from its interface.
 pub struct PitchModel {
-    session: Session,
     decoding: PitchDecoding,
+    inner: Inner,
+}
+
+enum Inner {
+    /// FCPE and CREPE: f0 decoded in the graph, voiced here.
+    InGraph(InGraph),
+    Rmvpe(Box<Rmvpe>),
+}
+
+struct InGraph {
+    session: Session,
     padded: Vec<f32>,
     raw_f0: Vec<f32>,
     voicing: Vec<f32>,
 }
 
 impl PitchModel {
+    /// Opens `path` and recognises which pitch model it is; buffers are sized for windows of up to
+    /// `max_samples` samples at 16 kHz.
     pub fn load(path: &Path, threads: usize, max_samples: usize) -> Result<Self, ModelError> {
-        let ModelFile { session, signature } = ModelFile::open(path, threads)?;
+        let file = ModelFile::open(path, threads)?;
+        if let Some(form) = rmvpe::detect(&file.signature) {
+            let decoding = match form {
+                RmvpeForm::Mel => PitchDecoding::RmvpeMel,
+                RmvpeForm::Wave => PitchDecoding::RmvpeWave,
+            };
+            return Ok(Self { decoding, inner: Inner::Rmvpe(Box::new(Rmvpe::new(file, form, max_samples))) });
+        }
+        let ModelFile { session, signature } = file;
         let unknown = || ModelError::UnknownInterface { expected: EXPECTED, found: signature.describe() };
         if signature.input("audio").is_none_or(|a| a.dims.len() != 2) || signature.output("f0").is_none() {
             return Err(unknown());
@@ -52,13 +79,13 @@ impl PitchModel {
             return Err(unknown());
         };
         let frames = max_samples / SYNTH_HOP_16K + 2;
-        Ok(Self {
+        let inner = InGraph {
             session,
-            decoding,
             padded: vec![0.0; max_samples.max(MIN_SAMPLES + 1)],
             raw_f0: vec![0.0; frames],
             voicing: vec![0.0; frames],
-        })
+        };
+        Ok(Self { decoding, inner: Inner::InGraph(inner) })
     }
 
     pub fn decoding(&self) -> PitchDecoding {
@@ -68,6 +95,15 @@ impl PitchModel {
 
 impl PitchTracker for PitchModel {
     fn track(&mut self, audio: &[f32], f0: &mut [f32]) -> Result<(), ModelError> {
+        match &mut self.inner {
+            Inner::InGraph(model) => model.track(self.decoding, audio, f0),
+            Inner::Rmvpe(model) => model.track(audio, f0),
+        }
+    }
+}
+
+impl InGraph {
+    fn track(&mut self, decoding: PitchDecoding, audio: &[f32], f0: &mut [f32]) -> Result<(), ModelError> {
         let frames = audio.len() / SYNTH_HOP_16K;
         let fail = |e: ort::Error| ModelError::Invalid(format!("the pitch model failed: {e}"));
         // A window too short for the model is padded with silence (only at the very start).
@@ -80,7 +116,7 @@ impl PitchTracker for PitchModel {
         let input = TensorRef::from_array_view((vec![1, n], &self.padded[..n])).map_err(fail)?;
         let outputs = self.session.run(ort::inputs!["audio" => input]).map_err(fail)?;
         let (_, hz) = outputs["f0"].try_extract_tensor::<f32>().map_err(fail)?;
-        let voicing_name = if self.decoding == PitchDecoding::Fcpe { "confidence" } else { "periodicity" };
+        let voicing_name = if decoding == PitchDecoding::Fcpe { "confidence" } else { "periodicity" };
         let (_, voicing) = outputs[voicing_name].try_extract_tensor::<f32>().map_err(fail)?;
         let available = hz.len().min(voicing.len());
         if available < frames {
@@ -95,7 +131,7 @@ impl PitchTracker for PitchModel {
         drop(outputs);
 
         for (i, out) in f0[..frames].iter_mut().enumerate() {
-            *out = match self.decoding {
+            *out = match decoding {
                 PitchDecoding::Fcpe => {
                     if self.voicing[i] > FCPE_THRESHOLD {
                         self.raw_f0[i]
@@ -113,6 +149,7 @@ impl PitchTracker for PitchModel {
                     let mean = self.raw_f0[lo..hi].iter().sum::<f32>() / (hi - lo) as f32;
                     if periodicity < CREPE_PERIODICITY { 0.0 } else { mean }
                 }
+                PitchDecoding::RmvpeMel | PitchDecoding::RmvpeWave => unreachable!("RMVPE has its own tracker"),
             };
             if !out.is_finite() {
                 *out = 0.0;

@@ -130,6 +130,8 @@ pub struct RvcProcessor {
     envelope_in: Vec<f32>,
     envelope_out: Vec<f32>,
     envelope_frame: usize,
+    /// Scratch for running the newest input through the denoiser when taking over a stream.
+    denoiser_priming: Vec<f32>,
     /// The input delayed by the processor's delay: what plays if a block fails to convert, so the
     /// audio keeps flowing in time.
     fallback: DelayLine,
@@ -153,14 +155,8 @@ impl RvcProcessor {
         let encoder_path = choose(&voice.content_encoder, "content encoder")?;
 
         let rate = geometry.sample_rate;
-        let frame_host = f64::from(rate) / 100.0;
-        let block_frames = (geometry.block as f64 / frame_host).round().max(1.0) as usize;
-        // Enough frames to cover the crossfade and search, plus one for rounding at odd rates.
-        let margin_frames = (geometry.processor_delay() as f64 / frame_host).ceil() as usize + 1;
-        let context_frames = (f64::from(settings.clamped().context_ms) / 10.0).round() as usize;
-        let render_frames = margin_frames + block_frames;
-        let window_frames = context_frames + render_frames;
-        let window_host = (window_frames as f64 * frame_host).round() as usize;
+        let WindowPlan { context_frames, render_frames, window_frames, window_host } =
+            WindowPlan::new(geometry, settings);
 
         let synthesizer = Synthesizer::load(&synthesizer_path, threads, window_frames, voice.speaker_id)?;
         let encoder =
@@ -198,9 +194,23 @@ impl RvcProcessor {
             envelope_in: vec![0.0; geometry.block],
             envelope_out: vec![0.0; geometry.block],
             envelope_frame: ((ENVELOPE_FRAME_SECONDS * f64::from(rate)).round() as usize).max(1),
+            denoiser_priming: vec![0.0; if settings.denoise { geometry.block } else { 0 }],
             fallback: DelayLine::new(delay),
             stats,
         })
+    }
+
+    /// The delay a processor for `geometry` and `settings` adds (see [`BlockProcessor::delay`]),
+    /// known before any voice is loaded so the latency does not depend on whether one loads.
+    pub fn delay_for(geometry: &StreamGeometry, settings: &StreamSettings) -> usize {
+        let denoise = if settings.denoise { Denoiser::new(geometry.sample_rate, geometry.block).ok() } else { None };
+        crossfade_and_search(geometry) + denoise.as_ref().map_or(0, Denoiser::delay)
+    }
+
+    /// Host-rate samples of input a processor for `geometry` and `settings` converts each block
+    /// from: what a stream must keep so a new voice can take over with full context.
+    pub fn history_len(geometry: &StreamGeometry, settings: &StreamSettings) -> usize {
+        WindowPlan::new(geometry, settings).window_host
     }
 
     pub fn synthesizer(&self) -> &Synthesizer {
@@ -295,6 +305,31 @@ impl RvcProcessor {
     }
 }
 
+/// How many 10 ms frames a conversion window holds, and what they are for.
+struct WindowPlan {
+    /// Left context: converted for its influence on the newest frames, not played.
+    context_frames: usize,
+    /// The SOLA margin and the block: the frames the synthesiser renders.
+    render_frames: usize,
+    window_frames: usize,
+    /// The window's length at the host rate.
+    window_host: usize,
+}
+
+impl WindowPlan {
+    fn new(geometry: &StreamGeometry, settings: &StreamSettings) -> Self {
+        let frame_host = f64::from(geometry.sample_rate) / 100.0;
+        let block_frames = (geometry.block as f64 / frame_host).round().max(1.0) as usize;
+        // Enough frames to cover the crossfade and search, plus one for rounding at odd rates.
+        let margin_frames = (crossfade_and_search(geometry) as f64 / frame_host).ceil() as usize + 1;
+        let context_frames = (f64::from(settings.clamped().context_ms) / 10.0).round() as usize;
+        let render_frames = margin_frames + block_frames;
+        let window_frames = context_frames + render_frames;
+        let window_host = (window_frames as f64 * frame_host).round() as usize;
+        Self { context_frames, render_frames, window_frames, window_host }
+    }
+}
+
 fn crossfade_and_search(geometry: &StreamGeometry) -> usize {
     geometry.crossfade + geometry.sola_search
 }
@@ -370,4 +405,37 @@ impl BlockProcessor for RvcProcessor {
         self.sola.reset();
         self.fallback.reset();
     }
+
+    fn pending_output(&self, _recent_input: &[f32], out: &mut [f32]) {
+        let tail = self.sola.tail();
+        let n = tail.len().min(out.len());
+        out[..n].copy_from_slice(&tail[..n]);
+        out[n..].fill(0.0);
+    }
+
+    fn take_over(&mut self, recent_input: &[f32], pending: &[f32]) {
+        self.reset();
+        // Denoised history runs the denoiser's delay behind the raw input; the denoiser, primed
+        // with the newest raw block, continues exactly where the copied history ends.
+        let lag = self.denoiser.as_ref().map_or(0, Denoiser::delay);
+        copy_newest(&recent_input[..recent_input.len().saturating_sub(lag)], &mut self.history);
+        if let Some(denoiser) = self.denoiser.as_mut() {
+            copy_newest(recent_input, &mut self.denoiser_priming);
+            denoiser.process(&mut self.denoiser_priming);
+        }
+        let delay = self.fallback.delay();
+        for &x in &recent_input[recent_input.len().saturating_sub(delay)..] {
+            self.fallback.process(x);
+        }
+        self.sola.continue_from(pending);
+    }
+}
+
+/// Fill `out` with the newest samples of `signal`, aligned to its end; zeros where `signal` is
+/// shorter.
+fn copy_newest(signal: &[f32], out: &mut [f32]) {
+    let n = signal.len().min(out.len());
+    let split = out.len() - n;
+    out[..split].fill(0.0);
+    out[split..].copy_from_slice(&signal[signal.len() - n..]);
 }

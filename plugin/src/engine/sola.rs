@@ -7,6 +7,8 @@
 //! cross-correlation), and crossfades the two there with complementary sin² windows. The tail it
 //! keeps back is what makes the processor's delay `crossfade + search`.
 
+use crate::stream::block_processor::fade_in;
+
 /// Joins blocks of `block` samples, each rendered with `crossfade + search` samples to spare.
 pub struct Sola {
     block: usize,
@@ -21,12 +23,7 @@ pub struct Sola {
 
 impl Sola {
     pub fn new(block: usize, crossfade: usize, search: usize) -> Self {
-        let fade_in = (0..crossfade)
-            .map(|i| {
-                let phase = 0.5 * std::f32::consts::PI * (i as f32 + 0.5) / crossfade as f32;
-                phase.sin().powi(2)
-            })
-            .collect();
+        let fade_in = (0..crossfade).map(|i| fade_in(i, crossfade)).collect();
         Self { block, crossfade, search, tail: vec![0.0; crossfade], fade_in, last_offset: 0 }
     }
 
@@ -57,6 +54,19 @@ impl Sola {
             *y = *y * w + old * (1.0 - w);
         }
         self.tail.copy_from_slice(&aligned[self.block..]);
+    }
+
+    /// What the next block fades in from: the start of the output still to come.
+    pub fn tail(&self) -> &[f32] {
+        &self.tail
+    }
+
+    /// Fade the next block in from `pending` instead (a predecessor's output still to come), as
+    /// when another voice hands the stream over.
+    pub fn continue_from(&mut self, pending: &[f32]) {
+        let n = pending.len().min(self.tail.len());
+        self.tail.fill(0.0);
+        self.tail[..n].copy_from_slice(&pending[..n]);
     }
 
     pub fn reset(&mut self) {

@@ -258,7 +258,7 @@ mod tests {
             let geometry = StreamGeometry::new(settings, 8_000.0, 64);
             let (to_worker, worker_in) = rtrb::RingBuffer::new(geometry.input_queue_capacity());
             let (mut worker_out, from_worker) = rtrb::RingBuffer::new(geometry.output_queue_capacity());
-            let processor = IdentityProcessor::new(geometry.processor_delay());
+            let processor = IdentityProcessor::new(geometry.processor_delay(), geometry.crossfade);
             let priming = geometry.latency() - processor.delay();
             worker_out.write_chunk_uninit(priming).unwrap().fill_from_iter(std::iter::repeat(0.0));
             let control = Arc::new(StreamControl::default());

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rtrb::{Consumer, Producer};
+use rtrb::{Consumer, Producer, RingBuffer};
 
 use super::block_processor::BlockProcessor;
 use super::control::StreamControl;
@@ -39,6 +39,22 @@ impl WorkerStall {
     }
 }
 
+/// A processor on its way to or from the inference thread.
+pub type ProcessorBox = Box<dyn BlockProcessor>;
+
+/// The loader's ends of the queues around the inference thread: a new processor (a voice) goes in
+/// through `incoming` and takes over between two blocks; the one it replaced comes back through
+/// `retired`, to be freed by the loader rather than on the inference thread, whose time is the
+/// stream's budget (fundsp's `realnet` does the same for its audio thread).
+pub struct ProcessorSwap {
+    pub incoming: Producer<ProcessorBox>,
+    pub retired: Consumer<ProcessorBox>,
+}
+
+/// Processors in flight either way; the loader sends one at a time and drains the retired queue
+/// before sending the next, so two slots are plenty.
+const SWAP_QUEUE: usize = 2;
+
 /// Owns the inference thread; dropping it stops and joins the thread. Must be dropped off the
 /// audio thread (it waits for the current block to finish).
 pub struct InferenceThread {
@@ -47,15 +63,21 @@ pub struct InferenceThread {
 }
 
 impl InferenceThread {
+    /// Start converting with `processor`. The thread keeps the newest `history` input samples so
+    /// that a processor swapped in later starts with full context.
+    #[allow(clippy::too_many_arguments)]
     pub fn spawn(
         geometry: StreamGeometry,
-        processor: Box<dyn BlockProcessor>,
+        processor: ProcessorBox,
+        history: usize,
         input: Consumer<f32>,
         output: Producer<f32>,
         control: Arc<StreamControl>,
         stats: Arc<StreamStats>,
         stall: Option<WorkerStall>,
-    ) -> std::io::Result<Self> {
+    ) -> std::io::Result<(Self, ProcessorSwap)> {
+        let (swap_in, incoming) = RingBuffer::new(SWAP_QUEUE);
+        let (retired, swap_out) = RingBuffer::new(SWAP_QUEUE);
         let worker = Worker {
             block_seconds: geometry.block as f64 / f64::from(geometry.sample_rate),
             // Polling instead of a wake-up from the audio thread keeps the audio thread free of
@@ -63,7 +85,11 @@ impl InferenceThread {
             poll: Duration::from_secs_f64((geometry.block as f64 / f64::from(geometry.sample_rate) / 20.0).min(0.001)),
             block_in: vec![0.0; geometry.block],
             block_out: vec![0.0; geometry.block],
+            recent: vec![0.0; history.max(geometry.block)],
+            pending: vec![0.0; geometry.crossfade],
             processor,
+            incoming,
+            retired,
             input,
             output,
             control: control.clone(),
@@ -71,7 +97,7 @@ impl InferenceThread {
             stall,
         };
         let handle = std::thread::Builder::new().name("rvc-live-inference".into()).spawn(move || worker.run())?;
-        Ok(Self { control, handle: Some(handle) })
+        Ok((Self { control, handle: Some(handle) }, ProcessorSwap { incoming: swap_in, retired: swap_out }))
     }
 }
 
@@ -91,7 +117,13 @@ struct Worker {
     poll: Duration,
     block_in: Vec<f32>,
     block_out: Vec<f32>,
-    processor: Box<dyn BlockProcessor>,
+    /// The newest input, oldest first: the context a newly swapped-in processor starts from.
+    recent: Vec<f32>,
+    /// What the current processor would play next, handed to its successor to fade from.
+    pending: Vec<f32>,
+    processor: ProcessorBox,
+    incoming: Consumer<ProcessorBox>,
+    retired: Producer<ProcessorBox>,
     input: Consumer<f32>,
     output: Producer<f32>,
     control: Arc<StreamControl>,
@@ -112,6 +144,7 @@ impl Worker {
                     chunk.commit_all();
                 }
                 self.processor.reset();
+                self.recent.fill(0.0);
                 epoch = requested;
                 self.control.acknowledge_reset(epoch);
                 continue;
@@ -126,6 +159,11 @@ impl Worker {
             self.block_in[first.len()..].copy_from_slice(second);
             chunk.commit_all();
 
+            self.swap_processor();
+            let keep = self.recent.len() - block;
+            self.recent.copy_within(block.., 0);
+            self.recent[keep..].copy_from_slice(&self.block_in);
+
             let started = Instant::now();
             self.processor.process_block(&self.block_in, &mut self.block_out);
             if let Some(stall) = self.stall.filter(|s| s.applies_to(block_index)) {
@@ -136,6 +174,23 @@ impl Worker {
 
             self.deliver(epoch);
         }
+    }
+
+    /// Let a processor the loader sent take over before the next block. One whose delay differs
+    /// would shift the output against the reported latency, so it is sent back unused.
+    fn swap_processor(&mut self) {
+        let Ok(mut next) = self.incoming.pop() else {
+            return;
+        };
+        if next.delay() == self.processor.delay() {
+            self.processor.pending_output(&self.recent, &mut self.pending);
+            next.take_over(&self.recent, &self.pending);
+            std::mem::swap(&mut self.processor, &mut next);
+            self.stats.swaps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        // The loader drains this queue before sending again; should it ever be full, the old
+        // processor is freed here instead, which only costs time.
+        let _ = self.retired.push(next);
     }
 
     /// Hand the converted block to the audio thread, waiting for room if it is behind. A block

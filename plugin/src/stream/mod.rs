@@ -17,7 +17,7 @@ use std::sync::Arc;
 pub use audio_end::AudioEnd;
 pub use block_processor::{BlockProcessor, IdentityProcessor};
 pub use geometry::StreamGeometry;
-pub use inference_thread::{InferenceThread, WorkerStall};
+pub use inference_thread::{InferenceThread, ProcessorBox, ProcessorSwap, WorkerStall};
 pub use settings::StreamSettings;
 pub use stats::StreamStats;
 
@@ -27,14 +27,19 @@ use control::StreamControl;
 /// joins the inference thread off the audio thread).
 pub struct Stream {
     pub audio: AudioEnd,
+    /// Where new voices go in and replaced ones come out; taken by the voice loader.
+    pub swap: Option<ProcessorSwap>,
     /// Kept for its `Drop`, which stops the thread.
     _inference: InferenceThread,
 }
 
 impl Stream {
+    /// Start the inference thread with `processor`; it keeps `history` samples of input for
+    /// processors swapped in later.
     pub fn start(
         geometry: StreamGeometry,
-        processor: Box<dyn BlockProcessor>,
+        processor: ProcessorBox,
+        history: usize,
         stats: Arc<StreamStats>,
         offline: bool,
         stall: Option<WorkerStall>,
@@ -50,9 +55,10 @@ impl Stream {
 
         let control = Arc::new(StreamControl::default());
         stats.reset();
-        let inference = InferenceThread::spawn(
+        let (inference, swap) = InferenceThread::spawn(
             geometry,
             processor,
+            history,
             worker_input,
             worker_output,
             control.clone(),
@@ -61,6 +67,7 @@ impl Stream {
         )?;
         Ok(Self {
             audio: AudioEnd::new(geometry, to_worker, from_worker, control, stats, offline),
+            swap: Some(swap),
             _inference: inference,
         })
     }
@@ -81,8 +88,8 @@ mod tests {
             ..Default::default()
         };
         let geometry = StreamGeometry::new(settings, 16_000.0, max_buffer);
-        let processor = Box::new(IdentityProcessor::new(geometry.processor_delay()));
-        let stream = Stream::start(geometry, processor, Arc::new(StreamStats::default()), true, None).unwrap();
+        let processor = Box::new(IdentityProcessor::new(geometry.processor_delay(), geometry.crossfade));
+        let stream = Stream::start(geometry, processor, 0, Arc::new(StreamStats::default()), true, None).unwrap();
         (stream, geometry)
     }
 
@@ -132,11 +139,40 @@ mod tests {
         }
     }
 
+    /// A processor swapped in takes over the stream's timing exactly: swapping one identity for
+    /// another is inaudible, and the replaced one comes back to be freed off the thread.
+    #[test]
+    fn a_swapped_in_processor_continues_the_stream_in_time() {
+        let (mut stream, geometry) = offline_identity_stream(100);
+        let mut swap = stream.swap.take().unwrap();
+        let latency = geometry.latency();
+        let total = 8 * latency;
+        let input: Vec<f32> = (0..total).map(|i| ((i * 7919) % 1000) as f32 / 1000.0 + 0.001).collect();
+        let (mut wet, mut weight) = (vec![0.0; total], vec![0.0; total]);
+        let mut retired = 0;
+        for (k, start) in (0..total).step_by(100).enumerate() {
+            if k % 7 == 3 {
+                let next = IdentityProcessor::new(geometry.processor_delay(), geometry.crossfade);
+                assert!(swap.incoming.push(Box::new(next)).is_ok());
+            }
+            let end = (start + 100).min(total);
+            stream.audio.process(&input[start..end], &mut wet[start..end], &mut weight[start..end]);
+            while swap.retired.pop().is_ok() {
+                retired += 1;
+            }
+        }
+        assert!(retired >= 10, "only {retired} processors came back");
+        for slot in 0..total {
+            let expected = if slot >= latency { input[slot - latency] } else { 0.0 };
+            assert!((wet[slot] - expected).abs() <= 1e-6, "slot {slot}: {} vs {expected}", wet[slot]);
+        }
+    }
+
     #[test]
     fn offline_reset_before_the_first_buffer_does_not_stall() {
         let geometry = StreamGeometry::new(StreamSettings::default(), 48_000.0, 512);
-        let processor = Box::new(IdentityProcessor::new(geometry.processor_delay()));
-        let mut stream = Stream::start(geometry, processor, Arc::new(StreamStats::default()), true, None).unwrap();
+        let processor = Box::new(IdentityProcessor::new(geometry.processor_delay(), geometry.crossfade));
+        let mut stream = Stream::start(geometry, processor, 0, Arc::new(StreamStats::default()), true, None).unwrap();
         stream.audio.reset();
         let input = vec![0.25f32; 512];
         let (mut wet, mut weight) = (vec![0.0; 512], vec![0.0; 512]);

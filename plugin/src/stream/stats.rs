@@ -16,6 +16,8 @@ pub struct StreamStats {
     pub overflows: AtomicU64,
     /// Blocks converted since activation. Written by the inference thread.
     pub blocks: AtomicU64,
+    /// Voices swapped in since activation. Written by the inference thread.
+    pub swaps: AtomicU64,
     /// Compute time of the last block divided by the block's duration, as `f32` bits. Written by
     /// the inference thread.
     last_load: AtomicU32,
@@ -41,7 +43,7 @@ impl StreamStats {
     }
 
     pub fn reset(&self) {
-        for counter in [&self.underruns, &self.fallback_samples, &self.overflows, &self.blocks] {
+        for counter in [&self.underruns, &self.fallback_samples, &self.overflows, &self.blocks, &self.swaps] {
             counter.store(0, Ordering::Relaxed);
         }
         self.last_load.store(0, Ordering::Relaxed);

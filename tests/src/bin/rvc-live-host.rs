@@ -80,6 +80,8 @@ enum ScenarioName {
     PacedLeftOnly,
     /// Everything the audio thread does in a session, for the allocation check.
     AllocSuite,
+    /// Twenty voice switches while a tone plays (offline, analytic voices).
+    VoiceSwaps,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -140,6 +142,9 @@ fn main() -> anyhow::Result<()> {
                     report
                 }
                 ScenarioName::AllocSuite => scenarios::alloc_suite(&plugin)?,
+                ScenarioName::VoiceSwaps => {
+                    rvc_live_hosts::voice_swaps::run(&plugin, std::time::Duration::from_millis(300))?.report
+                }
             };
             println!("{}", serde_json::to_string(&report)?);
         }
