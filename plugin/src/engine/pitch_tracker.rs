@@ -1,4 +1,4 @@
-//! Pitch trackers: the built-in YIN, or a pitch model the user picked (FCPE, CREPE).
+//! Pitch trackers: the built-in YIN, or a pitch model the user picked (FCPE, CREPE, RMVPE).
 
 use super::model_error::ModelError;
 use super::yin::Yin;

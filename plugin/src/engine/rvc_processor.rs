@@ -102,6 +102,12 @@ impl ConversionStats {
     }
 }
 
+/// Frames before a block whose f0 is tracked again with the block: their right-hand context was
+/// cut off by the window's end last time.
+const PITCH_REFRESH_FRAMES: usize = 3;
+/// Frames of context the tracker gets before those it tracks again, and whose f0 it discards.
+const PITCH_LEAD_FRAMES: usize = 10;
+
 /// Frame of RVC's loudness envelope (RMS over 40 ms, hopped by 10 ms).
 const ENVELOPE_FRAME_SECONDS: f64 = 0.04;
 
@@ -119,6 +125,19 @@ pub struct RvcProcessor {
     denoiser: Option<Denoiser>,
     /// The voice's pitch model, or the built-in YIN.
     pitch: Box<dyn PitchTracker>,
+    /// The tracker's f0 for every frame of the window, kept from block to block so that only the
+    /// newest frames are tracked again (see [`RvcProcessor::track_pitch`]).
+    raw_f0: Vec<f32>,
+    /// Scratch for the frames tracked this block.
+    fresh_f0: Vec<f32>,
+    /// Whether `raw_f0` holds the previous window's f0, one block behind this one.
+    pitch_cache_valid: bool,
+    /// Off: track the whole window every block (the reference the cache is tested against).
+    incremental_pitch: bool,
+    /// Frames per block, and whether a block is exactly that many 10 ms frames at the host rate,
+    /// so the window moves by whole frames and cached f0 stays aligned.
+    block_frames: usize,
+    whole_frame_blocks: bool,
     f0: Vec<f32>,
     coarse: Vec<i64>,
     synthesizer: Synthesizer,
@@ -155,7 +174,7 @@ impl RvcProcessor {
         let encoder_path = choose(&voice.content_encoder, "content encoder")?;
 
         let rate = geometry.sample_rate;
-        let WindowPlan { context_frames, render_frames, window_frames, window_host } =
+        let WindowPlan { block_frames, context_frames, render_frames, window_frames, window_host } =
             WindowPlan::new(geometry, settings);
 
         let synthesizer = Synthesizer::load(&synthesizer_path, threads, window_frames, voice.speaker_id)?;
@@ -184,6 +203,12 @@ impl RvcProcessor {
             encoder,
             denoiser,
             pitch,
+            raw_f0: vec![0.0; window_frames],
+            fresh_f0: vec![0.0; window_frames],
+            pitch_cache_valid: false,
+            incremental_pitch: true,
+            block_frames,
+            whole_frame_blocks: geometry.block * 100 == block_frames * rate as usize,
             f0: vec![0.0; window_frames],
             coarse: vec![0; window_frames],
             synthesizer,
@@ -257,7 +282,8 @@ impl RvcProcessor {
         let features = self.encoder.encode(audio)?;
         let frames = content_frames::upsample(features, width, samples, self.synthesizer.features_mut(window_frames));
         at = stats.add(Stage::Content, at);
-        self.pitch.track(audio, &mut self.f0[..frames])?;
+        self.track_pitch(frames)?;
+        self.f0[..frames].copy_from_slice(&self.raw_f0[..frames]);
         f0::post_process(&mut self.f0[..frames], controls.semitones, &mut self.coarse[..frames]);
         at = stats.add(Stage::Pitch, at);
 
@@ -279,6 +305,39 @@ impl RvcProcessor {
         stats.add(Stage::Output, at);
         stats.converted.fetch_add(1, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Track pitch for the window's `frames` frames into `raw_f0`.
+    ///
+    /// The window moves by one block per call, so every frame but the newest was tracked before:
+    /// those keep their f0 (moved along), and only the block's frames plus `PITCH_REFRESH_FRAMES`
+    /// before them (whose right-hand context was still missing) are tracked again, from
+    /// `PITCH_LEAD_FRAMES` further back for context. RVC's real-time engine caches pitch the same
+    /// way; with a pitch model this costs a fraction of tracking the whole window.
+    fn track_pitch(&mut self, frames: usize) -> Result<(), ModelError> {
+        let audio = &self.window_16k[..frames * SYNTH_HOP_16K];
+        let fresh = self.block_frames + PITCH_REFRESH_FRAMES;
+        let span = fresh + PITCH_LEAD_FRAMES;
+        let cached = std::mem::replace(&mut self.pitch_cache_valid, false);
+        // The cache covers whole windows only: a short one (the warm-up) is tracked whole.
+        let whole_window = frames == self.raw_f0.len();
+        if self.incremental_pitch && cached && whole_window && self.whole_frame_blocks && span < frames {
+            self.raw_f0.copy_within(self.block_frames..frames, 0);
+            let start = (frames - span) * SYNTH_HOP_16K;
+            self.pitch.track(&audio[start..], &mut self.fresh_f0[..span])?;
+            self.raw_f0[frames - fresh..frames].copy_from_slice(&self.fresh_f0[span - fresh..span]);
+        } else {
+            self.pitch.track(audio, &mut self.raw_f0[..frames])?;
+        }
+        self.pitch_cache_valid = true;
+        Ok(())
+    }
+
+    /// Track the whole window every block instead of only its newest frames: slower, and the
+    /// reference the incremental tracking is tested against.
+    pub fn set_incremental_pitch(&mut self, on: bool) {
+        self.incremental_pitch = on;
+        self.pitch_cache_valid = false;
     }
 
     /// The block's input and output loudness, RMS over RVC's 40 ms frames around each sample.
@@ -307,6 +366,7 @@ impl RvcProcessor {
 
 /// How many 10 ms frames a conversion window holds, and what they are for.
 struct WindowPlan {
+    block_frames: usize,
     /// Left context: converted for its influence on the newest frames, not played.
     context_frames: usize,
     /// The SOLA margin and the block: the frames the synthesiser renders.
@@ -326,7 +386,7 @@ impl WindowPlan {
         let render_frames = margin_frames + block_frames;
         let window_frames = context_frames + render_frames;
         let window_host = (window_frames as f64 * frame_host).round() as usize;
-        Self { context_frames, render_frames, window_frames, window_host }
+        Self { block_frames, context_frames, render_frames, window_frames, window_host }
     }
 }
 
@@ -376,6 +436,8 @@ impl BlockProcessor for RvcProcessor {
             // Nothing to convert: let the previous block's tail fade out through SOLA's crossfade
             // into silence, without running the models.
             self.stats.gated.fetch_add(1, Ordering::Relaxed);
+            // The window moves on without tracking: the cached f0 falls out of step.
+            self.pitch_cache_valid = false;
             self.rendered.fill(0.0);
             let needed = self.sola.rendered_len();
             self.sola.process(&self.rendered[..needed], output);
@@ -399,6 +461,7 @@ impl BlockProcessor for RvcProcessor {
 
     fn reset(&mut self) {
         self.history.fill(0.0);
+        self.pitch_cache_valid = false;
         if let Some(denoiser) = self.denoiser.as_mut() {
             denoiser.reset();
         }
