@@ -50,8 +50,8 @@ enum Command {
         /// Denoise the input (RNNoise) before converting it; adds 10 ms of latency.
         #[arg(long)]
         denoise: bool,
-        /// A pitch model (FCPE or CREPE `.onnx`); without one the built-in tracker is used.
-        #[arg(long)]
+        /// A pitch model (FCPE, CREPE or RMVPE `.onnx`); without one the built-in tracker is used.
+        #[arg(long, visible_alias = "f0")]
         pitch_model: Option<PathBuf>,
         /// Speaker id for multi-speaker voices.
         #[arg(long, default_value_t = 0)]
