@@ -12,6 +12,8 @@ use nice_plug::prelude::*;
 pub mod delay_line;
 pub mod dry_wet_mixer;
 pub mod engine;
+pub mod execution_provider;
+pub mod meters;
 pub mod onnx_runtime;
 pub mod params;
 pub mod stream;
@@ -24,7 +26,7 @@ use engine::rvc_processor::{ConversionControls, ConversionStats, RvcProcessor};
 use params::RvcLiveParams;
 use stream::{IdentityProcessor, ProcessorBox, Stream, StreamGeometry, StreamSettings, StreamStats, WorkerStall};
 use voice_loader::VoiceLoader;
-use voice_status::{VoiceState, VoiceStatus};
+use voice_status::{VoiceFacts, VoiceState, VoiceStatus};
 
 /// Time for bypass to cross-fade between the processed and the delayed dry signal.
 const BYPASS_FADE_SECONDS: f32 = 0.01;
@@ -41,6 +43,8 @@ pub struct RvcLive {
     /// Whether the chosen voice loaded, and why not. Written by the main thread (activation) and
     /// the voice loader thread, read by the editor.
     voice_status: Arc<VoiceStatus>,
+    /// Peak levels in and out. Written by the audio thread, read by the editor.
+    meters: Arc<meters::LevelMeters>,
     /// Everything that exists only between `activate` and `deactivate`.
     active: Option<Active>,
 }
@@ -67,6 +71,7 @@ impl Default for RvcLive {
             stats: Arc::new(StreamStats::default()),
             conversion: Arc::new(ConversionStats::default()),
             voice_status: Arc::new(VoiceStatus::default()),
+            meters: Arc::new(meters::LevelMeters::default()),
             active: None,
         }
     }
@@ -213,6 +218,7 @@ impl Plugin for RvcLive {
                 *mono = sum / channels as f32 * params.input_gain.smoothed.next();
             }
 
+            self.meters.input.raise(active.mono[..n].iter().fold(0.0, |m, x| m.max(x.abs())));
             active.stream.audio.process(&active.mono[..n], &mut active.wet[..n], &mut active.wet_weight[..n]);
 
             for i in 0..n {
@@ -230,6 +236,9 @@ impl Plugin for RvcLive {
                 );
             }
             start += n;
+        }
+        for channel in slices.iter() {
+            self.meters.output.raise(channel[..total].iter().fold(0.0, |m, x| m.max(x.abs())));
         }
 
         // Converted audio is still queued for `latency` samples after the input goes quiet.
@@ -277,6 +286,7 @@ impl VoiceSource {
         let voice = self.params.voice.get();
         let Some(synthesizer) = voice.synthesizer.clone() else {
             self.status.set(VoiceState::NoVoice, "No voice chosen: the input plays through");
+            self.status.set_facts(None);
             return Some(self.identity());
         };
         self.status.set(VoiceState::Loading, format!("Loading {}", synthesizer.display()));
@@ -299,6 +309,11 @@ impl VoiceSource {
                     synth.format().has_f0
                 );
                 nice_log!("RVC Live {message}");
+                self.status.set_facts(Some(VoiceFacts {
+                    synthesizer: synthesizer.clone(),
+                    format: *synth.format(),
+                    sample_rate: synth.sample_rate(),
+                }));
                 self.status.set(VoiceState::Loaded, message);
                 Some(Box::new(processor))
             }
