@@ -11,6 +11,7 @@ use nice_plug::prelude::*;
 
 pub mod delay_line;
 pub mod dry_wet_mixer;
+pub mod editor;
 pub mod engine;
 pub mod execution_provider;
 pub mod meters;
@@ -18,6 +19,7 @@ pub mod onnx_runtime;
 pub mod params;
 pub mod stream;
 pub mod voice;
+pub mod voice_library;
 pub mod voice_loader;
 pub mod voice_status;
 
@@ -45,6 +47,9 @@ pub struct RvcLive {
     voice_status: Arc<VoiceStatus>,
     /// Peak levels in and out. Written by the audio thread, read by the editor.
     meters: Arc<meters::LevelMeters>,
+    /// The running stream's rate, buffer size, latency and settings. Written by the main thread
+    /// in `activate`/`deactivate`, read by the editor.
+    active_stream: Arc<editor::ActiveStream>,
     /// Everything that exists only between `activate` and `deactivate`.
     active: Option<Active>,
 }
@@ -72,6 +77,7 @@ impl Default for RvcLive {
             conversion: Arc::new(ConversionStats::default()),
             voice_status: Arc::new(VoiceStatus::default()),
             meters: Arc::new(meters::LevelMeters::default()),
+            active_stream: Arc::new(editor::ActiveStream::default()),
             active: None,
         }
     }
@@ -98,12 +104,23 @@ impl Plugin for RvcLive {
         },
     ];
 
-    type Editor = ();
+    type Editor = nice_plug_egui::EguiEditor<editor::RvcLiveEditor>;
     type SysExMessage = ();
     type BackgroundTask = ();
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        editor::create(editor::EditorData {
+            params: self.params.clone(),
+            stats: self.stats.clone(),
+            conversion: self.conversion.clone(),
+            voice_status: self.voice_status.clone(),
+            meters: self.meters.clone(),
+            active: self.active_stream.clone(),
+        })
     }
 
     fn filter_state(state: &mut PluginState) {
@@ -168,6 +185,7 @@ impl Plugin for RvcLive {
 
         let latency = geometry.latency();
         context.set_latency_samples(latency as u32);
+        self.active_stream.activated(&geometry, config.max_buffer_size, settings);
         nice_log!(
             "RVC Live active at {} Hz ({:?}): block {} ({:.0} ms), latency {} samples ({:.1} ms)",
             geometry.sample_rate,
@@ -246,6 +264,7 @@ impl Plugin for RvcLive {
     }
 
     fn deactivate(&mut self) {
+        self.active_stream.deactivated();
         if self.active.take().is_some() {
             use std::sync::atomic::Ordering::Relaxed;
             nice_log!(
@@ -260,6 +279,14 @@ impl Plugin for RvcLive {
             );
         }
     }
+}
+
+/// ONNX Runtime threads per model: half the machine's cores, leaving the rest to the host and its
+/// other plugins (on two cores, one thread, so the models never contend with the audio thread),
+/// and at most four, beyond which a block's small tensors stop scaling.
+fn model_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    (cores / 2).clamp(1, 4)
 }
 
 /// Everything needed to build the block processor for the chosen voice, on the main thread at
@@ -296,24 +323,24 @@ impl VoiceSource {
             gate_db: params.gate.value(),
             envelope: params.envelope.value(),
         });
-        // Two sessions share two cores with the host; one thread each keeps them from contending.
-        match RvcProcessor::load(&voice, &self.geometry, &self.settings, controls, self.conversion.clone(), 1) {
+        match RvcProcessor::load(
+            &voice,
+            &self.geometry,
+            &self.settings,
+            controls,
+            self.conversion.clone(),
+            model_threads(),
+        ) {
             Ok(processor) => {
                 let synth = processor.synthesizer();
-                let message = format!(
-                    "Loaded {}: {:?} {:?}, {} Hz, f0 {}",
-                    synthesizer.display(),
-                    synth.format().convention,
-                    synth.format().version,
-                    synth.sample_rate(),
-                    synth.format().has_f0
-                );
-                nice_log!("RVC Live {message}");
-                self.status.set_facts(Some(VoiceFacts {
+                let facts = VoiceFacts {
                     synthesizer: synthesizer.clone(),
                     format: *synth.format(),
                     sample_rate: synth.sample_rate(),
-                }));
+                };
+                let message = format!("Loaded {}: {}", synthesizer.display(), facts.summary());
+                nice_log!("RVC Live {message}");
+                self.status.set_facts(Some(facts));
                 self.status.set(VoiceState::Loaded, message);
                 Some(Box::new(processor))
             }

@@ -10,10 +10,15 @@ use ort::environment::Environment;
 use ort::session::Session;
 use parking_lot::Mutex;
 
+use crate::execution_provider::{self, ProviderChoice};
+
 /// Environment variable naming the ONNX Runtime library (a file, or a folder holding it).
 pub const LIBRARY_ENV: &str = "RVC_LIVE_ONNXRUNTIME";
 /// Where `cargo xtask onnxruntime` puts the library in a checkout of the project.
 const PROJECT_LIBRARY_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../.cache/onnxruntime/lib");
+/// Where `cargo xtask onnxruntime --gpu` puts the CUDA build; a `cuda` build tries it first.
+#[cfg(feature = "cuda")]
+const PROJECT_GPU_LIBRARY_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../.cache/onnxruntime-gpu/lib");
 
 #[cfg(target_os = "linux")]
 pub const LIBRARY_FILE: &str = "libonnxruntime.so";
@@ -85,22 +90,29 @@ pub fn environment_from(candidates: impl IntoIterator<Item = PathBuf>) -> Result
 /// Open a model with the settings every RVC Live session uses. The error says which file failed
 /// and why, ready for the log and the editor.
 pub fn open_session(model: &Path, threads: usize) -> Result<Session, String> {
+    open_session_on_provider(model, threads).map(|(session, _)| session)
+}
+
+/// [`open_session`], also saying which execution provider the session runs on: the first of the
+/// compiled-in hardware providers that starts, else the CPU with the reasons the others did not
+/// (see [`crate::execution_provider`]).
+pub fn open_session_on_provider(model: &Path, threads: usize) -> Result<(Session, ProviderChoice), String> {
     let env = environment().map_err(|e| e.to_string())?;
     let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", model.display());
-    Session::builder(&env)
+    let mut builder = Session::builder(&env)
         .map_err(|e| fail(&e))?
         .with_intra_threads(threads.max(1))
         .map_err(|e| fail(&e))?
         // Idle sessions spinning on a busy core steal time from the one running; on two cores
         // that costs more than the wake-up latency it saves.
         .with_config_entry("session.intra_op.allow_spinning", "0")
-        .map_err(|e| fail(&e))?
-        .commit_from_file(model)
-        .map_err(|e| fail(&e))
+        .map_err(|e| fail(&e))?;
+    execution_provider::commit(&mut builder, model).map_err(|e| fail(&e))
 }
 
 /// Where to look for the library, in order: the environment variables, beside the plugin binary
-/// (inside a `.vst3` bundle that is `Contents/<arch>/`), then the checkout the plugin was built in.
+/// (inside a `.vst3` bundle that is `Contents/<arch>/`), then the checkout the plugin was built in
+/// (its CUDA build first when the `cuda` feature is on).
 pub fn library_candidates() -> Vec<PathBuf> {
     let mut candidates = Vec::new();
     for var in [LIBRARY_ENV, "ORT_DYLIB_PATH"] {
@@ -112,6 +124,8 @@ pub fn library_candidates() -> Vec<PathBuf> {
     if let Some(dir) = plugin_binary_path().as_deref().and_then(Path::parent) {
         candidates.push(dir.join(LIBRARY_FILE));
     }
+    #[cfg(feature = "cuda")]
+    candidates.push(Path::new(PROJECT_GPU_LIBRARY_DIR).join(LIBRARY_FILE));
     candidates.push(Path::new(PROJECT_LIBRARY_DIR).join(LIBRARY_FILE));
     candidates
 }

@@ -1,7 +1,11 @@
 //! The plugin's parameters and the settings it persists with the host's project.
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use nice_plug::plugin::ParamValue;
 use nice_plug::prelude::*;
+use nice_plug_egui::EguiEditorState;
 use parking_lot::RwLock;
 
 use crate::stream::StreamSettings;
@@ -44,6 +48,12 @@ pub struct RvcLiveParams {
     /// Written by the main thread, read by the main thread in `activate`.
     #[persist = "stream"]
     pub stream: RwLock<StreamSettings>,
+    /// The folder the editor lists voices from. Written and read by the GUI thread.
+    #[persist = "voice-library"]
+    pub voice_library: RwLock<Option<PathBuf>>,
+    /// The editor window's size. nice-plug-egui cannot persist it; hosts remember window sizes
+    /// themselves. Written by the GUI thread, read by the host's main thread.
+    pub editor_state: Arc<EguiEditorState>,
 }
 
 fn gain_param(name: &str) -> FloatParam {
@@ -85,6 +95,8 @@ impl Default for RvcLiveParams {
             bypass: BoolParam::new("Bypass", false).make_bypass(),
             voice: PersistedVoice::default(),
             stream: RwLock::new(StreamSettings::default()),
+            voice_library: RwLock::new(None),
+            editor_state: crate::editor::default_state(),
         }
     }
 }

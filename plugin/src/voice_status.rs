@@ -1,6 +1,10 @@
 //! What became of the voice the user picked, for the editor's banner and the log.
 
+use std::path::PathBuf;
+
 use parking_lot::Mutex;
+
+use crate::engine::synthesizer_format::SynthesizerFormat;
 
 /// Where the voice stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,17 +25,64 @@ pub enum VoiceState {
 /// fine here.
 pub struct VoiceStatus {
     current: Mutex<(VoiceState, String)>,
+    /// The voice that converts now, for the editor. A failed or loading selection leaves it as
+    /// it is, because the previous voice keeps playing.
+    facts: Mutex<Option<VoiceFacts>>,
+}
+
+/// What the editor shows about the voice that converts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoiceFacts {
+    pub synthesizer: PathBuf,
+    pub format: SynthesizerFormat,
+    /// The model's own rate, measured when its metadata does not say.
+    pub sample_rate: u32,
+}
+
+impl VoiceFacts {
+    /// "40 kHz · v2 · f0 · partial decoding": what the model turned out to be, for the log and the
+    /// editor.
+    pub fn summary(&self) -> String {
+        use crate::engine::synthesizer_format::{ExportConvention, ModelVersion};
+        let format = &self.format;
+        let version = match format.version {
+            ModelVersion::V1 => "v1",
+            ModelVersion::V2 => "v2",
+        };
+        let decode = match format.convention {
+            ExportConvention::RvcWebUi => "WebUI export (whole-window decode)",
+            ExportConvention::WOkada => "w-okada export (whole-window decode)",
+            ExportConvention::PartialDecoding { .. } => "partial decoding",
+        };
+        let pitch = if format.has_f0 { "f0" } else { "no f0" };
+        let half = if format.half_precision_features { " · fp16" } else { "" };
+        format!("{:.0} kHz · {version} · {pitch} · {decode}{half}", self.sample_rate as f32 / 1000.0)
+    }
 }
 
 impl Default for VoiceStatus {
     fn default() -> Self {
-        Self { current: Mutex::new((VoiceState::NoVoice, String::from("No voice chosen"))) }
+        Self { current: Mutex::new((VoiceState::NoVoice, String::from("No voice chosen"))), facts: Mutex::new(None) }
     }
 }
 
 impl VoiceStatus {
     pub fn set(&self, state: VoiceState, message: impl Into<String>) {
         *self.current.lock() = (state, message.into());
+    }
+
+    /// Set by whoever swaps a voice in (or, with `None`, the identity for "no voice").
+    pub fn set_facts(&self, facts: Option<VoiceFacts>) {
+        *self.facts.lock() = facts;
+    }
+
+    pub fn facts(&self) -> Option<VoiceFacts> {
+        self.facts.lock().clone()
+    }
+
+    /// State and message read together, so that the two never disagree.
+    pub fn current(&self) -> (VoiceState, String) {
+        self.current.lock().clone()
     }
 
     pub fn state(&self) -> VoiceState {

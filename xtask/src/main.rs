@@ -3,6 +3,7 @@
 //! Bundling is nice-plug-xtask's; the rest fetches ONNX Runtime, sets up the Python environment
 //! that generates models and hosts the VST3 tests, and runs the demo and the test suite.
 
+mod bench;
 mod bundles;
 mod command;
 mod demo;
@@ -32,7 +33,12 @@ enum Command {
     },
     /// Fetch the pinned ONNX Runtime wheel from PyPI and extract its shared library into
     /// `.cache/onnxruntime/lib`.
-    Onnxruntime,
+    Onnxruntime {
+        /// Instead, fetch the CUDA build (`onnxruntime-gpu`, about 250 MB) into
+        /// `.cache/onnxruntime-gpu/lib`, for a plugin built with `--features cuda`.
+        #[arg(long)]
+        gpu: bool,
+    },
     /// Create or update the Python environment in `.cache/venv`.
     Python,
     /// Generate the models the tests and the demo use, into `.cache/models`.
@@ -49,13 +55,18 @@ enum Command {
     Demo,
     /// Provision everything, build every bundle, and run the whole test suite.
     Test,
+    /// Time the engine per block against RVC's realtime algorithm (a Python port on onnxruntime)
+    /// with the same models and settings, and the audio thread per `process()` call. Prints a
+    /// table and writes `target/bench/bench.json`.
+    Bench(bench::Options),
 }
 
 fn main() -> anyhow::Result<()> {
     paths::enter_workspace_root()?;
     match Cli::parse().command {
         Command::Bundle { args } => bundles::bundle_with_runtime(&args),
-        Command::Onnxruntime => onnxruntime::provision().map(drop),
+        Command::Onnxruntime { gpu: false } => onnxruntime::provision().map(drop),
+        Command::Onnxruntime { gpu: true } => onnxruntime::provision_gpu().map(drop),
         Command::Python => python_env::provision().map(drop),
         Command::Models { set, check } => {
             models::generate_set(set)?;
@@ -63,5 +74,6 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Demo => demo::run(),
         Command::Test => test::run(),
+        Command::Bench(options) => bench::run(&options),
     }
 }

@@ -1,5 +1,6 @@
-//! Debian packages the build and tests need: ALSA and JACK headers for the standalone app, and
-//! espeak-ng to speak the demo sentence.
+//! Debian packages the build and tests need: ALSA and JACK headers for the standalone app,
+//! espeak-ng to speak the demo sentence, and a virtual X server, xdotool and ImageMagick for the
+//! editor's screenshots.
 
 use std::process::Command;
 
@@ -7,7 +8,22 @@ use anyhow::bail;
 
 use crate::command;
 
-const PACKAGES: &[&str] = &["pkg-config", "libasound2-dev", "libjack-jackd2-dev", "espeak-ng"];
+const PACKAGES: &[&str] = &[
+    "pkg-config",
+    "libasound2-dev",
+    "libjack-jackd2-dev",
+    "espeak-ng",
+    "xvfb",
+    "xauth",
+    "x11-apps",
+    "imagemagick",
+    "xdotool",
+    // What the editor renders with under Xvfb: Mesa's software OpenGL, and xkbcommon for baseview.
+    "libgl1-mesa-dri",
+    "libglx-mesa0",
+    "libegl-mesa0",
+    "libxkbcommon-x11-0",
+];
 
 /// Install whatever is missing when running as root on Debian or Ubuntu; otherwise say exactly
 /// what to install.

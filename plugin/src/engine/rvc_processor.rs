@@ -380,8 +380,11 @@ impl WindowPlan {
     fn new(geometry: &StreamGeometry, settings: &StreamSettings) -> Self {
         let frame_host = f64::from(geometry.sample_rate) / 100.0;
         let block_frames = (geometry.block as f64 / frame_host).round().max(1.0) as usize;
-        // Enough frames to cover the crossfade and search, plus one for rounding at odd rates.
-        let margin_frames = (crossfade_and_search(geometry) as f64 / frame_host).ceil() as usize + 1;
+        // Enough frames to cover the crossfade and search; one more where they are not whole
+        // frames at the host rate, so rounding can never leave the SOLA short of samples.
+        let margin = crossfade_and_search(geometry) as f64 / frame_host;
+        let whole_frames = frame_host.fract() == 0.0 && margin.fract() == 0.0;
+        let margin_frames = margin.ceil() as usize + usize::from(!whole_frames);
         let context_frames = (f64::from(settings.clamped().context_ms) / 10.0).round() as usize;
         let render_frames = margin_frames + block_frames;
         let window_frames = context_frames + render_frames;

@@ -1,0 +1,40 @@
+//! The automatable parameters. Formant shift is left out: none of the export conventions RVC
+//! Live loads takes a formant input it could drive yet.
+
+use egui::Ui;
+use nice_plug::prelude::*;
+use nice_plug_egui::widgets::ParamSlider;
+
+use super::theme;
+use crate::params::RvcLiveParams;
+
+const SLIDER_WIDTH: f32 = 140.0;
+
+pub fn show(ui: &mut Ui, params: &RvcLiveParams, setter: &ParamSetter) {
+    egui::Grid::new("controls").num_columns(2).spacing(theme::GRID_SPACING).min_col_width(theme::LABEL_WIDTH).show(
+        ui,
+        |ui| {
+            let row = |ui: &mut Ui, param: &FloatParam, hint: &str| {
+                ui.label(param.name()).on_hover_text(hint);
+                ui.add(ParamSlider::for_param(param, setter).with_width(SLIDER_WIDTH));
+                ui.end_row();
+            };
+            row(ui, &params.pitch, "Semitones; fractions are cents. Shift+drag for fine steps, double-click to reset");
+            row(ui, &params.dry_wet, "Converted voice against the latency-compensated input");
+            row(ui, &params.input_gain, "Level into the voice model (the dry path is not affected)");
+            row(ui, &params.output_gain, "Level of the plugin's output");
+            row(ui, &params.gate, "Below this input level the model is not run and the voice is silent");
+            row(ui, &params.envelope, "How much the voice keeps its own loudness contour rather than the input's");
+
+            ui.label(params.bypass.name());
+            // A checkbox reads better than a two-position slider; it still goes through the host.
+            let mut bypassed = params.bypass.value();
+            if ui.checkbox(&mut bypassed, "input only, delayed").changed() {
+                setter.begin_set_parameter(&params.bypass);
+                setter.set_parameter(&params.bypass, bypassed);
+                setter.end_set_parameter(&params.bypass);
+            }
+            ui.end_row();
+        },
+    );
+}

@@ -1,0 +1,198 @@
+//! The plugin window: the voice library and picker on the left; the parameters, the stream
+//! settings and the meters on the right; and a banner on top saying what became of the voice.
+//!
+//! The editor runs on the GUI thread. It reads the audio thread's meters and the inference
+//! thread's counters through atomics only, and the voice status through a mutex the audio
+//! thread never takes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use egui::{RichText, Ui};
+use nice_plug::context::gui::GuiContext;
+use nice_plug::editor::dpi::LogicalSize;
+use nice_plug::params::persist::PersistentField;
+use nice_plug_egui::{EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier, create_egui_editor};
+
+use crate::engine::rvc_processor::ConversionStats;
+use crate::meters::LevelMeters;
+use crate::params::RvcLiveParams;
+use crate::stream::StreamStats;
+use crate::voice_status::VoiceStatus;
+
+mod active_stream;
+mod controls;
+mod engine_load;
+mod level_meter;
+mod status_banner;
+mod stream_settings;
+mod theme;
+mod voice_facts;
+mod voice_library;
+mod voice_picker;
+
+pub use active_stream::{ActiveSnapshot, ActiveStream};
+pub use stream_settings::latency_ms;
+pub use voice_library::LIBRARY_ENV;
+
+/// The meters move at this rate; egui-baseview only redraws when asked, so the editor asks once
+/// per frame and this sets the pace.
+const FRAME_INTERVAL: Duration = Duration::from_millis(33);
+/// The title block left of the banner.
+const TITLE_WIDTH: f32 = 96.0;
+
+/// The window's size as the plugin opens it.
+pub fn default_state() -> Arc<EguiEditorState> {
+    EguiEditorState::from_size(LogicalSize::new(theme::WINDOW_WIDTH, theme::WINDOW_HEIGHT), 1.0)
+}
+
+/// Everything the editor shows, shared with the plugin.
+#[derive(Clone)]
+pub struct EditorData {
+    pub params: Arc<RvcLiveParams>,
+    /// Written by the audio and inference threads.
+    pub stats: Arc<StreamStats>,
+    /// Written by the inference thread.
+    pub conversion: Arc<ConversionStats>,
+    /// Written by the main and voice loader threads.
+    pub voice_status: Arc<VoiceStatus>,
+    /// Written by the audio thread.
+    pub meters: Arc<LevelMeters>,
+    /// Written by `activate` and `deactivate`.
+    pub active: Arc<ActiveStream>,
+}
+
+pub fn create(data: EditorData) -> Option<EguiEditor<RvcLiveEditor>> {
+    let repaint = RepaintNotifier::new();
+    let settings = EguiNiceSettings::new().with_tile("RVC Live").with_repaint_poll_interval(FRAME_INTERVAL);
+    let editor_state = data.params.editor_state.clone();
+    create_egui_editor(editor_state, repaint.clone(), settings, RvcLiveEditor::new(data, repaint))
+}
+
+pub struct RvcLiveEditor {
+    data: EditorData,
+    repaint: RepaintNotifier,
+    /// Only while the window is open.
+    gui: Option<GuiContext>,
+    library: voice_library::LibraryPanel,
+    picker: voice_picker::VoicePicker,
+    stream: stream_settings::StreamSettingsPanel,
+    input_meter: level_meter::LevelMeter,
+    output_meter: level_meter::LevelMeter,
+}
+
+impl RvcLiveEditor {
+    fn new(data: EditorData, repaint: RepaintNotifier) -> Self {
+        Self {
+            data,
+            repaint,
+            gui: None,
+            library: Default::default(),
+            picker: Default::default(),
+            stream: Default::default(),
+            input_meter: Default::default(),
+            output_meter: Default::default(),
+        }
+    }
+
+    fn voice_column(&mut self, ui: &mut Ui, gui: &GuiContext) {
+        let params = self.data.params.clone();
+        theme::section(ui, "Voice library", |ui| {
+            let current = params.voice.get();
+            if let Some(voice) = self.library.show(ui, &params, &current) {
+                params.voice.set(voice.selection());
+                // The voice's own pitch (e.g. +12 for a male-to-female voice) comes with it.
+                if let Some(pitch) = voice.pitch {
+                    let setter = gui.param_setter();
+                    setter.begin_set_parameter(&params.pitch);
+                    setter.set_parameter(&params.pitch, pitch);
+                    setter.end_set_parameter(&params.pitch);
+                }
+            }
+        });
+        ui.add_space(theme::SECTION_GAP);
+        theme::section(ui, "Voice files", |ui| {
+            self.picker.show(ui, &params, self.library.library());
+            ui.add_space(theme::ROW_GAP);
+            ui.separator();
+            voice_facts::show(ui, self.data.voice_status.facts().as_ref());
+        });
+    }
+
+    fn control_column(&mut self, ui: &mut Ui, gui: &GuiContext) {
+        let params = &self.data.params;
+        theme::section(ui, "Controls", |ui| controls::show(ui, params, &gui.param_setter()));
+        ui.add_space(theme::SECTION_GAP);
+        theme::section(ui, "Stream", |ui| self.stream.show(ui, params, self.data.active.snapshot(), gui));
+    }
+
+    fn meter_row(&mut self, ui: &mut Ui) {
+        theme::panel(ui, |ui| {
+            ui.columns(2, |columns| {
+                // Room for the label before the bar and the reading after it.
+                let width = columns[0].available_width() - 110.0;
+                self.input_meter.show(&mut columns[0], "In", &self.data.meters.input, width);
+                self.output_meter.show(&mut columns[0], "Out", &self.data.meters.output, width);
+                let width = columns[1].available_width() - 140.0;
+                engine_load::show(&mut columns[1], &self.data.stats, &self.data.conversion, width);
+            });
+        });
+    }
+}
+
+impl NiceEguiApp for RvcLiveEditor {
+    fn build(
+        &mut self,
+        egui_ctx: egui::Context,
+        gui: GuiContext,
+        _frame: &mut nice_plug_egui::Frame,
+    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
+        egui_ctx.set_visuals(egui::Visuals::dark());
+        egui_ctx.global_style_mut(|style| {
+            style.spacing.item_spacing = egui::vec2(6.0, 5.0);
+            style.spacing.button_padding = egui::vec2(8.0, 3.0);
+            style.visuals.panel_fill = theme::BACKGROUND;
+            style.visuals.selection.bg_fill = theme::ACCENT.gamma_multiply(0.55);
+        });
+        self.library.open(&self.data.params);
+        self.gui = Some(gui);
+        Ok(())
+    }
+
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut nice_plug_egui::Frame) {
+        let Some(gui) = self.gui.clone() else {
+            return;
+        };
+        egui::Frame::new().fill(theme::BACKGROUND).inner_margin(egui::Margin::same(theme::MARGIN)).show(ui, |ui| {
+            ui.set_min_size(ui.available_size());
+            ui.horizontal(|ui| {
+                ui.vertical(|ui| {
+                    ui.set_width(TITLE_WIDTH);
+                    ui.label(RichText::new("RVC Live").size(19.0).strong());
+                    ui.label(
+                        RichText::new(format!("{} · {}", env!("CARGO_PKG_VERSION"), gui.plugin_api())).small().weak(),
+                    );
+                });
+                let (state, message) = self.data.voice_status.current();
+                let voice = self.data.params.voice.get();
+                let paths = [&voice.synthesizer, &voice.content_encoder, &voice.pitch_model];
+                let paths: Vec<_> = paths.into_iter().flatten().map(|p| p.as_path()).collect();
+                status_banner::show(ui, state, &message, &status_banner::shorten(&message, &paths));
+            });
+            ui.add_space(theme::SECTION_GAP);
+
+            ui.columns(2, |columns| {
+                self.voice_column(&mut columns[0], &gui);
+                self.control_column(&mut columns[1], &gui);
+            });
+            ui.add_space(theme::SECTION_GAP);
+            self.meter_row(ui);
+        });
+        // Meters, load and the banner change without any input event.
+        self.repaint.request_repaint();
+    }
+
+    fn editor_closed(&mut self) {
+        self.gui = None;
+    }
+}

@@ -1,0 +1,138 @@
+//! Denoise, block size and context, with the latency they give. They size the stream, so they
+//! take effect when the plugin is activated again; the editor can ask the host for that.
+
+use egui::{DragValue, RichText, Ui};
+use nice_plug::context::gui::GuiContext;
+use nice_plug::prelude::PluginApi;
+
+use super::active_stream::ActiveSnapshot;
+use super::theme;
+use crate::engine::rvc_processor::RvcProcessor;
+use crate::params::RvcLiveParams;
+use crate::stream::{StreamGeometry, StreamSettings};
+
+/// Used for the latency preview while the plugin is inactive: the rate and buffer most hosts use.
+const FALLBACK_RATE: f32 = 48_000.0;
+const FALLBACK_BUFFER: u32 = 512;
+
+/// The editor's side of the stream settings.
+#[derive(Default)]
+pub struct StreamSettingsPanel {
+    /// `(settings, rate, buffer) -> latency in ms`. Working the denoiser's delay out builds an
+    /// RNNoise state, which is too much to do 30 times a second.
+    cached: Option<((StreamSettings, u32, u32), f64)>,
+}
+
+impl StreamSettingsPanel {
+    pub fn show(&mut self, ui: &mut Ui, params: &RvcLiveParams, active: Option<ActiveSnapshot>, gui: &GuiContext) {
+        let mut settings = *params.stream.read();
+        let before = settings;
+        let (min_block, max_block) = StreamSettings::BLOCK_MS_RANGE;
+        let (min_context, max_context) = StreamSettings::CONTEXT_MS_RANGE;
+
+        egui::Grid::new("stream-settings")
+            .num_columns(2)
+            .spacing(theme::GRID_SPACING)
+            .min_col_width(theme::LABEL_WIDTH)
+            .show(ui, |ui| {
+                ui.label("Block / context");
+                ui.horizontal(|ui| {
+                    ui.add(
+                        DragValue::new(&mut settings.block_ms)
+                            .range(min_block..=max_block)
+                            .speed(10.0)
+                            .max_decimals(0)
+                            .suffix(" ms"),
+                    )
+                    .on_hover_text("Audio converted per model call. Longer blocks cost less CPU and add latency.");
+                    ui.add(
+                        DragValue::new(&mut settings.context_ms)
+                            .range(min_context..=max_context)
+                            .speed(10.0)
+                            .max_decimals(0)
+                            .suffix(" ms"),
+                    )
+                    .on_hover_text("Audio before each block the model also hears. Costs CPU, not latency.");
+                });
+                ui.end_row();
+
+                ui.label("Denoise");
+                ui.checkbox(&mut settings.denoise, "RNNoise on the input (+10 ms)");
+                ui.end_row();
+            });
+        // Rounded the way the stream rounds it, so the field shows what will be used.
+        settings.block_ms = (settings.block_ms / 10.0).round() * 10.0;
+        if settings != before {
+            *params.stream.write() = settings;
+        }
+
+        let (rate, buffer) = active.map_or((FALLBACK_RATE, FALLBACK_BUFFER), |a| (a.sample_rate, a.max_buffer));
+        let latency_ms = self.latency_ms(settings, rate, buffer);
+        ui.add_space(theme::ROW_GAP);
+        let at = format!("at {:.1} kHz, {buffer}-sample buffers", rate / 1000.0);
+        let strong_at = |text: String| RichText::new(text).strong();
+        match active {
+            Some(active) if active.settings == settings => {
+                ui.horizontal(|ui| {
+                    ui.label(strong_at(format!("Latency {latency_ms:.0} ms")))
+                        .on_hover_text(format!("{} samples", active.latency));
+                    ui.label(RichText::new(at).small().weak());
+                });
+            }
+            Some(active) => {
+                let now_ms = f64::from(active.latency) * 1000.0 / f64::from(rate);
+                ui.horizontal(|ui| {
+                    ui.label(strong_at(format!("Latency {now_ms:.0} → {latency_ms:.0} ms")));
+                    // The standalone has no host to ask; loading its own state re-activates it.
+                    let restart = if gui.plugin_api() == PluginApi::Standalone {
+                        ui.button("Apply").on_hover_text("Restart the audio stream with these settings")
+                    } else {
+                        ui.button("Ask host to apply")
+                            .on_hover_text("Asks the host to restart the plugin, which applies these settings")
+                    };
+                    if restart.clicked() {
+                        apply(gui);
+                    }
+                });
+                ui.label(RichText::new("Changes apply when the host restarts the plugin.").small().weak());
+            }
+            None => {
+                ui.horizontal(|ui| {
+                    ui.label(strong_at(format!("Latency {latency_ms:.0} ms")));
+                    ui.label(RichText::new(format!("{at}, once the plugin starts")).small().weak());
+                });
+            }
+        }
+    }
+
+    fn latency_ms(&mut self, settings: StreamSettings, rate: f32, buffer: u32) -> f64 {
+        let key = (settings, rate.to_bits(), buffer);
+        match self.cached {
+            Some((cached, ms)) if cached == key => ms,
+            _ => {
+                let ms = latency_ms(settings, rate, buffer);
+                self.cached = Some((key, ms));
+                ms
+            }
+        }
+    }
+}
+
+/// The latency `activate` will report for `settings`, in milliseconds.
+pub fn latency_ms(settings: StreamSettings, rate: f32, buffer: u32) -> f64 {
+    let geometry = StreamGeometry::new(settings, rate, buffer);
+    let geometry = geometry.with_processor_delay(RvcProcessor::delay_for(&geometry, &settings));
+    geometry.samples_to_ms(geometry.latency())
+}
+
+fn apply(gui: &GuiContext) {
+    if gui.plugin_api() == PluginApi::Standalone {
+        // nice-plug's standalone ignores restart requests but re-activates the plugin after
+        // loading state, so loading the current state applies the new settings.
+        gui.set_state(gui.get_state());
+    } else {
+        // CLAP: `clap_host::request_restart`; VST3: `restartComponent(kLatencyChanged)`. Both make
+        // the host deactivate and activate the plugin, which also re-reads the latency.
+        gui.request_restart();
+    }
+}

@@ -1,0 +1,128 @@
+//! The list of voices in the user's voice-library folder. Clicking one loads it.
+
+use std::path::{Path, PathBuf};
+
+use egui::{RichText, ScrollArea, TextEdit, Ui};
+
+use super::theme;
+use crate::params::RvcLiveParams;
+use crate::voice::VoiceSelection;
+use crate::voice_library::{LibraryVoice, VoiceLibrary};
+
+/// Names a library folder for when the project has none yet, e.g. a shared voices folder or the
+/// screenshot test's. The project's own folder, once set, wins.
+pub const LIBRARY_ENV: &str = "RVC_LIVE_VOICE_LIBRARY";
+
+/// Height of the list; the rest of the column belongs to the voice picker. Fixed, so that the
+/// picker below does not move with the number of voices.
+const LIST_HEIGHT: f32 = 104.0;
+const ROW_HEIGHT: f32 = 20.0;
+
+#[derive(Default)]
+pub struct LibraryPanel {
+    folder: String,
+    /// The last scan, or why it failed.
+    scan: Option<Result<VoiceLibrary, String>>,
+}
+
+impl LibraryPanel {
+    /// Called when the editor opens: the folder may have changed on disk since it was last open.
+    pub fn open(&mut self, params: &RvcLiveParams) {
+        let folder = params.voice_library.read().clone().or_else(|| std::env::var_os(LIBRARY_ENV).map(PathBuf::from));
+        self.folder = folder.map(|f| f.display().to_string()).unwrap_or_default();
+        self.rescan(params);
+    }
+
+    pub fn library(&self) -> Option<&VoiceLibrary> {
+        self.scan.as_ref().and_then(|s| s.as_ref().ok())
+    }
+
+    fn rescan(&mut self, params: &RvcLiveParams) {
+        let folder = self.folder.trim();
+        if folder.is_empty() {
+            self.scan = None;
+            return;
+        }
+        self.scan = Some(VoiceLibrary::scan(Path::new(folder)).map_err(|e| format!("Cannot read {folder}: {e}")));
+        if self.library().is_some() {
+            *params.voice_library.write() = Some(PathBuf::from(folder));
+        }
+    }
+
+    /// Returns the voice the user clicked, if any.
+    pub fn show(&mut self, ui: &mut Ui, params: &RvcLiveParams, current: &VoiceSelection) -> Option<LibraryVoice> {
+        ui.horizontal(|ui| {
+            let field = ui.add(
+                TextEdit::singleline(&mut self.folder)
+                    .hint_text("Folder of voices (.onnx, .index, .json)")
+                    .desired_width(ui.available_width() - 54.0),
+            );
+            let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if ui.button("Scan").clicked() || entered {
+                self.rescan(params);
+            }
+        });
+        ui.add_space(theme::ROW_GAP);
+
+        let mut clicked = None;
+        let library = match &self.scan {
+            None => {
+                placeholder(ui, "Pick a folder to list its voices, or enter the model files below.");
+                return None;
+            }
+            Some(Err(e)) => {
+                placeholder(ui, e);
+                return None;
+            }
+            Some(Ok(library)) => library,
+        };
+        ScrollArea::vertical()
+            .max_height(LIST_HEIGHT)
+            .min_scrolled_height(LIST_HEIGHT)
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                if library.voices.is_empty() {
+                    ui.label(RichText::new("No voices in this folder").weak());
+                }
+                for voice in &library.voices {
+                    let selected = current.synthesizer.as_deref() == Some(voice.synthesizer.as_path());
+                    let mut details = Vec::new();
+                    if let Some(pitch) = voice.pitch {
+                        details.push(format!("{pitch:+} st"));
+                    }
+                    if voice.index.is_some() {
+                        details.push("index".to_owned());
+                    }
+                    let row = ui.add(
+                        egui::Button::selectable(selected, voice.name.as_str())
+                            .right_text(RichText::new(details.join(" · ")).small().weak())
+                            .min_size(egui::vec2(ui.available_width(), ROW_HEIGHT)),
+                    );
+                    if row.on_hover_text(voice.synthesizer.display().to_string()).clicked() {
+                        clicked = Some(voice.clone());
+                    }
+                }
+            });
+        let names = |paths: &[PathBuf]| {
+            paths.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy()).collect::<Vec<_>>().join(", ")
+        };
+        let shared = format!(
+            "{} voices · encoders: {} · pitch: {}",
+            library.voices.len(),
+            if library.content_encoders.is_empty() { "none".into() } else { names(&library.content_encoders) },
+            if library.pitch_models.is_empty() { "built-in".into() } else { names(&library.pitch_models) },
+        );
+        ui.add(egui::Label::new(RichText::new(shared).small().weak()).truncate());
+        for problem in &library.problems {
+            ui.add(egui::Label::new(RichText::new(problem).small().color(theme::BAD.gamma_multiply(2.0))).truncate());
+        }
+        clicked
+    }
+}
+
+fn placeholder(ui: &mut Ui, text: &str) {
+    egui::Frame::new().inner_margin(egui::Margin::same(6)).show(ui, |ui| {
+        ui.set_min_height(LIST_HEIGHT - 12.0);
+        ui.add(egui::Label::new(RichText::new(text).weak()).wrap());
+    });
+}

@@ -1,0 +1,226 @@
+//! A folder of voices the editor lists, so that users pick a voice by name rather than assembling
+//! four model paths by hand.
+//!
+//! A library is one flat folder:
+//!
+//! - every `.onnx` file that is not a shared model below is a voice's synthesiser;
+//! - `<voice>.index` beside it is the voice's retrieval index (kept for when retrieval lands);
+//! - `<voice>.json` beside it may give `name`, `pitch` (semitones), `speaker_id`, and the file
+//!   names of the `content_encoder` and `pitch_model` this voice wants;
+//! - content encoders shared by all voices are recognised by name (`contentvec*`, `hubert*`,
+//!   `*content_units*`, `*content_embed*`), and so are pitch models (`rmvpe*`, `fcpe*`, `crepe*`,
+//!   `swiftf0*`).
+//!
+//! Scanning reads directory entries and the small JSON files only, never a model: it runs on the
+//! GUI thread when the user picks a folder, and must stay quick on a folder of 500 MB voices.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::voice::VoiceSelection;
+
+/// What a scan found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VoiceLibrary {
+    pub folder: PathBuf,
+    /// Sorted by name.
+    pub voices: Vec<LibraryVoice>,
+    /// Shared content encoders, the ones serving both v1 and v2 voices (`*units*`) first.
+    pub content_encoders: Vec<PathBuf>,
+    /// Shared pitch models, in the order the editor suggests them (RMVPE, FCPE, CREPE, others).
+    pub pitch_models: Vec<PathBuf>,
+    /// Sidecar files that could not be read, for the editor to show rather than swallow.
+    pub problems: Vec<String>,
+}
+
+/// One voice of a library.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LibraryVoice {
+    /// The sidecar's `name`, or the synthesiser's file stem.
+    pub name: String,
+    pub synthesizer: PathBuf,
+    pub index: Option<PathBuf>,
+    /// Pitch shift the voice is meant to be used with (e.g. +12 for a male-to-female voice).
+    pub pitch: Option<f32>,
+    pub speaker_id: u32,
+    /// Set when the sidecar names a model of the library; otherwise the library's first one.
+    pub content_encoder: Option<PathBuf>,
+    pub pitch_model: Option<PathBuf>,
+}
+
+/// `<voice>.json`. Every field is optional, and unknown fields are ignored so that files written
+/// by other tools (w-okada's `params.json`, say) do not stop a voice from being listed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Sidecar {
+    name: Option<String>,
+    pitch: Option<f32>,
+    speaker_id: Option<u32>,
+    content_encoder: Option<String>,
+    pitch_model: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    ContentEncoder,
+    PitchModel,
+    Voice,
+}
+
+const CONTENT_ENCODER_NAMES: &[&str] = &["contentvec", "hubert", "content_units", "content_embed"];
+/// Also the suggestion order: RMVPE tracks best, FCPE is nearly as good and cheaper.
+const PITCH_MODEL_NAMES: &[&str] = &["rmvpe", "fcpe", "crepe", "swiftf0", "swift_f0"];
+
+fn role(stem: &str) -> Role {
+    let stem = stem.to_lowercase();
+    if CONTENT_ENCODER_NAMES.iter().any(|n| stem.contains(n)) {
+        Role::ContentEncoder
+    } else if PITCH_MODEL_NAMES.iter().any(|n| stem.contains(n)) {
+        Role::PitchModel
+    } else {
+        Role::Voice
+    }
+}
+
+fn pitch_model_rank(path: &Path) -> usize {
+    let stem = file_stem(path).to_lowercase();
+    PITCH_MODEL_NAMES.iter().position(|n| stem.contains(n)).unwrap_or(PITCH_MODEL_NAMES.len())
+}
+
+fn file_stem(path: &Path) -> String {
+    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+impl VoiceLibrary {
+    /// List the voices and shared models in `folder` (not its subfolders).
+    pub fn scan(folder: &Path) -> std::io::Result<Self> {
+        let mut models = Vec::new();
+        for entry in std::fs::read_dir(folder)? {
+            let path = entry?.path();
+            let is_onnx = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("onnx"));
+            if is_onnx && path.is_file() {
+                models.push(path);
+            }
+        }
+        models.sort();
+
+        let mut library = Self { folder: folder.to_owned(), ..Self::default() };
+        let mut voices = Vec::new();
+        for path in models {
+            match role(&file_stem(&path)) {
+                Role::ContentEncoder => library.content_encoders.push(path),
+                Role::PitchModel => library.pitch_models.push(path),
+                Role::Voice => voices.push(path),
+            }
+        }
+        // `units` encoders carry both the v1 and the v2 features, so they suit any voice.
+        library.content_encoders.sort_by_key(|p| !file_stem(p).to_lowercase().contains("units"));
+        library.pitch_models.sort_by_key(|p| pitch_model_rank(p));
+
+        for synthesizer in voices {
+            let sidecar_path = synthesizer.with_extension("json");
+            let sidecar = match std::fs::read_to_string(&sidecar_path) {
+                Ok(text) => serde_json::from_str::<Sidecar>(&text).unwrap_or_else(|e| {
+                    library.problems.push(format!("{}: {e}", file_name(&sidecar_path)));
+                    Sidecar::default()
+                }),
+                Err(_) => Sidecar::default(),
+            };
+            let index = Some(synthesizer.with_extension("index")).filter(|p| p.is_file());
+            let named = |name: &Option<String>, among: &[PathBuf], what: &str, problems: &mut Vec<String>| {
+                let name = name.as_deref()?;
+                let found = among.iter().find(|p| file_name(p) == name || file_stem(p) == name).cloned();
+                if found.is_none() {
+                    problems.push(format!("{}: no {what} `{name}` in the folder", file_name(&sidecar_path)));
+                }
+                found
+            };
+            let content_encoder =
+                named(&sidecar.content_encoder, &library.content_encoders, "content encoder", &mut library.problems)
+                    .or_else(|| library.content_encoders.first().cloned());
+            let pitch_model = named(&sidecar.pitch_model, &library.pitch_models, "pitch model", &mut library.problems)
+                .or_else(|| library.pitch_models.first().cloned());
+            library.voices.push(LibraryVoice {
+                name: sidecar.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| file_stem(&synthesizer)),
+                index,
+                pitch: sidecar.pitch.filter(|p| p.is_finite()),
+                speaker_id: sidecar.speaker_id.unwrap_or(0),
+                content_encoder,
+                pitch_model,
+                synthesizer,
+            });
+        }
+        library.voices.sort_by_key(|v| v.name.to_lowercase());
+        Ok(library)
+    }
+}
+
+impl LibraryVoice {
+    /// The selection that loads this voice.
+    pub fn selection(&self) -> VoiceSelection {
+        VoiceSelection {
+            synthesizer: Some(self.synthesizer.clone()),
+            content_encoder: self.content_encoder.clone(),
+            pitch_model: self.pitch_model.clone(),
+            index: self.index.clone(),
+            speaker_id: self.speaker_id,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(folder: &Path, name: &str, contents: &str) {
+        std::fs::write(folder.join(name), contents).unwrap();
+    }
+
+    #[test]
+    fn a_folder_lists_voices_and_shared_models() {
+        let folder = std::env::temp_dir().join(format!("rvc-live-library-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&folder);
+        std::fs::create_dir_all(&folder).unwrap();
+        for name in ["contentvec_embed.onnx", "contentvec_units.onnx", "fcpe.onnx", "rmvpe_wave.onnx", "zed.onnx"] {
+            touch(&folder, name, "");
+        }
+        touch(&folder, "alto.onnx", "");
+        touch(&folder, "alto.index", "");
+        touch(&folder, "alto.json", r#"{"name": "Alto", "pitch": 12, "speaker_id": 2, "pitch_model": "fcpe.onnx"}"#);
+        touch(&folder, "zed.json", "{ not json");
+        touch(&folder, "notes.txt", "");
+
+        let library = VoiceLibrary::scan(&folder).unwrap();
+        let names: Vec<_> = library.voices.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["Alto", "zed"]);
+        assert_eq!(
+            library.content_encoders,
+            [folder.join("contentvec_units.onnx"), folder.join("contentvec_embed.onnx")]
+        );
+        assert_eq!(library.pitch_models, [folder.join("rmvpe_wave.onnx"), folder.join("fcpe.onnx")]);
+
+        let alto = library.voices[0].selection();
+        assert_eq!(alto.synthesizer, Some(folder.join("alto.onnx")));
+        assert_eq!(alto.index, Some(folder.join("alto.index")));
+        assert_eq!(alto.content_encoder, Some(folder.join("contentvec_units.onnx")));
+        assert_eq!(alto.pitch_model, Some(folder.join("fcpe.onnx")), "the sidecar's choice wins");
+        assert_eq!(alto.speaker_id, 2);
+        assert_eq!(library.voices[0].pitch, Some(12.0));
+
+        let zed = &library.voices[1];
+        assert_eq!(zed.pitch_model, Some(folder.join("rmvpe_wave.onnx")), "RMVPE is suggested first");
+        assert_eq!(zed.index, None);
+        assert_eq!(library.problems.len(), 1, "the broken sidecar is reported: {:?}", library.problems);
+        std::fs::remove_dir_all(&folder).unwrap();
+    }
+
+    #[test]
+    fn a_missing_folder_is_an_error() {
+        assert!(VoiceLibrary::scan(Path::new("/nonexistent/rvc-live-voices")).is_err());
+    }
+}

@@ -1,0 +1,288 @@
+//! The editor as a user sees it: the standalone app on the dummy audio backend, in a virtual X
+//! server, driven with real mouse clicks, in three states: no voice, a voice loaded from the
+//! library list, and the error banner for a voice whose file has gone. Each state is checked on
+//! its pixels (the banner's colour, a picture that is not blank) and against the plugin's log, and
+//! saved to `docs/screenshots/` for the documentation.
+//!
+//! Needs Xvfb, xdotool and ImageMagick; the test fails with the `apt-get` line when they are missing.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const APT: &str = "apt-get install --no-install-recommends xvfb xauth x11-apps imagemagick xdotool libgl1-mesa-dri libglx-mesa0 libegl-mesa0 libxkbcommon-x11-0";
+/// Debian's ImageMagick; `convert` earlier on the PATH may be something else.
+const CONVERT: &str = "/usr/bin/convert";
+
+const WIDTH: usize = 720;
+const HEIGHT: usize = 520;
+/// Banner fills (`plugin/src/editor/theme.rs`).
+const NO_VOICE: [u8; 3] = [0x3a, 0x3f, 0x48];
+const CONVERTING: [u8; 3] = [0x2c, 0x6e, 0x49];
+const ERROR: [u8; 3] = [0x8e, 0x2c, 0x2c];
+/// The banner's band, right of the title, in window pixels.
+const BANNER_ROWS: std::ops::Range<usize> = 16..50;
+const BANNER_COLUMNS: std::ops::Range<usize> = 120..700;
+/// Centre of the library list's first row, and the distance between rows; see
+/// `plugin/src/editor/voice_library.rs`. If the layout moves, the click misses and the banner
+/// check below says so.
+const FIRST_ROW: (usize, usize) = (180, 137);
+const ROW_PITCH: usize = 26;
+
+fn standalone() -> PathBuf {
+    let path = std::env::var_os("RVC_LIVE_STANDALONE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/standalone/bundled/RVC Live"));
+    assert!(path.is_file(), "{} is missing: run `cargo xtask test`, which builds it", path.display());
+    path
+}
+
+fn analytic(name: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/models/analytic").join(name);
+    assert!(path.is_file(), "{} is missing: run `cargo xtask models`", path.display());
+    path
+}
+
+fn require_tools() {
+    for tool in ["Xvfb", "xdotool", "import"] {
+        let found =
+            Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success());
+        assert!(found, "`{tool}` is missing; install the screenshot tools with:\n  sudo {APT}");
+    }
+    assert!(Path::new(CONVERT).is_file(), "ImageMagick's {CONVERT} is missing; install it with:\n  sudo {APT}");
+}
+
+/// Kills and reaps the process when dropped, so a failing assertion leaves nothing running.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A private X server on the first free display number from 90.
+fn start_xvfb() -> (Running, String) {
+    for number in 90..140 {
+        if Path::new(&format!("/tmp/.X11-unix/X{number}")).exists()
+            || Path::new(&format!("/tmp/.X{number}-lock")).exists()
+        {
+            continue;
+        }
+        let display = format!(":{number}");
+        let child = Command::new("Xvfb")
+            .args([&display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start Xvfb");
+        let xvfb = Running(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if Path::new(&format!("/tmp/.X11-unix/X{number}")).exists() {
+                return (xvfb, display);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    panic!("no X display could be started");
+}
+
+fn xdotool(display: &str, args: &[&str]) -> Option<String> {
+    let output = Command::new("xdotool").args(args).env("DISPLAY", display).output().ok()?;
+    output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// An RGB capture of the window.
+struct Capture {
+    pixels: Vec<u8>,
+    width: usize,
+    height: usize,
+}
+
+impl Capture {
+    fn take(display: &str, window: &str, ppm: &Path) -> Self {
+        let status = Command::new("import")
+            .args(["-window", window, "-depth", "8"])
+            .arg(format!("ppm:{}", ppm.display()))
+            .env("DISPLAY", display)
+            .status()
+            .expect("run import");
+        assert!(status.success(), "import could not capture the window");
+        let mut bytes = Vec::new();
+        std::fs::File::open(ppm).unwrap().read_to_end(&mut bytes).unwrap();
+        // P6, then width, height and maxval as ASCII separated by whitespace, then one byte of it.
+        let mut fields = Vec::new();
+        let mut at = 0;
+        while fields.len() < 4 {
+            while bytes[at].is_ascii_whitespace() {
+                at += 1;
+            }
+            let start = at;
+            while !bytes[at].is_ascii_whitespace() {
+                at += 1;
+            }
+            fields.push(String::from_utf8_lossy(&bytes[start..at]).into_owned());
+        }
+        assert_eq!((fields[0].as_str(), fields[3].as_str()), ("P6", "255"), "an 8-bit binary PPM");
+        let (width, height) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+        let pixels = bytes[at + 1..].to_vec();
+        assert_eq!(pixels.len(), width * height * 3);
+        Self { pixels, width, height }
+    }
+
+    fn pixel(&self, x: usize, y: usize) -> [u8; 3] {
+        let i = (y * self.width + x) * 3;
+        [self.pixels[i], self.pixels[i + 1], self.pixels[i + 2]]
+    }
+
+    /// The most common colour in the banner's band: its fill, whatever the text on it.
+    fn banner_fill(&self) -> [u8; 3] {
+        let mut counts = std::collections::HashMap::new();
+        for y in BANNER_ROWS {
+            for x in BANNER_COLUMNS {
+                *counts.entry(self.pixel(x, y)).or_insert(0usize) += 1;
+            }
+        }
+        counts.into_iter().max_by_key(|&(_, n)| n).unwrap().0
+    }
+
+    /// Standard deviation of the luminance: near 0 for a blank or single-colour window.
+    fn luminance_spread(&self) -> f64 {
+        let lum: Vec<f64> = self
+            .pixels
+            .chunks(3)
+            .map(|p| 0.2126 * f64::from(p[0]) + 0.7152 * f64::from(p[1]) + 0.0722 * f64::from(p[2]))
+            .collect();
+        let mean = lum.iter().sum::<f64>() / lum.len() as f64;
+        (lum.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / lum.len() as f64).sqrt()
+    }
+
+    fn distinct_colours(&self) -> usize {
+        self.pixels.chunks(3).collect::<std::collections::HashSet<_>>().len()
+    }
+}
+
+fn close(a: [u8; 3], b: [u8; 3]) -> bool {
+    a.iter().zip(b).all(|(&a, b)| a.abs_diff(b) <= 6)
+}
+
+/// Captures until the banner shows `fill`, or fails with what it showed instead.
+fn wait_for_banner(display: &str, window: &str, ppm: &Path, fill: [u8; 3], what: &str, log: &Path) -> Capture {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let capture = Capture::take(display, window, ppm);
+        let seen = capture.banner_fill();
+        if close(seen, fill) {
+            // One more frame so that everything else caught up with the banner.
+            std::thread::sleep(Duration::from_millis(300));
+            return Capture::take(display, window, ppm);
+        }
+        if Instant::now() > deadline {
+            let log = std::fs::read_to_string(log).unwrap_or_default();
+            panic!("the banner never showed {what} ({fill:02x?}); it shows {seen:02x?}. Plugin log:\n{log}");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn save_png(ppm: &Path, png: &Path) {
+    std::fs::create_dir_all(png.parent().unwrap()).unwrap();
+    // A palette keeps each picture a few tens of kilobytes; the editor has few colours anyway.
+    let status = Command::new(CONVERT)
+        .arg(ppm)
+        .args(["-strip", "-colors", "256", "-define", "png:compression-level=9"])
+        .arg(format!("png8:{}", png.display()))
+        .status()
+        .expect("run convert");
+    assert!(status.success(), "convert could not write {}", png.display());
+}
+
+fn check_picture(capture: &Capture, name: &str) {
+    assert_eq!((capture.width, capture.height), (WIDTH, HEIGHT), "{name}: the window's size");
+    let spread = capture.luminance_spread();
+    assert!(spread > 8.0, "{name}: the window looks blank (luminance spread {spread:.1})");
+    let colours = capture.distinct_colours();
+    assert!(colours > 50, "{name}: only {colours} colours; text is not being drawn");
+}
+
+#[test]
+fn the_editor_shows_no_voice_a_loaded_voice_and_a_missing_file() {
+    require_tools();
+    let started = Instant::now();
+    let scratch = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("editor-screenshots");
+    let _ = std::fs::remove_dir_all(&scratch);
+    let library = scratch.join("voices");
+    std::fs::create_dir_all(&library).unwrap();
+    // A voice library as a user would have one: a voice with its sidecar, the shared encoder, and
+    // a second voice whose model file will be gone by the time it is clicked.
+    std::fs::copy(analytic("analytic_synth_v2_40k.onnx"), library.join("analytic-tenor.onnx")).unwrap();
+    std::fs::write(library.join("analytic-tenor.json"), r#"{"name": "Analytic tenor", "pitch": 7}"#).unwrap();
+    std::fs::copy(analytic("analytic_content_units.onnx"), library.join("analytic_content_units.onnx")).unwrap();
+    std::fs::copy(analytic("analytic_synth_v2_40k.onnx"), library.join("moved-voice.onnx")).unwrap();
+    std::fs::write(library.join("moved-voice.json"), r#"{"name": "Moved voice"}"#).unwrap();
+
+    let (_xvfb, display) = start_xvfb();
+    let log = scratch.join("standalone.log");
+    let app = Running(
+        Command::new(standalone())
+            .args(["--backend", "dummy", "--sample-rate", "48000", "--period-size", "512"])
+            .env("DISPLAY", &display)
+            .env("RVC_LIVE_VOICE_LIBRARY", &library)
+            .env("NICE_LOG", &log)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+
+    // The window is found by its title, which is what window managers and hosts show.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let window = loop {
+        if let Some(ids) = xdotool(&display, &["search", "--name", "^RVC Live$"])
+            && let Some(id) = ids.lines().next()
+        {
+            break id.to_owned();
+        }
+        assert!(Instant::now() < deadline, "no window titled `RVC Live` appeared within 30 s");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let opened = started.elapsed();
+    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+    let ppm = scratch.join("capture.ppm");
+
+    let empty = wait_for_banner(&display, &window, &ppm, NO_VOICE, "no voice", &log);
+    check_picture(&empty, "empty");
+    save_png(&ppm, &shots.join("empty.png"));
+
+    // The second voice's file goes away after the library was scanned, as after a move.
+    std::fs::remove_file(library.join("moved-voice.onnx")).unwrap();
+
+    let click = |row: usize| {
+        let (x, y) = (FIRST_ROW.0.to_string(), (FIRST_ROW.1 + row * ROW_PITCH).to_string());
+        xdotool(&display, &["mousemove", "--window", &window, &x, &y, "click", "1"]).expect("xdotool click");
+    };
+    click(0);
+    let loaded = wait_for_banner(&display, &window, &ppm, CONVERTING, "the loaded voice", &log);
+    check_picture(&loaded, "voice-loaded");
+    save_png(&ppm, &shots.join("voice-loaded.png"));
+
+    click(1);
+    let failed = wait_for_banner(&display, &window, &ppm, ERROR, "the error", &log);
+    check_picture(&failed, "error-banner");
+    save_png(&ppm, &shots.join("error-banner.png"));
+
+    drop(app);
+    let log = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(log.contains("Loaded") && log.contains("analytic-tenor.onnx"), "the click loaded the voice:\n{log}");
+    assert!(log.contains("Could not load the voice") && log.contains("moved-voice.onnx"), "the error:\n{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    eprintln!(
+        "editor screenshots: window after {:.1} s, all three states after {:.1} s, in {}",
+        opened.as_secs_f64(),
+        started.elapsed().as_secs_f64(),
+        shots.display()
+    );
+}

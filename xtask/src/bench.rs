@@ -1,0 +1,147 @@
+//! `cargo xtask bench`: RVC Live's engine against the reference (RVC's realtime algorithm, ported
+//! to Python on onnxruntime, `bench/reference_engine.py`) with the same models, blocks, contexts
+//! and threads, plus the audio thread's time per `process()` call.
+//!
+//! Each grid point runs in a process of its own, ours then the reference's, so each peak-memory
+//! figure is that setting's and a slow spell on the shared machine hits both engines alike.
+//! `rvc-live-bench report` joins the results into the table and `target/bench/bench.json`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, bail};
+
+use crate::bundles::{self, BUNDLE_NAME};
+use crate::models::{self, ModelSet};
+use crate::{command, onnxruntime, paths, python_env, system_packages};
+
+/// What to measure. The defaults are the grid with the full-size models.
+#[derive(Debug, clap::Args)]
+pub struct Options {
+    /// The CI form: tiny models, a 5 s file, two settings, a 2 s audio-thread run.
+    #[arg(long)]
+    quick: bool,
+    /// ONNX Runtime intra-op threads per model, for both engines.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// Block lengths in ms (default 100,150,200,300; quick: 100,200).
+    #[arg(long, value_delimiter = ',')]
+    blocks: Vec<f32>,
+    /// Contexts in ms (default 250,500; quick: 250).
+    #[arg(long, value_delimiter = ',')]
+    contexts: Vec<f32>,
+    /// Length of the speech file in seconds (default 30; quick: 5).
+    #[arg(long)]
+    seconds: Option<u32>,
+}
+
+/// The models one engine run needs, as paths.
+struct Fixtures {
+    voice: PathBuf,
+    content_encoder: PathBuf,
+    pitch_model: PathBuf,
+}
+
+pub fn run(options: &Options) -> anyhow::Result<()> {
+    let quick = options.quick;
+    let or = |given: &[f32], full: &[f32], quick_default: &[f32]| {
+        if !given.is_empty() {
+            given.to_vec()
+        } else if quick {
+            quick_default.to_vec()
+        } else {
+            full.to_vec()
+        }
+    };
+    let blocks = or(&options.blocks, &[100.0, 150.0, 200.0, 300.0], &[100.0, 200.0]);
+    let contexts = or(&options.contexts, &[250.0, 500.0], &[250.0]);
+    let seconds = options.seconds.unwrap_or(if quick { 5 } else { 30 });
+
+    system_packages::ensure()?;
+    onnxruntime::provision()?;
+    let rvc = models::generate_set(if quick { ModelSet::Ci } else { ModelSet::Full })?.join("rvc");
+    let fixtures = if quick {
+        Fixtures {
+            voice: rvc.join("rvc_v2_40k_tiny_partial.onnx"),
+            content_encoder: rvc.join("contentvec_tiny_units.onnx"),
+            pitch_model: rvc.join("fcpe.onnx"),
+        }
+    } else {
+        Fixtures {
+            voice: rvc.join("rvc_v2_40k_partial.onnx"),
+            content_encoder: rvc.join("contentvec_units.onnx"),
+            pitch_model: rvc.join("fcpe.onnx"),
+        }
+    };
+    let python = python_env::MODELS.provision()?;
+    let speech = paths::cache("bench").join(format!("speech-{seconds}s.wav"));
+    command::run(Command::new(&python).arg("bench/make_speech.py").arg(&speech).arg(format!("--seconds={seconds}")))?;
+
+    let out = Path::new("target/bench");
+    std::fs::create_dir_all(out)?;
+    // First: building the bundle builds the bench binary too (same package, same flags).
+    let audio_thread = audio_thread(out, if quick { 2 } else { 10 })?;
+    command::run(command::cargo().args(["build", "--release", "-p", "rvc_live", "--bin", "rvc-live-bench"]))?;
+    let bench = Path::new("target/release/rvc-live-bench");
+
+    let mut report = Command::new(bench);
+    report.arg("report");
+    for &context in &contexts {
+        for &block in &blocks {
+            let name = format!("{block:.0}ms-{context:.0}ms");
+            let (ours, reference) = (out.join(format!("ours-{name}.json")), out.join(format!("reference-{name}.json")));
+            let grid = [
+                format!("--blocks={block}"),
+                format!("--contexts={context}"),
+                format!("--threads={}", options.threads),
+            ];
+            command::run(
+                engine(Command::new(bench).arg("run"), &speech, &fixtures).args(&grid).arg("--json").arg(&ours),
+            )?;
+            command::run(
+                engine(Command::new(&python).arg("bench/reference_engine.py"), &speech, &fixtures)
+                    .args(&grid)
+                    .arg("--json")
+                    .arg(&reference),
+            )?;
+            report.arg("--ours").arg(ours).arg("--reference").arg(reference);
+        }
+    }
+    command::run(report.arg("--audio-thread").arg(audio_thread).arg("--json").arg(out.join("bench.json")))
+}
+
+/// The arguments both engines take: the input and the models.
+fn engine<'a>(command: &'a mut Command, speech: &Path, fixtures: &Fixtures) -> &'a mut Command {
+    command
+        .arg(speech)
+        .arg("--voice")
+        .arg(&fixtures.voice)
+        .arg("--content-encoder")
+        .arg(&fixtures.content_encoder)
+        .arg("--pitch-model")
+        .arg(&fixtures.pitch_model)
+}
+
+/// Time the release plugin's `process()` in a CLAP host (64- and 512-sample buffers, paced at
+/// 48 kHz), and keep the JSON line it ends with for the report.
+fn audio_thread(out: &Path, seconds: u32) -> anyhow::Result<PathBuf> {
+    let bundled = bundles::bundle_into(Path::new("target"), &["--release"])?;
+    command::run(command::cargo().args(["build", "--release", "-p", "rvc_live_hosts", "--bin", "rvc-live-host"]))?;
+    let mut host = Command::new("target/release/rvc-live-host");
+    host.arg("bench-audio-thread")
+        .arg("--plugin")
+        .arg(bundled.join(format!("{BUNDLE_NAME}.clap")))
+        .args(["--buffers", "64,512"])
+        .arg(format!("--seconds={seconds}"));
+    eprintln!("+ target/release/rvc-live-host bench-audio-thread … --seconds={seconds}");
+    let result = host.stderr(Stdio::inherit()).output().context("could not start rvc-live-host")?;
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    print!("{stdout}");
+    if !result.status.success() {
+        bail!("rvc-live-host bench-audio-thread failed ({})", result.status);
+    }
+    let json = stdout.lines().rev().find(|l| l.starts_with('[')).context("rvc-live-host printed no JSON")?;
+    let path = out.join("audio_thread.json");
+    std::fs::write(&path, json)?;
+    Ok(path)
+}
