@@ -87,7 +87,7 @@ fn state_blob_is_a_length_prefixed_nice_plug_json_object_with_defaults() {
     assert_eq!(state.f32_param("output_gain"), Some(1.0));
     assert_eq!(state.f32_param("pitch"), Some(0.0));
     assert_eq!(state.bool_param("bypass"), Some(false));
-    assert_eq!(state.fields.keys().map(String::as_str).collect::<Vec<_>>(), ["stream", "voice"]);
+    assert_eq!(state.fields.keys().map(String::as_str).collect::<Vec<_>>(), ["stream", "voice", "voice-library"]);
     assert_eq!(state.voice().unwrap(), VoiceSelection::default());
     assert_eq!(state.stream().unwrap(), StreamSettings::default());
 }

@@ -112,7 +112,8 @@ fn every_export_convention_converts_through_the_plugin() {
 }
 
 /// A project whose voice file moved, or a file that is no voice: the plugin passes the input
-/// through with the same latency, exactly as with no voice at all.
+/// through with the same latency, exactly as with no voice at all, and keeps the path the user
+/// chose, so saving the project does not lose it.
 #[test]
 fn a_voice_that_cannot_load_leaves_the_audio_flowing_in_time() {
     for synthesizer in [PathBuf::from("/nonexistent/moved-voice.onnx"), analytic("bad_synth_width_512.onnx")] {
@@ -131,6 +132,8 @@ fn a_voice_that_cannot_load_leaves_the_audio_flowing_in_time() {
                 &format!("{synthesizer:?}"),
             );
         }
+        let saved = NiceState::decode(&host.save_state().unwrap()).unwrap();
+        assert_eq!(saved.voice().unwrap(), voice(synthesizer.clone()), "the saved voice changed");
     }
 }
 
