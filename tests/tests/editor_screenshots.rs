@@ -29,6 +29,8 @@ const BANNER_COLUMNS: std::ops::Range<usize> = 120..700;
 /// check below says so.
 const FIRST_ROW: (usize, usize) = (180, 137);
 const ROW_PITCH: usize = 26;
+/// The "…" button beside the voice model's path (`plugin/src/editor/voice_picker.rs`).
+const BROWSE_BUTTON: (usize, usize) = (327, 308);
 
 fn standalone() -> PathBuf {
     let path = std::env::var_os("RVC_LIVE_STANDALONE")
@@ -171,7 +173,7 @@ fn close(a: [u8; 3], b: [u8; 3]) -> bool {
 
 /// Captures until the banner shows `fill`, or fails with what it showed instead.
 fn wait_for_banner(display: &str, window: &str, ppm: &Path, fill: [u8; 3], what: &str, log: &Path) -> Capture {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let capture = Capture::take(display, window, ppm);
         let seen = capture.banner_fill();
@@ -224,6 +226,16 @@ fn the_editor_shows_no_voice_a_loaded_voice_and_a_missing_file() {
     std::fs::copy(analytic("analytic_synth_v2_40k.onnx"), library.join("moved-voice.onnx")).unwrap();
     std::fs::write(library.join("moved-voice.json"), r#"{"name": "Moved voice"}"#).unwrap();
 
+    // The system's file dialog is replaced by a script that answers with a voice outside the
+    // library, as a user picking a file elsewhere on disk would.
+    let elsewhere = scratch.join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let dialog_voice = elsewhere.join("dialog-voice.onnx");
+    std::fs::copy(analytic("analytic_synth_v2_40k.onnx"), &dialog_voice).unwrap();
+    let dialog = scratch.join("file-dialog.sh");
+    std::fs::write(&dialog, format!("#!/bin/sh\necho '{}'\n", dialog_voice.display())).unwrap();
+    std::fs::set_permissions(&dialog, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+
     let (_xvfb, display) = start_xvfb();
     let log = scratch.join("standalone.log");
     let app = Running(
@@ -231,6 +243,7 @@ fn the_editor_shows_no_voice_a_loaded_voice_and_a_missing_file() {
             .args(["--backend", "dummy", "--sample-rate", "48000", "--period-size", "512"])
             .env("DISPLAY", &display)
             .env("RVC_LIVE_VOICE_LIBRARY", &library)
+            .env("RVC_LIVE_FILE_DIALOG", &dialog)
             .env("NICE_LOG", &log)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -239,14 +252,14 @@ fn the_editor_shows_no_voice_a_loaded_voice_and_a_missing_file() {
     );
 
     // The window is found by its title, which is what window managers and hosts show.
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(90);
     let window = loop {
         if let Some(ids) = xdotool(&display, &["search", "--name", "^RVC Live$"])
             && let Some(id) = ids.lines().next()
         {
             break id.to_owned();
         }
-        assert!(Instant::now() < deadline, "no window titled `RVC Live` appeared within 30 s");
+        assert!(Instant::now() < deadline, "no window titled `RVC Live` appeared within 90 s");
         std::thread::sleep(Duration::from_millis(100));
     };
     let opened = started.elapsed();
@@ -274,8 +287,14 @@ fn the_editor_shows_no_voice_a_loaded_voice_and_a_missing_file() {
     check_picture(&failed, "error-banner");
     save_png(&ppm, &shots.join("error-banner.png"));
 
+    // The voice model's "…" button: the dialog's answer replaces the failed voice and loads.
+    let (x, y) = (BROWSE_BUTTON.0.to_string(), BROWSE_BUTTON.1.to_string());
+    xdotool(&display, &["mousemove", "--window", &window, &x, &y, "click", "1"]).expect("xdotool click");
+    wait_for_banner(&display, &window, &ppm, CONVERTING, "the voice picked in the file dialog", &log);
+
     drop(app);
     let log = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(log.contains("Loaded") && log.contains("dialog-voice.onnx"), "the dialog's voice loaded:\n{log}");
     assert!(log.contains("Loaded") && log.contains("analytic-tenor.onnx"), "the click loaded the voice:\n{log}");
     assert!(log.contains("Could not load the voice") && log.contains("moved-voice.onnx"), "the error:\n{log}");
     assert!(!log.contains("panicked"), "{log}");

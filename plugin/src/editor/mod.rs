@@ -23,6 +23,7 @@ use crate::voice_status::VoiceStatus;
 mod active_stream;
 mod controls;
 mod engine_load;
+mod file_dialog;
 mod level_meter;
 mod status_banner;
 mod stream_settings;

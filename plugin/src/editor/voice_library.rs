@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use egui::{RichText, ScrollArea, TextEdit, Ui};
 
+use super::file_dialog::{FileDialog, Pick};
 use super::theme;
 use crate::params::RvcLiveParams;
 use crate::voice::VoiceSelection;
@@ -23,6 +24,8 @@ pub struct LibraryPanel {
     folder: String,
     /// The last scan, or why it failed.
     scan: Option<Result<VoiceLibrary, String>>,
+    /// The system's folder dialog, while it is open.
+    dialog: FileDialog,
 }
 
 impl LibraryPanel {
@@ -55,10 +58,31 @@ impl LibraryPanel {
             let field = ui.add(
                 TextEdit::singleline(&mut self.folder)
                     .hint_text("Folder of voices (.onnx, .index, .json)")
-                    .desired_width(ui.available_width() - 54.0),
+                    .desired_width(ui.available_width() - 84.0),
             );
             let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            if ui.button("Scan").clicked() || entered {
+            let mut chosen = false;
+            match self.dialog.poll() {
+                Some(Ok(Some(folder))) => {
+                    self.folder = folder.display().to_string();
+                    chosen = true;
+                }
+                Some(Err(e)) => self.scan = Some(Err(e)),
+                _ => {}
+            }
+            if ui
+                .add_enabled(!self.dialog.is_open(), egui::Button::new("…"))
+                .on_hover_text("Choose the folder")
+                .clicked()
+            {
+                let start = PathBuf::from(self.folder.trim());
+                self.dialog.open(
+                    Pick::Folder,
+                    "RVC Live: voice library",
+                    Some(&start).filter(|p| p.is_dir()).map(PathBuf::as_path),
+                );
+            }
+            if ui.button("Scan").clicked() || entered || chosen {
                 self.rescan(params);
             }
         });

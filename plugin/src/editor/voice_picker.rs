@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use egui::{DragValue, RichText, TextEdit, Ui};
 use nice_plug::params::persist::PersistentField;
 
+use super::file_dialog::{FileDialog, Pick};
 use super::theme;
 use crate::params::RvcLiveParams;
 use crate::voice::VoiceSelection;
@@ -26,6 +27,10 @@ pub struct VoicePicker {
     shown_generation: Option<u64>,
     /// The library folder the fields' relative names are relative to.
     shown_folder: Option<PathBuf>,
+    /// The system's open dialog for the voice model, while it is open.
+    dialog: FileDialog,
+    /// Why the dialog could not open, until the next pick.
+    dialog_error: Option<String>,
 }
 
 /// Files in the library folder show by name alone, so the field shows what tells voices apart.
@@ -77,6 +82,32 @@ impl VoicePicker {
         }
     }
 
+    /// The "…" button: the system's open dialog for the voice model. Returns whether a file was
+    /// picked (it then loads, like a pick from the library's lists).
+    fn browse(&mut self, ui: &mut Ui, folder: Option<&Path>) -> bool {
+        let mut picked = false;
+        match self.dialog.poll() {
+            Some(Ok(Some(path))) => {
+                self.synthesizer = to_text(&Some(path), folder);
+                self.dialog_error = None;
+                picked = true;
+            }
+            Some(Ok(None)) => self.dialog_error = None,
+            Some(Err(e)) => self.dialog_error = Some(e),
+            None => {}
+        }
+        let button = ui.add_enabled(!self.dialog.is_open(), egui::Button::new("…"));
+        let button = match &self.dialog_error {
+            Some(e) => button.on_hover_text(e),
+            None => button.on_hover_text("Choose a voice model (.onnx)"),
+        };
+        if button.clicked() {
+            let start = to_path(&self.synthesizer, folder).and_then(|p| p.parent().map(Path::to_path_buf));
+            self.dialog.open(Pick::Model, "RVC Live: voice model", start.as_deref().or(folder));
+        }
+        picked
+    }
+
     pub fn show(&mut self, ui: &mut Ui, params: &RvcLiveParams, library: Option<&VoiceLibrary>) {
         let folder = library.map(|l| l.folder.as_path());
         self.follow(params, folder);
@@ -93,7 +124,14 @@ impl VoicePicker {
             .min_col_width(theme::LABEL_WIDTH)
             .show(ui, |ui| {
                 ui.label("Voice model");
-                ui.add(TextEdit::singleline(&mut self.synthesizer).hint_text("voice.onnx").desired_width(field_width));
+                ui.horizontal(|ui| {
+                    ui.add(
+                        TextEdit::singleline(&mut self.synthesizer)
+                            .hint_text("voice.onnx")
+                            .desired_width(field_width - 30.0),
+                    );
+                    picked |= self.browse(ui, folder);
+                });
                 ui.end_row();
 
                 ui.label("Content encoder");
