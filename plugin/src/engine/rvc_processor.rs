@@ -104,9 +104,9 @@ impl ConversionStats {
 
 /// Frames before a block whose f0 is tracked again with the block: their right-hand context was
 /// cut off by the window's end last time.
-const PITCH_REFRESH_FRAMES: usize = 3;
+const PITCH_REFRESH_FRAMES: usize = 2;
 /// Frames of context the tracker gets before those it tracks again, and whose f0 it discards.
-const PITCH_LEAD_FRAMES: usize = 10;
+const PITCH_LEAD_FRAMES: usize = 4;
 
 /// Frame of RVC's loudness envelope (RMS over 40 ms, hopped by 10 ms).
 const ENVELOPE_FRAME_SECONDS: f64 = 0.04;
