@@ -360,6 +360,55 @@ impl VoiceSource {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use nice_plug::params::persist::PersistentField;
+
+    use super::*;
+    use crate::voice::VoiceSelection;
+
+    fn source(params: Arc<RvcLiveParams>) -> VoiceSource {
+        let settings = StreamSettings::default();
+        VoiceSource {
+            params,
+            conversion: Arc::new(ConversionStats::default()),
+            status: Arc::new(VoiceStatus::default()),
+            geometry: StreamGeometry::new(settings, 48_000.0, 512),
+            settings,
+        }
+    }
+
+    /// A project restored after its voice file moved: the banner names the file and says why,
+    /// nothing is swapped in (what plays keeps playing), and the chosen path stays as it was.
+    #[test]
+    fn a_missing_voice_file_is_reported_for_the_banner_and_kept() {
+        let params = Arc::new(RvcLiveParams::default());
+        let missing = std::path::PathBuf::from("/nonexistent/project/voices/alto.onnx");
+        let selection = VoiceSelection {
+            synthesizer: Some(missing.clone()),
+            content_encoder: Some("/nonexistent/project/voices/contentvec.onnx".into()),
+            ..Default::default()
+        };
+        params.voice.set(selection.clone());
+        let voices = source(params.clone());
+        assert!(voices.load().is_none(), "a voice that cannot load must not replace what plays");
+        let (state, message) = (voices.status.state(), voices.status.message());
+        assert_eq!(state, VoiceState::Failed);
+        assert!(message.starts_with("Could not load the voice /nonexistent/project/voices/alto.onnx"), "{message}");
+        assert!(message.contains("does not exist"), "{message}");
+        assert_eq!(params.voice.get(), selection, "the user's choice is kept for when the file is back");
+    }
+
+    #[test]
+    fn no_voice_plays_the_input_through_and_says_so() {
+        let voices = source(Arc::new(RvcLiveParams::default()));
+        let processor = voices.load().expect("the identity");
+        assert_eq!(processor.delay(), voices.geometry.processor_delay());
+        assert_eq!(voices.status.state(), VoiceState::NoVoice);
+        assert!(voices.status.message().contains("input plays through"));
+    }
+}
+
 impl ClapPlugin for RvcLive {
     const CLAP_ID: &'static str = "org.rvc-live.voice-conversion";
     const CLAP_DESCRIPTION: Option<&'static str> = Some("Real-time RVC voice conversion");
