@@ -13,23 +13,6 @@ use rvc_live::voice::VoiceSelection;
 
 const RATE: f32 = 48_000.0;
 
-/// 20 s of a harmonic tone gliding over ±4 semitones with a 5 Hz vibrato, in phrases with pauses.
-fn recording() -> Vec<f32> {
-    let n = (20.0 * RATE) as usize;
-    let mut phase = 0.0f64;
-    (0..n)
-        .map(|i| {
-            let t = i as f64 / f64::from(RATE);
-            let semitones = 4.0 * (2.0 * std::f64::consts::PI * 0.07 * t).sin()
-                + 0.3 * (2.0 * std::f64::consts::PI * 5.0 * t).sin();
-            phase += 170.0 * 2f64.powf(semitones / 12.0) / f64::from(RATE);
-            let p = 2.0 * std::f64::consts::PI * phase;
-            let voiced = if t % 4.0 < 3.3 { 1.0 } else { 0.0 };
-            (voiced * 0.25 * (1..=6).map(|k| (k as f64 * p).sin() / k as f64).sum::<f64>()) as f32
-        })
-        .collect()
-}
-
 fn convert(input: &[f32], incremental: bool, block_ms: f32) -> (Vec<f32>, usize) {
     let settings = StreamSettings { block_ms, ..Default::default() };
     let geometry = StreamGeometry::new(settings, RATE, 512);
@@ -64,7 +47,7 @@ fn frame_frequencies(signal: &[f32]) -> Vec<Option<f64>> {
 
 #[test]
 fn tracking_only_new_frames_sings_like_tracking_the_whole_window() {
-    let input = recording();
+    let input = common::gliding_voice(RATE, true);
     for block_ms in [100.0, 200.0] {
         let (whole, _) = convert(&input, false, block_ms);
         let (incremental, _) = convert(&input, true, block_ms);

@@ -21,22 +21,6 @@ const RATE: f32 = 48_000.0;
 const WINDOW: usize = 2048;
 const HOP: usize = 480;
 
-/// 20 s of a voice-like harmonic tone whose pitch wanders (slow glide plus 5 Hz vibrato).
-fn recording() -> Vec<f32> {
-    let n = (20.0 * RATE) as usize;
-    let mut phase = 0.0f64;
-    (0..n)
-        .map(|i| {
-            let t = i as f64 / f64::from(RATE);
-            let semitones = 4.0 * (2.0 * std::f64::consts::PI * 0.07 * t).sin()
-                + 0.3 * (2.0 * std::f64::consts::PI * 5.0 * t).sin();
-            phase += 170.0 * 2f64.powf(semitones / 12.0) / f64::from(RATE);
-            let p = 2.0 * std::f64::consts::PI * phase;
-            (0.25 * (1..=6).map(|k| (k as f64 * p).sin() / k as f64).sum::<f64>()) as f32
-        })
-        .collect()
-}
-
 fn spectra(signal: &[f32]) -> Vec<Vec<f32>> {
     let mut planner = RealFftPlanner::<f32>::new();
     let fft = planner.plan_fft_forward(WINDOW);
@@ -66,7 +50,7 @@ fn streaming_differs_from_a_whole_file_pass_only_near_block_joins() {
     let stats = Arc::new(ConversionStats::default());
     let mut processor =
         RvcProcessor::load(&voice, &geometry, &settings, Arc::new(ConversionControls::default), stats, 1).unwrap();
-    let input = recording();
+    let input = common::gliding_voice(RATE, false);
 
     let whole = processor.convert_whole(&input).unwrap();
     processor.reset();

@@ -21,6 +21,16 @@ pub fn alloc_check_bundle() -> PathBuf {
     plugin_paths::alloc_check_clap().unwrap_or_else(|e| panic!("{e:#}"))
 }
 
+/// The standalone app (`RVC_LIVE_STANDALONE`, or where `cargo xtask test` builds it); panics with
+/// instructions when it has not been built.
+pub fn standalone_app() -> PathBuf {
+    let path = std::env::var_os("RVC_LIVE_STANDALONE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/standalone/bundled/RVC Live"));
+    assert!(path.is_file(), "{} is missing: run `cargo xtask test`, which builds it", path.display());
+    path
+}
+
 /// A fresh release instance, rendering offline, activated at `config`. Returns it with the latency
 /// it reports.
 pub fn offline_host(config: AudioConfig) -> (PluginHost, usize) {

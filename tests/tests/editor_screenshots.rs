@@ -33,11 +33,7 @@ const ROW_PITCH: usize = 26;
 const BROWSE_BUTTON: (usize, usize) = (327, 308);
 
 fn standalone() -> PathBuf {
-    let path = std::env::var_os("RVC_LIVE_STANDALONE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/standalone/bundled/RVC Live"));
-    assert!(path.is_file(), "{} is missing: run `cargo xtask test`, which builds it", path.display());
-    path
+    rvc_live_hosts::fixtures::standalone_app()
 }
 
 fn analytic(name: &str) -> PathBuf {

@@ -6,11 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 fn standalone() -> PathBuf {
-    let path = std::env::var_os("RVC_LIVE_STANDALONE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/standalone/bundled/RVC Live"));
-    assert!(path.is_file(), "{} is missing: run `cargo xtask test`, which builds it", path.display());
-    path
+    rvc_live_hosts::fixtures::standalone_app()
 }
 
 #[test]

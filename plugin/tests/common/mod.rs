@@ -31,3 +31,21 @@ pub fn zero_crossing_frequency(signal: &[f32], rate: f64) -> f64 {
         .collect();
     (crossings.len() - 1) as f64 / (crossings.last().unwrap() - crossings[0]) * rate
 }
+
+/// 20 s at `rate` of a voice-like harmonic tone (six partials) around 170 Hz whose pitch glides
+/// over ±4 semitones with a 5 Hz vibrato; with `pauses`, in phrases of 3.3 s out of every 4 s.
+pub fn gliding_voice(rate: f32, pauses: bool) -> Vec<f32> {
+    let n = (20.0 * rate) as usize;
+    let mut phase = 0.0f64;
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / f64::from(rate);
+            let semitones = 4.0 * (2.0 * std::f64::consts::PI * 0.07 * t).sin()
+                + 0.3 * (2.0 * std::f64::consts::PI * 5.0 * t).sin();
+            phase += 170.0 * 2f64.powf(semitones / 12.0) / f64::from(rate);
+            let p = 2.0 * std::f64::consts::PI * phase;
+            let voiced = if pauses && t % 4.0 >= 3.3 { 0.0 } else { 1.0 };
+            (voiced * 0.25 * (1..=6).map(|k| (k as f64 * p).sin() / k as f64).sum::<f64>()) as f32
+        })
+        .collect()
+}
