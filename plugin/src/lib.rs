@@ -337,6 +337,7 @@ impl VoiceSource {
                     synthesizer: synthesizer.clone(),
                     format: *synth.format(),
                     sample_rate: synth.sample_rate(),
+                    int8: processor.precision().synthesizer.is_int8(),
                 };
                 let message = format!("Loaded {}: {}", synthesizer.display(), facts.summary());
                 nice_log!("RVC Live {message}");

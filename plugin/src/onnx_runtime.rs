@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use ort::environment::Environment;
 use ort::session::Session;
+use ort::session::builder::SessionBuilder;
 use parking_lot::Mutex;
 
 use crate::execution_provider::{self, ProviderChoice};
@@ -97,17 +98,26 @@ pub fn open_session(model: &Path, threads: usize) -> Result<Session, String> {
 /// compiled-in hardware providers that starts, else the CPU with the reasons the others did not
 /// (see [`crate::execution_provider`]).
 pub fn open_session_on_provider(model: &Path, threads: usize) -> Result<(Session, ProviderChoice), String> {
-    let env = environment().map_err(|e| e.to_string())?;
     let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", model.display());
-    let mut builder = Session::builder(&env)
-        .map_err(|e| fail(&e))?
-        .with_intra_threads(threads.max(1))
-        .map_err(|e| fail(&e))?
+    let mut builder = builder(threads).map_err(|e| fail(&e))?;
+    execution_provider::commit(&mut builder, model).map_err(|e| fail(&e))
+}
+
+/// A CPU session, with the usual settings, over a model made in memory (the int8 decoder and its
+/// calibration probe): these exist for the CPU alone.
+pub fn open_cpu_session_from_memory(model: &[u8], threads: usize) -> Result<Session, String> {
+    builder(threads)?.commit_from_memory(model).map_err(|e| e.to_string())
+}
+
+fn builder(threads: usize) -> Result<SessionBuilder, String> {
+    let env = environment().map_err(|e| e.to_string())?;
+    let configure = || -> ort::Result<SessionBuilder> {
+        let builder = Session::builder(&env)?.with_intra_threads(threads.max(1))?;
         // Idle sessions spinning on a busy core steal time from the one running; on two cores
         // that costs more than the wake-up latency it saves.
-        .with_config_entry("session.intra_op.allow_spinning", "0")
-        .map_err(|e| fail(&e))?;
-    execution_provider::commit(&mut builder, model).map_err(|e| fail(&e))
+        Ok(builder.with_config_entry("session.intra_op.allow_spinning", "0")?)
+    };
+    configure().map_err(|e| e.to_string())
 }
 
 /// Where to look for the library, in order: the environment variables, beside the plugin binary

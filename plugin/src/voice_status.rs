@@ -37,6 +37,8 @@ pub struct VoiceFacts {
     pub format: SynthesizerFormat,
     /// The model's own rate, measured when its metadata does not say.
     pub sample_rate: u32,
+    /// Whether the voice's decoder runs from its int8 copy (see `StreamSettings::int8`).
+    pub int8: bool,
 }
 
 impl VoiceFacts {
@@ -56,7 +58,8 @@ impl VoiceFacts {
         };
         let pitch = if format.has_f0 { "f0" } else { "no f0" };
         let half = if format.half_precision_features { " · fp16" } else { "" };
-        format!("{:.0} kHz · {version} · {pitch} · {decode}{half}", self.sample_rate as f32 / 1000.0)
+        let int8 = if self.int8 { " · int8" } else { "" };
+        format!("{:.0} kHz · {version} · {pitch} · {decode}{half}{int8}", self.sample_rate as f32 / 1000.0)
     }
 }
 

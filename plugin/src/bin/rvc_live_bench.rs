@@ -55,6 +55,10 @@ enum Command {
         /// Blocks converted and discarded before timing, so first-call costs do not count.
         #[arg(long, default_value_t = 2)]
         warmup: usize,
+        /// Keep the content encoder and the voice in float (the plugin's default on a CPU is int8
+        /// copies).
+        #[arg(long)]
+        float_models: bool,
         /// Also write the results here as JSON.
         #[arg(long)]
         json: Option<PathBuf>,
@@ -78,9 +82,20 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
-        Command::Run { input, voice, content_encoder, pitch_model, blocks, contexts, threads, warmup, json } => {
+        Command::Run {
+            input,
+            voice,
+            content_encoder,
+            pitch_model,
+            blocks,
+            contexts,
+            threads,
+            warmup,
+            float_models,
+            json,
+        } => {
             let models = Models { voice, content_encoder, pitch_model };
-            let grid = Grid { blocks, contexts, threads, warmup };
+            let grid = Grid { blocks, contexts, threads, warmup, int8: !float_models };
             run(&input, &models, &grid, json.as_deref())
         }
         Command::Report { ours, reference, audio_thread, json } => {
@@ -109,6 +124,7 @@ struct Grid {
     contexts: Vec<f32>,
     threads: usize,
     warmup: usize,
+    int8: bool,
 }
 
 /// One engine's results over a grid: what `run --json` and the reference write.
@@ -172,9 +188,11 @@ fn run(input: &Path, models: &Models, grid: &Grid, json: Option<&Path>) -> Resul
     let mono = read_mono(input)?;
     let audio_seconds = mono.len() as f64 / f64::from(HOST_RATE);
     let mut points = Vec::new();
+    let mut decoder = String::new();
     for &context_ms in &grid.contexts {
         for &block_ms in &grid.blocks {
-            let point = measure(&mono, models, block_ms, context_ms, grid)?;
+            let (point, precision) = measure(&mono, models, block_ms, context_ms, grid)?;
+            decoder = precision;
             eprintln!(
                 "block {:>4.0} ms, context {:>4.0} ms: median {:.1} ms, p99 {:.1} ms, RTF {:.3}",
                 point.block_ms, point.context_ms, point.total.median_ms, point.total.p99_ms, point.rtf
@@ -183,7 +201,7 @@ fn run(input: &Path, models: &Models, grid: &Grid, json: Option<&Path>) -> Resul
         }
     }
     let run = EngineRun {
-        engine: "rvc-live".to_owned(),
+        engine: format!("rvc-live, {decoder} models"),
         input: input.display().to_string(),
         audio_seconds,
         sample_rate: HOST_RATE,
@@ -200,8 +218,14 @@ fn run(input: &Path, models: &Models, grid: &Grid, json: Option<&Path>) -> Resul
 }
 
 /// Convert the whole file at one setting, block by block, as the inference thread would.
-fn measure(mono: &[f32], models: &Models, block_ms: f32, context_ms: f32, grid: &Grid) -> Result<Point, String> {
-    let settings = StreamSettings { block_ms, context_ms, ..StreamSettings::default() }.clamped();
+fn measure(
+    mono: &[f32],
+    models: &Models,
+    block_ms: f32,
+    context_ms: f32,
+    grid: &Grid,
+) -> Result<(Point, String), String> {
+    let settings = StreamSettings { block_ms, context_ms, int8: grid.int8, ..StreamSettings::default() }.clamped();
     // The plugin's own construction in `activate`.
     let geometry = StreamGeometry::new(settings, HOST_RATE as f32, HOST_BUFFER);
     let selection = VoiceSelection {
@@ -217,6 +241,14 @@ fn measure(mono: &[f32], models: &Models, block_ms: f32, context_ms: f32, grid: 
     let mut processor =
         RvcProcessor::load(&selection, &geometry, &settings, Arc::new(move || controls), stats.clone(), grid.threads)
             .map_err(|e| format!("cannot use this voice: {e}"))?;
+    let precision = processor.precision();
+    let decoder = if precision.content_encoder.is_int8() && precision.synthesizer.is_int8() {
+        "int8".to_owned()
+    } else if grid.int8 {
+        format!("float, int8 refused: {}", precision.summary())
+    } else {
+        "float".to_owned()
+    };
     let geometry = geometry.with_processor_delay(processor.delay());
     let block = geometry.block;
     let blocks = mono.len() / block;
@@ -253,7 +285,7 @@ fn measure(mono: &[f32], models: &Models, block_ms: f32, context_ms: f32, grid: 
     let timed = totals.len();
     let compute_ms: f64 = totals.iter().sum();
     let latency = geometry.latency();
-    Ok(Point {
+    let point = Point {
         block_ms: geometry.samples_to_ms(block),
         context_ms: f64::from(settings.context_ms),
         blocks: timed,
@@ -263,7 +295,8 @@ fn measure(mono: &[f32], models: &Models, block_ms: f32, context_ms: f32, grid: 
         latency_samples: Some(latency),
         latency_ms: Some(geometry.samples_to_ms(latency)),
         peak_rss_mib: peak_rss_mib(),
-    })
+    };
+    Ok((point, decoder))
 }
 
 /// The input mixed down to mono, as the plugin does. Only 48 kHz: the latency and the engine's

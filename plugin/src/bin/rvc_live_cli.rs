@@ -50,6 +50,10 @@ enum Command {
         /// Denoise the input (RNNoise) before converting it; adds 10 ms of latency.
         #[arg(long)]
         denoise: bool,
+        /// Run the content encoder and the voice in float even on the CPU (by default int8 copies
+        /// are calibrated when the voice loads: two to three times as fast).
+        #[arg(long)]
+        float_models: bool,
         /// A pitch model (FCPE, CREPE or RMVPE `.onnx`); without one the built-in tracker is used.
         #[arg(long, visible_alias = "f0")]
         pitch_model: Option<PathBuf>,
@@ -89,13 +93,16 @@ fn run(cli: Cli) -> Result<(), String> {
             gate_db,
             envelope,
             denoise,
+            float_models,
             pitch_model,
             speaker,
             block_ms,
             context_ms,
             threads,
         } => {
-            let settings = StreamSettings { block_ms, context_ms, denoise, ..StreamSettings::default() }.clamped();
+            let settings =
+                StreamSettings { block_ms, context_ms, denoise, int8: !float_models, ..StreamSettings::default() }
+                    .clamped();
             let selection = VoiceSelection {
                 synthesizer: Some(voice),
                 content_encoder: Some(content_encoder),
@@ -138,6 +145,7 @@ fn convert(
     let processor =
         RvcProcessor::load(voice, &geometry, settings, Arc::new(move || controls), conversion.clone(), threads)
             .map_err(|e| format!("cannot use this voice: {e}"))?;
+    let precision = processor.precision().summary();
     let geometry = geometry.with_processor_delay(processor.delay());
     let latency = geometry.latency();
     let stats = Arc::new(StreamStats::default());
@@ -147,7 +155,7 @@ fn convert(
     let mix = MixControls { dry_wet: 1.0, output_gain: 1.0, bypass: 0.0 };
 
     eprintln!(
-        "{}: {:.2} s at {} Hz; latency {} samples ({:.1} ms)",
+        "{}: {:.2} s at {} Hz; latency {} samples ({:.1} ms)\n{precision}",
         input.display(),
         mono.len() as f64 / f64::from(spec.sample_rate),
         spec.sample_rate,

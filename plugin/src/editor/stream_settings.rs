@@ -59,6 +59,13 @@ impl StreamSettingsPanel {
                 ui.label("Denoise");
                 ui.checkbox(&mut settings.denoise, "RNNoise on the input (+10 ms)");
                 ui.end_row();
+
+                ui.label("Precision");
+                ui.checkbox(&mut settings.int8, "int8 models on the CPU").on_hover_text(
+                    "Run the content encoder and the voice's decoder from 8-bit copies made when the voice \
+                     loads: two to three times faster on a CPU. Off runs them exactly as the files are.",
+                );
+                ui.end_row();
             });
         // Rounded the way the stream rounds it, so the field shows what will be used.
         settings.block_ms = (settings.block_ms / 10.0).round() * 10.0;

@@ -7,12 +7,18 @@ use ort::value::TensorRef;
 
 use super::content_encoder_format::{self, ContentEncoderFormat};
 use super::content_frames;
+use super::int8::{Calibration, Scope};
 use super::model_error::ModelError;
 use super::model_file::ModelFile;
 use super::synthesizer_format::ModelVersion;
+use crate::execution_provider::Provider;
 
 pub struct ContentEncoder {
     session: Session,
+    /// Where `session` runs; the int8 copy is made for the CPU alone.
+    provider: Provider,
+    /// Set while an int8 copy is calibrated (see [`crate::engine::int8`]).
+    calibration: Option<Calibration>,
     /// `audio [1,N]` (units form) or `source [1,1,N]` (embed form).
     input: &'static str,
     output: String,
@@ -24,7 +30,7 @@ impl ContentEncoder {
     /// Open the encoder at `path` to feed a `version` voice, for windows of up to `max_samples`.
     /// Refuses an encoder whose features do not fit the voice.
     pub fn load(path: &Path, threads: usize, version: ModelVersion, max_samples: usize) -> Result<Self, ModelError> {
-        let ModelFile { session, signature } = ModelFile::open(path, threads)?;
+        let ModelFile { session, signature, provider } = ModelFile::open(path, threads)?;
         let format = content_encoder_format::detect(&signature)?;
         let output = format.output_for(version)?.to_owned();
         let input = match format {
@@ -33,10 +39,17 @@ impl ContentEncoder {
         };
         let width = version.feature_width();
         let frames = content_frames::encoder_frames(max_samples.max(content_frames::ENCODER_FIELD));
-        let mut encoder = Self { session, input, output, width, features: vec![0.0; frames * width] };
-        // One second of silence: the frame count and width must be what a ContentVec gives.
+        let mut encoder =
+            Self { session, provider, calibration: None, input, output, width, features: vec![0.0; frames * width] };
+        encoder.check(path)?;
+        Ok(encoder)
+    }
+
+    /// One second of silence: the frame count and width must be what a ContentVec gives.
+    fn check(&mut self, path: &Path) -> Result<(), ModelError> {
+        let width = self.width;
         let probe = vec![0.0f32; 16_000];
-        let produced = encoder.encode(&probe).map_err(|e| ModelError::Invalid(format!("{}: {e}", path.display())))?;
+        let produced = self.encode(&probe).map_err(|e| ModelError::Invalid(format!("{}: {e}", path.display())))?;
         let expected = content_frames::encoder_frames(probe.len()) * width;
         if produced.len() != expected {
             return Err(ModelError::Invalid(format!(
@@ -46,7 +59,27 @@ impl ContentEncoder {
                 content_frames::encoder_frames(probe.len())
             )));
         }
-        Ok(encoder)
+        Ok(())
+    }
+
+    /// Start making an int8 copy of the encoder at `path` (this encoder's file): until
+    /// [`Self::finish_int8_calibration`], encoding runs a probe that records activation ranges.
+    pub fn begin_int8_calibration(&mut self, path: &Path, threads: usize) -> Result<(), String> {
+        let calibration = Calibration::begin(&mut self.session, self.provider, path, Scope::Everything, threads)?;
+        self.calibration = Some(calibration);
+        Ok(())
+    }
+
+    /// End calibration: with `quantise`, swap in the int8 copy once it passes the load check;
+    /// otherwise (or if that fails) the float model stays. Returns how many operators run in int8.
+    pub fn finish_int8_calibration(&mut self, path: &Path, threads: usize, quantise: bool) -> Result<usize, String> {
+        let calibration = self.calibration.take().ok_or("no int8 calibration is running")?;
+        let (float, operators) = calibration.finish(&mut self.session, threads, quantise)?;
+        if let Err(e) = self.check(path) {
+            self.session = float;
+            return Err(e.to_string());
+        }
+        Ok(operators)
     }
 
     pub fn width(&self) -> usize {
@@ -59,6 +92,9 @@ impl ContentEncoder {
         let shape = if self.input == "audio" { vec![1, audio.len()] } else { vec![1, 1, audio.len()] };
         let tensor = TensorRef::from_array_view((shape, audio)).map_err(fail)?;
         let outputs = self.session.run(ort::inputs![self.input => tensor]).map_err(fail)?;
+        if let Some(calibration) = self.calibration.as_mut() {
+            calibration.observe(&outputs);
+        }
         let (shape, data) = outputs[self.output.as_str()].try_extract_tensor::<f32>().map_err(fail)?;
         if shape.len() != 3 || shape[2] as usize != self.width {
             return Err(ModelError::Mismatch(format!(

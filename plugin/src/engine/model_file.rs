@@ -6,11 +6,14 @@ use ort::session::Session;
 
 use super::model_error::ModelError;
 use super::model_signature::ModelSignature;
+use crate::execution_provider::Provider;
 use crate::onnx_runtime;
 
 pub struct ModelFile {
     pub session: Session,
     pub signature: ModelSignature,
+    /// Where the session runs.
+    pub provider: Provider,
 }
 
 impl ModelFile {
@@ -20,8 +23,9 @@ impl ModelFile {
         if !path.is_file() {
             return Err(ModelError::Unreadable(format!("{} does not exist", path.display())));
         }
-        let session = onnx_runtime::open_session(path, threads).map_err(ModelError::Unreadable)?;
+        let (session, choice) =
+            onnx_runtime::open_session_on_provider(path, threads).map_err(ModelError::Unreadable)?;
         let signature = ModelSignature::of(&session);
-        Ok(Self { session, signature })
+        Ok(Self { session, signature, provider: choice.provider })
     }
 }

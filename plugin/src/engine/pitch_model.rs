@@ -66,7 +66,7 @@ impl PitchModel {
             };
             return Ok(Self { decoding, inner: Inner::Rmvpe(Box::new(Rmvpe::new(file, form, max_samples))) });
         }
-        let ModelFile { session, signature } = file;
+        let ModelFile { session, signature, .. } = file;
         let unknown = || ModelError::UnknownInterface { expected: EXPECTED, found: signature.describe() };
         if signature.input("audio").is_none_or(|a| a.dims.len() != 2) || signature.output("f0").is_none() {
             return Err(unknown());

@@ -114,7 +114,7 @@ impl Rmvpe {
 
     /// An opened model whose form [`detect`] recognised.
     pub fn new(file: ModelFile, form: RmvpeForm, max_samples: usize) -> Self {
-        let ModelFile { session, signature } = file;
+        let ModelFile { session, signature, .. } = file;
         let samples = max_samples.max(mel::MIN_SAMPLES);
         let (input_name, output_name) = match form {
             RmvpeForm::Mel => (signature.inputs[0].name.clone(), signature.outputs[0].name.clone()),

@@ -7,10 +7,12 @@
 //! from a clean state each time, so no resampler delay accumulates: the output lags the input by
 //! the SOLA holdback alone, exactly like the identity processor the stream was sized for.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use super::calibration_voice;
 use super::content_encoder::ContentEncoder;
 use super::content_frames::{self, SYNTH_HOP_16K};
 use super::denoiser::Denoiser;
@@ -27,6 +29,9 @@ use crate::stream::{BlockProcessor, StreamGeometry, StreamSettings};
 use crate::voice::VoiceSelection;
 
 const RATE_16K: u32 = 16_000;
+/// Audio the int8 copies are calibrated on at load: every pitch, vowel and level of
+/// [`calibration_voice`] at least once, for a few blocks' worth of load time.
+const CALIBRATION_SECONDS: f64 = 2.4;
 
 /// What the user sets that the conversion reads each block.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -155,6 +160,51 @@ pub struct RvcProcessor {
     /// audio keeps flowing in time.
     fallback: DelayLine,
     stats: Arc<ConversionStats>,
+    precision: ModelPrecision,
+}
+
+/// What a model runs in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Precision {
+    /// Float, as the file is; with the reason when an int8 copy was asked for and not made.
+    Float(Option<String>),
+    /// An int8 copy, with this many operators in integers.
+    Int8 { operators: usize },
+}
+
+impl Precision {
+    fn of(made: Result<usize, String>) -> Self {
+        match made {
+            Ok(operators) => Self::Int8 { operators },
+            Err(why) => Self::Float(Some(why)),
+        }
+    }
+
+    pub fn is_int8(&self) -> bool {
+        matches!(self, Self::Int8 { .. })
+    }
+
+    /// One line for the log, the command line and the editor.
+    pub fn summary(&self) -> String {
+        match self {
+            Self::Float(None) => "float".into(),
+            Self::Float(Some(why)) => format!("float ({why})"),
+            Self::Int8 { operators } => format!("int8 ({operators} operators)"),
+        }
+    }
+}
+
+/// What the content encoder and the voice model run in (see [`StreamSettings::int8`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelPrecision {
+    pub content_encoder: Precision,
+    pub synthesizer: Precision,
+}
+
+impl ModelPrecision {
+    pub fn summary(&self) -> String {
+        format!("content encoder {}, voice decoder {}", self.content_encoder.summary(), self.synthesizer.summary())
+    }
 }
 
 impl RvcProcessor {
@@ -193,7 +243,7 @@ impl RvcProcessor {
         let window_16k = vec![0.0; to_16k.output_capacity(window_host)];
         let rendered = vec![0.0; to_host.output_capacity(render_frames * synthesizer.hop())];
         let (crossfade, search) = (geometry.crossfade, geometry.sola_search);
-        Ok(Self {
+        let mut processor = Self {
             block: geometry.block,
             context_frames,
             render_frames,
@@ -222,7 +272,68 @@ impl RvcProcessor {
             denoiser_priming: vec![0.0; if settings.denoise { geometry.block } else { 0 }],
             fallback: DelayLine::new(delay),
             stats,
-        })
+            precision: ModelPrecision { content_encoder: Precision::Float(None), synthesizer: Precision::Float(None) },
+        };
+        if settings.int8 {
+            processor.precision = processor.make_int8_copies(&encoder_path, &synthesizer_path, rate, threads);
+            for (what, precision) in [
+                ("content encoder", &processor.precision.content_encoder),
+                ("voice model", &processor.precision.synthesizer),
+            ] {
+                match precision {
+                    Precision::Int8 { operators } => nice_plug::nice_log!("{what}: {operators} operators in int8"),
+                    other => nice_plug::nice_warn!("{what}: {}", other.summary()),
+                }
+            }
+        }
+        Ok(processor)
+    }
+
+    /// Calibrate and swap in int8 copies of the content encoder and the voice's decoder (see
+    /// [`super::int8`]): the pipeline converts the calibration voice block by block, as it will
+    /// convert the user's, while both models record what they see. Leaves the processor as freshly
+    /// loaded; a model whose copy cannot be made stays in float.
+    fn make_int8_copies(&mut self, encoder: &Path, synthesizer: &Path, rate: u32, threads: usize) -> ModelPrecision {
+        let encoder_started = self.encoder.begin_int8_calibration(encoder, threads);
+        let synthesizer_started = self.synthesizer.begin_int8_calibration(synthesizer, threads);
+        let mut converted = Ok(());
+        if encoder_started.is_ok() || synthesizer_started.is_ok() {
+            // Calibration blocks are not the user's: keep them out of the counters.
+            let stats = std::mem::replace(&mut self.stats, Arc::new(ConversionStats::default()));
+            let voice = calibration_voice::render(rate, CALIBRATION_SECONDS);
+            let mut output = vec![0.0; self.block];
+            let controls = ConversionControls::default();
+            for block in voice.chunks_exact(self.block) {
+                let keep = self.history.len() - block.len();
+                self.history.copy_within(block.len().., 0);
+                self.history[keep..].copy_from_slice(block);
+                if let Err(e) = self.convert(&controls, &mut output, Instant::now()) {
+                    converted = Err(format!("calibration failed: {e}"));
+                    break;
+                }
+            }
+            self.stats = stats;
+            self.reset();
+        }
+        let finish = |started: Result<(), String>, finish: &mut dyn FnMut(bool) -> Result<usize, String>| {
+            started.and_then(|()| {
+                let quantised = finish(converted.is_ok());
+                converted.clone().and(quantised)
+            })
+        };
+        ModelPrecision {
+            content_encoder: Precision::of(finish(encoder_started, &mut |ok| {
+                self.encoder.finish_int8_calibration(encoder, threads, ok)
+            })),
+            synthesizer: Precision::of(finish(synthesizer_started, &mut |ok| {
+                self.synthesizer.finish_int8_calibration(synthesizer, threads, ok)
+            })),
+        }
+    }
+
+    /// Whether the models run from int8 copies, and if not, why not.
+    pub fn precision(&self) -> &ModelPrecision {
+        &self.precision
     }
 
     /// The delay a processor for `geometry` and `settings` adds (see [`BlockProcessor::delay`]),

@@ -10,6 +10,9 @@ use half::f16;
 use ort::session::{Session, SessionInputValue};
 use ort::value::TensorRef;
 
+use crate::execution_provider::Provider;
+
+use super::int8::{Calibration, Scope};
 use super::model_error::ModelError;
 use super::model_file::ModelFile;
 use super::noise::LatentNoise;
@@ -21,6 +24,11 @@ const WARM_UP_FRAMES: [usize; 2] = [20, 33];
 
 pub struct Synthesizer {
     session: Session,
+    /// Where `session` runs; the int8 decoder is made for the CPU alone.
+    provider: Provider,
+    /// Set while an int8 decoder is calibrated: the probe model renders in `session`'s place and
+    /// every render records the ranges it saw.
+    calibration: Option<Calibration>,
     format: SynthesizerFormat,
     /// Output samples per frame: the model's sample rate over 100.
     hop: usize,
@@ -43,11 +51,13 @@ pub struct DecodeRange {
 impl Synthesizer {
     /// Open the voice at `path` for windows of up to `max_frames` frames.
     pub fn load(path: &Path, threads: usize, max_frames: usize, speaker: u32) -> Result<Self, ModelError> {
-        let ModelFile { session, signature } = ModelFile::open(path, threads)?;
+        let ModelFile { session, signature, provider } = ModelFile::open(path, threads)?;
         let format = synthesizer_format::detect(&signature)?;
         let width = format.version.feature_width();
         let mut synth = Self {
             session,
+            provider,
+            calibration: None,
             format,
             hop: 0,
             speaker: i64::from(speaker),
@@ -75,6 +85,35 @@ impl Synthesizer {
             self.noise_buf.resize(max_frames * 192, 0.0);
             self.audio.resize(max_frames * self.hop, 0.0);
         }
+    }
+
+    /// Start making an int8 copy of the decoder of the voice at `path` (this synthesiser's file):
+    /// until [`Self::finish_int8_calibration`], renders run a probe model that records the
+    /// decoder's activation ranges. Fails, leaving the float model in place, where the copy cannot
+    /// be made or would not help (a GPU session).
+    pub fn begin_int8_calibration(&mut self, path: &Path, threads: usize) -> Result<(), String> {
+        let calibration = Calibration::begin(&mut self.session, self.provider, path, Scope::Decoder, threads)?;
+        self.calibration = Some(calibration);
+        Ok(())
+    }
+
+    /// End calibration: with `quantise`, swap in the int8 model made from the ranges seen, once it
+    /// renders like the float one at the warm-up lengths; otherwise (or if that fails) the float
+    /// model stays. Returns how many convolutions run in int8.
+    pub fn finish_int8_calibration(&mut self, path: &Path, threads: usize, quantise: bool) -> Result<usize, String> {
+        let calibration = self.calibration.take().ok_or("no int8 calibration is running")?;
+        let (float, convolutions) = calibration.finish(&mut self.session, threads, quantise)?;
+        let hop = self.hop;
+        if let Err(e) = self.measure_hop(path) {
+            self.session = float;
+            return Err(e.to_string());
+        }
+        if self.hop != hop {
+            self.session = float;
+            self.hop = hop;
+            return Err("the int8 copy renders at another sample rate".into());
+        }
+        Ok(convolutions)
     }
 
     pub fn format(&self) -> &SynthesizerFormat {
@@ -147,6 +186,9 @@ impl Synthesizer {
         }
 
         let outputs = self.session.run(inputs).map_err(fail)?;
+        if let Some(calibration) = self.calibration.as_mut() {
+            calibration.observe(&outputs);
+        }
         let (_, audio) = outputs[0].try_extract_tensor::<f32>().map_err(fail)?;
         // Exports without partial decoding render every frame; keep the requested ones.
         let rendered = match self.format.convention {
