@@ -70,8 +70,8 @@ mod tests {
 
     #[test]
     fn the_voice_spans_its_levels_and_stays_in_range() {
-        let voice = render(48_000, 2.0);
-        assert_eq!(voice.len(), 96_000);
+        let voice = render(48_000, 2.4);
+        assert_eq!(voice.len(), 115_200);
         let peak = voice.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         assert!((peak - PEAK).abs() < 1e-6, "peak {peak}");
         let phrase = ((PHRASE_SECONDS + BREATH_SECONDS) * 48_000.0) as usize;
