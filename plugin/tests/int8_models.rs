@@ -91,8 +91,8 @@ fn the_int8_models_sound_like_the_float_ones() {
     }
 }
 
-/// Models the rewrite cannot help (the analytic test models: no transposed-convolution decoder, no
-/// constant weights to quantise) keep working in float and say why.
+/// Models the copies are not made for (the analytic test models: no transposed-convolution
+/// decoder, no transformer) keep working in float, exactly, and say why.
 #[test]
 fn models_without_anything_to_quantise_stay_in_float() {
     let settings = StreamSettings::default();
@@ -108,6 +108,10 @@ fn models_without_anything_to_quantise_stay_in_float() {
         RvcProcessor::load(&voice, &geometry, &settings, Arc::new(ConversionControls::default), stats, 1).unwrap();
     match &processor.precision().synthesizer {
         Precision::Float(Some(why)) => assert!(why.contains("no decoder convolutions"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    match &processor.precision().content_encoder {
+        Precision::Float(Some(why)) => assert!(why.contains("no transformer layers"), "{why}"),
         other => panic!("{other:?}"),
     }
 }

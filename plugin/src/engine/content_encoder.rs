@@ -65,7 +65,7 @@ impl ContentEncoder {
     /// Start making an int8 copy of the encoder at `path` (this encoder's file): until
     /// [`Self::finish_int8_calibration`], encoding runs a probe that records activation ranges.
     pub fn begin_int8_calibration(&mut self, path: &Path, threads: usize) -> Result<(), String> {
-        let calibration = Calibration::begin(&mut self.session, self.provider, path, Scope::Everything, threads)?;
+        let calibration = Calibration::begin(&mut self.session, self.provider, path, Scope::ContentEncoder, threads)?;
         self.calibration = Some(calibration);
         Ok(())
     }

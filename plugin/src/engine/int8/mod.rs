@@ -51,7 +51,9 @@ impl Int8Plan {
         if targets.is_empty() {
             return Err(match scope {
                 Scope::Decoder => "no decoder convolutions with constant weights were found".into(),
-                Scope::Everything => "no convolutions or matrix products with constant weights were found".into(),
+                Scope::ContentEncoder => {
+                    "no transformer layers (matrix products with constant weights) were found".into()
+                }
             });
         }
         Ok(Self { model, targets })

@@ -6,8 +6,10 @@
 //!   text encoder and the flow before them are cheap and shape what the voice says, so they stay in
 //!   float. "Downstream of a `ConvTranspose`" finds the decoder in every export convention without
 //!   relying on node names, which differ between exporters.
-//! - In a content encoder ([`Scope::Everything`]): every convolution (the waveform front end) and
-//!   every matrix product with constant weights (the transformer).
+//! - In a content encoder ([`Scope::ContentEncoder`]): every convolution (the waveform front end)
+//!   and every matrix product with constant weights (the transformer). An encoder without such
+//!   matrix products is not the ContentVec/HuBERT shape the copy is made and checked for, so
+//!   nothing in it is chosen.
 
 use std::collections::{HashMap, HashSet};
 
@@ -18,7 +20,7 @@ use super::tensors::constant_f32;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     Decoder,
-    Everything,
+    ContentEncoder,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,9 +48,12 @@ pub struct Target {
 pub fn find(graph: &GraphProto, scope: Scope) -> Vec<Target> {
     let candidates: Vec<usize> = match scope {
         Scope::Decoder => downstream_of_transposed_convolutions(graph).into_iter().collect(),
-        Scope::Everything => (0..graph.node.len()).collect(),
+        Scope::ContentEncoder => (0..graph.node.len()).collect(),
     };
     let mut targets: Vec<Target> = candidates.into_iter().filter_map(|i| quantisable(graph, i, scope)).collect();
+    if scope == Scope::ContentEncoder && !targets.iter().any(|t| t.kind == Kind::MatMul) {
+        return Vec::new();
+    }
     targets.sort_by_key(|t| t.node);
     targets
 }
@@ -81,7 +86,7 @@ fn quantisable(graph: &GraphProto, index: usize, scope: Scope) -> Option<Target>
     let node = &graph.node[index];
     let kind = match node.op_type.as_str() {
         "Conv" => Kind::Conv,
-        "MatMul" if scope == Scope::Everything => Kind::MatMul,
+        "MatMul" if scope == Scope::ContentEncoder => Kind::MatMul,
         _ => return None,
     };
     if !node.domain.is_empty() || node.output.len() != 1 {
