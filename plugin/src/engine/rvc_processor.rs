@@ -315,20 +315,16 @@ impl RvcProcessor {
             self.stats = stats;
             self.reset();
         }
-        let finish = |started: Result<(), String>, finish: &mut dyn FnMut(bool) -> Result<usize, String>| {
-            started.and_then(|()| {
-                let quantised = finish(converted.is_ok());
-                converted.clone().and(quantised)
-            })
+        // Each model that started calibrating finishes (its float session comes back either way);
+        // where the calibration run itself failed, that is the reason to give.
+        let ok = converted.is_ok();
+        let encoder_made = encoder_started.map(|()| self.encoder.finish_int8_calibration(encoder, threads, ok));
+        let synthesizer_made =
+            synthesizer_started.map(|()| self.synthesizer.finish_int8_calibration(synthesizer, threads, ok));
+        let precision = |made: Result<Result<usize, String>, String>| {
+            Precision::of(made.and_then(|quantised| converted.clone().and(quantised)))
         };
-        ModelPrecision {
-            content_encoder: Precision::of(finish(encoder_started, &mut |ok| {
-                self.encoder.finish_int8_calibration(encoder, threads, ok)
-            })),
-            synthesizer: Precision::of(finish(synthesizer_started, &mut |ok| {
-                self.synthesizer.finish_int8_calibration(synthesizer, threads, ok)
-            })),
-        }
+        ModelPrecision { content_encoder: precision(encoder_made), synthesizer: precision(synthesizer_made) }
     }
 
     /// Whether the models run from int8 copies, and if not, why not.
