@@ -332,7 +332,7 @@ def main() -> None:
     parser.add_argument("--voice", type=Path, required=True, help="partial-decoding RVC v2 synthesiser .onnx")
     parser.add_argument("--content-encoder", type=Path, required=True, help="ContentVec .onnx (units9/unit12)")
     parser.add_argument("--pitch-model", type=Path, required=True, help="fcpe.onnx")
-    parser.add_argument("--blocks", type=parse_list, default=[100, 150, 200, 300], help="block lengths, ms")
+    parser.add_argument("--blocks", type=parse_list, default=[100, 120, 150, 200, 300], help="block lengths, ms")
     parser.add_argument("--contexts", type=parse_list, default=[250, 500], help="extra (context) lengths, ms")
     parser.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads per model")
     parser.add_argument("--warmup", type=int, default=2, help="blocks converted before timing")

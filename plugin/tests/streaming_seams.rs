@@ -40,7 +40,9 @@ fn spectra(signal: &[f32]) -> Vec<Vec<f32>> {
 
 #[test]
 fn streaming_differs_from_a_whole_file_pass_only_near_block_joins() {
-    let settings = StreamSettings::default();
+    // "Elsewhere" needs frames a whole window clear of the joins on both sides, which only blocks
+    // longer than crossfade + three windows (about 170 ms) have; the default 120 ms has none.
+    let settings = StreamSettings { block_ms: 200.0, ..StreamSettings::default() };
     let geometry = StreamGeometry::new(settings, RATE, 512);
     let voice = VoiceSelection {
         synthesizer: Some(common::analytic("analytic_synth_v2_40k.onnx")),

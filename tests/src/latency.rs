@@ -48,9 +48,9 @@ mod tests {
 
     #[test]
     fn defaults_at_48_khz_add_up_by_hand() {
-        // 200 ms block, 4096 frames, 200 ms budget, 5 ms fade, 40 ms crossfade, 10 ms search.
+        // 120 ms block, 4096 frames, 120 ms budget, 5 ms fade, 40 ms crossfade, 10 ms search.
         let l = ExpectedLatency::defaults(48_000.0, 4096);
-        assert_eq!(l.total(), 9600 + 4096 + 9600 + 240 + 1920 + 480);
+        assert_eq!(l.total(), 5760 + 4096 + 5760 + 240 + 1920 + 480);
     }
 
     #[test]

@@ -90,7 +90,7 @@ pub struct StreamSettings {
 impl Default for StreamSettings {
     /// The documented defaults.
     fn default() -> Self {
-        Self { block_ms: 200.0, crossfade_ms: 40.0, sola_search_ms: 10.0, worker_budget: 1.0 }
+        Self { block_ms: 120.0, crossfade_ms: 40.0, sola_search_ms: 10.0, worker_budget: 1.0 }
     }
 }
 

@@ -11,8 +11,8 @@ use rvc_live_hosts::scenarios::{self, Paced};
 use rvc_live_hosts::subprocess::{self, StopLog};
 use rvc_live_hosts::{signals, wav};
 
-/// The stream block at 48 kHz with the default 200 ms blocks.
-const BLOCK: usize = 9600;
+/// The stream block at 48 kHz with the default 120 ms blocks.
+const BLOCK: usize = 5760;
 /// The fallback fade at 48 kHz (5 ms).
 const FADE: usize = 240;
 /// What the block processor holds back for SOLA and its crossfade at 48 kHz (40 + 10 ms): the
@@ -48,7 +48,8 @@ fn paced_realtime_calls_get_converted_audio_with_no_fallback() {
     }
 }
 
-/// Blocks 5 and 6 each take 400 ms longer than the 200 ms the latency budgets for them. The
+/// Blocks 5 and 6 each take 240 ms longer than the 120 ms the latency budgets for them: a stall
+/// that leaves the input queue (four blocks) room, so nothing is dropped on the way in. The
 /// stall must show up as a stretch of dry fallback where those blocks play, faded in and out, with
 /// both paths aligned throughout, converted audio afterwards, and an underrun in the plugin's log.
 #[test]
@@ -68,7 +69,7 @@ fn a_stalled_inference_thread_falls_back_to_dry_audio_without_clicks_or_slips() 
             "--dump",
             dump.to_str().unwrap(),
         ],
-        &[("RVC_LIVE_TEST_WORKER_STALL", "5:2:400")],
+        &[("RVC_LIVE_TEST_WORKER_STALL", "5:2:240")],
         Duration::from_secs(60),
     )
     .unwrap();

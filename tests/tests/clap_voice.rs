@@ -77,7 +77,7 @@ fn the_analytic_voice_sings_the_input_pitch_shifted_by_the_parameter() {
             let measured = frequency(&channel[start..start + (0.6 * RATE) as usize]);
             assert!((measured / (f * ratio) - 1.0).abs() < 0.01, "{f} Hz + {semitones} st sang {measured} Hz");
         }
-        // No clicks at block joins (every 200 ms) inside each steady tone: no step beyond the tone's
+        // No clicks at block joins (every 120 ms) inside each steady tone: no step beyond the tone's
         // own, plus a margin for the crossfades. Tone changes are left out: there the analytic
         // voice switches its pitch, and its voicing, from one 10 ms frame to the next.
         for (k, &f) in frequencies.iter().enumerate() {

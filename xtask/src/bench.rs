@@ -15,7 +15,8 @@ use crate::bundles::{self, BUNDLE_NAME};
 use crate::models::{self, ModelSet};
 use crate::{command, onnxruntime, paths, python_env, system_packages};
 
-/// What to measure. The defaults are the grid with the full-size models.
+/// What to measure. The defaults are the grid, plus the plugin's default block (120 ms),
+/// with the full-size models.
 #[derive(Debug, clap::Args)]
 pub struct Options {
     /// The CI form: tiny models, a 5 s file, two settings, a 2 s audio-thread run.
@@ -24,7 +25,7 @@ pub struct Options {
     /// ONNX Runtime intra-op threads per model, for both engines.
     #[arg(long, default_value_t = 2)]
     threads: usize,
-    /// Block lengths in ms (default 100,150,200,300; quick: 100,200).
+    /// Block lengths in ms (default 100,120,150,200,300; quick: 120,200).
     #[arg(long, value_delimiter = ',')]
     blocks: Vec<f32>,
     /// Contexts in ms (default 250,500; quick: 250).
@@ -57,7 +58,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
             full.to_vec()
         }
     };
-    let blocks = or(&options.blocks, &[100.0, 150.0, 200.0, 300.0], &[100.0, 200.0]);
+    let blocks = or(&options.blocks, &[100.0, 120.0, 150.0, 200.0, 300.0], &[120.0, 200.0]);
     let contexts = or(&options.contexts, &[250.0, 500.0], &[250.0]);
     let seconds = options.seconds.unwrap_or(if quick { 5 } else { 30 });
 

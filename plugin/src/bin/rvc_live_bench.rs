@@ -44,7 +44,7 @@ enum Command {
         #[arg(long)]
         pitch_model: Option<PathBuf>,
         /// Block lengths in milliseconds.
-        #[arg(long, value_delimiter = ',', default_values_t = [100.0f32, 150.0, 200.0, 300.0])]
+        #[arg(long, value_delimiter = ',', default_values_t = [100.0f32, 120.0, 150.0, 200.0, 300.0])]
         blocks: Vec<f32>,
         /// Contexts (audio before the block the models also see) in milliseconds.
         #[arg(long, value_delimiter = ',', default_values_t = [250.0f32, 500.0])]

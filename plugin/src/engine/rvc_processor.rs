@@ -17,6 +17,7 @@ use super::content_encoder::ContentEncoder;
 use super::content_frames::{self, SYNTH_HOP_16K};
 use super::denoiser::Denoiser;
 use super::f0;
+use super::int8;
 use super::model_error::ModelError;
 use super::pitch_model::PitchModel;
 use super::pitch_tracker::PitchTracker;
@@ -321,6 +322,7 @@ impl RvcProcessor {
         let encoder_made = encoder_started.map(|()| self.encoder.finish_int8_calibration(encoder, threads, ok));
         let synthesizer_made =
             synthesizer_started.map(|()| self.synthesizer.finish_int8_calibration(synthesizer, threads, ok));
+        int8::return_to_system();
         let precision = |made: Result<Result<usize, String>, String>| {
             Precision::of(made.and_then(|quantised| converted.clone().and(quantised)))
         };

@@ -57,15 +57,18 @@ impl StreamSettings {
 
 impl Default for StreamSettings {
     fn default() -> Self {
-        // RVC's real-time GUI defaults to 250 ms blocks, a 50 ms crossfade of which 40 ms are
-        // used for SOLA, and a 10 ms search; a 200 ms block keeps the same quality trade-off
-        // with a shorter delay.
+        // The largest block whose latency stays within the RVC GUI's (about 310 ms: 2 × 120 ms
+        // plus 66 ms at a 512-sample buffer), with its 40 ms SOLA crossfade and 10 ms search. A
+        // full-size voice with int8 copies converts a 120 ms block with 250 ms of context in
+        // 69–74 ms median, 75–105 ms p99, on a 2-core CPU (`cargo xtask bench`); a 250 ms
+        // context is between w-okada's default (85 ms) and what its guide suggests on a GPU
+        // (170–340 ms).
         Self {
-            block_ms: 200.0,
+            block_ms: 120.0,
             crossfade_ms: 40.0,
             sola_search_ms: 10.0,
             worker_budget: 1.0,
-            context_ms: 500.0,
+            context_ms: 250.0,
             denoise: false,
             int8: true,
         }

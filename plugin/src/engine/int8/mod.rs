@@ -14,6 +14,7 @@
 //! models' is bounded by `plugin/tests/int8_models.rs`.
 
 mod calibration;
+mod freed_memory;
 mod qdq;
 mod ranges;
 mod targets;
@@ -22,6 +23,7 @@ mod tensors;
 use onnx_protobuf::{Message, ModelProto, TypeProto, ValueInfoProto, type_proto};
 
 pub use calibration::Calibration;
+pub use freed_memory::return_to_system;
 pub use ranges::TensorRanges;
 pub use targets::Scope;
 
