@@ -10,7 +10,7 @@ import pytest
 WORKSPACE = pathlib.Path(__file__).resolve().parents[2]
 
 # The stream defaults (plugin/src/stream/settings.rs) and the fallback fade (geometry.rs).
-BLOCK_MS, CROSSFADE_MS, SOLA_SEARCH_MS, BUDGET, FADE_S = 200.0, 40.0, 10.0, 1.0, 0.005
+BLOCK_MS, CROSSFADE_MS, SOLA_SEARCH_MS, BUDGET, FADE_S = 120.0, 40.0, 10.0, 1.0, 0.005
 
 
 def bundle(env: str, default: str) -> pathlib.Path:
