@@ -103,7 +103,7 @@ pub fn open_session_on_provider(model: &Path, threads: usize) -> Result<(Session
     execution_provider::commit(&mut builder, model).map_err(|e| fail(&e))
 }
 
-/// A CPU session, with the usual settings, over a model made in memory (the int8 decoder and its
+/// A CPU session, with the usual settings, over a model made in memory (an int8 copy or its
 /// calibration probe): these exist for the CPU alone.
 pub fn open_cpu_session_from_memory(model: &[u8], threads: usize) -> Result<Session, String> {
     builder(threads)?.commit_from_memory(model).map_err(|e| e.to_string())

@@ -188,11 +188,11 @@ fn run(input: &Path, models: &Models, grid: &Grid, json: Option<&Path>) -> Resul
     let mono = read_mono(input)?;
     let audio_seconds = mono.len() as f64 / f64::from(HOST_RATE);
     let mut points = Vec::new();
-    let mut decoder = String::new();
+    let mut precision = String::new();
     for &context_ms in &grid.contexts {
         for &block_ms in &grid.blocks {
-            let (point, precision) = measure(&mono, models, block_ms, context_ms, grid)?;
-            decoder = precision;
+            let (point, point_precision) = measure(&mono, models, block_ms, context_ms, grid)?;
+            precision = point_precision;
             eprintln!(
                 "block {:>4.0} ms, context {:>4.0} ms: median {:.1} ms, p99 {:.1} ms, RTF {:.3}",
                 point.block_ms, point.context_ms, point.total.median_ms, point.total.p99_ms, point.rtf
@@ -201,7 +201,7 @@ fn run(input: &Path, models: &Models, grid: &Grid, json: Option<&Path>) -> Resul
         }
     }
     let run = EngineRun {
-        engine: format!("rvc-live, {decoder} models"),
+        engine: format!("rvc-live, {precision} models"),
         input: input.display().to_string(),
         audio_seconds,
         sample_rate: HOST_RATE,
@@ -241,11 +241,11 @@ fn measure(
     let mut processor =
         RvcProcessor::load(&selection, &geometry, &settings, Arc::new(move || controls), stats.clone(), grid.threads)
             .map_err(|e| format!("cannot use this voice: {e}"))?;
-    let precision = processor.precision();
-    let decoder = if precision.content_encoder.is_int8() && precision.synthesizer.is_int8() {
+    let models_run_in = processor.precision();
+    let precision = if models_run_in.content_encoder.is_int8() && models_run_in.synthesizer.is_int8() {
         "int8".to_owned()
     } else if grid.int8 {
-        format!("float, int8 refused: {}", precision.summary())
+        format!("float, int8 refused: {}", models_run_in.summary())
     } else {
         "float".to_owned()
     };
@@ -296,7 +296,7 @@ fn measure(
         latency_ms: Some(geometry.samples_to_ms(latency)),
         peak_rss_mib: peak_rss_mib(),
     };
-    Ok((point, decoder))
+    Ok((point, precision))
 }
 
 /// The input mixed down to mono, as the plugin does. Only 48 kHz: the latency and the engine's

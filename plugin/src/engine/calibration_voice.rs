@@ -1,10 +1,10 @@
-//! The voice the int8 decoder is calibrated on, made on the spot: no recording ships with the plugin.
+//! The voice the int8 copies are calibrated on, made on the spot: no recording ships with the plugin.
 //!
-//! Calibration needs the decoder to see the range of what a performance gives it: low and high
+//! Calibration needs the models to see the range of what a performance gives it: low and high
 //! pitch, open and closed vowels, quiet and loud, and breath. A glottal-pulse-like harmonic series
 //! (−6 dB per octave) through three vowel resonances does that, with its pitch sweeping 70–450 Hz
-//! (covering a ±12-semitone shift of most voices), its level stepping from −30 to −3 dBFS, and
-//! noise bursts between phrases.
+//! (covering a ±12-semitone shift of most voices), its level stepping over 27 dB up to a peak of
+//! [`PEAK`], and noise bursts between phrases.
 
 use std::f64::consts::TAU;
 
