@@ -17,10 +17,8 @@ fn convert(input: &[f32], incremental: bool, block_ms: f32) -> (Vec<f32>, usize)
     let settings = StreamSettings { block_ms, ..Default::default() };
     let geometry = StreamGeometry::new(settings, RATE, 512);
     let voice = VoiceSelection {
-        synthesizer: Some(common::analytic("analytic_synth_v2_40k.onnx")),
-        content_encoder: Some(common::analytic("analytic_content_units.onnx")),
         pitch_model: Some(common::generated("fcpe.onnx")),
-        ..Default::default()
+        ..common::analytic_voice("analytic_synth_v2_40k.onnx")
     };
     let stats = Arc::new(ConversionStats::default());
     let mut processor =

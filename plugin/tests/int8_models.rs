@@ -98,11 +98,7 @@ fn models_without_anything_to_quantise_stay_in_float() {
     let settings = StreamSettings::default();
     assert!(settings.int8, "int8 is the default on the CPU");
     let geometry = StreamGeometry::new(settings, RATE, 512);
-    let voice = VoiceSelection {
-        synthesizer: Some(common::analytic("analytic_synth_v2_40k.onnx")),
-        content_encoder: Some(common::analytic("analytic_content_units.onnx")),
-        ..Default::default()
-    };
+    let voice = common::analytic_voice("analytic_synth_v2_40k.onnx");
     let stats = Arc::new(ConversionStats::default());
     let processor =
         RvcProcessor::load(&voice, &geometry, &settings, Arc::new(ConversionControls::default), stats, 1).unwrap();

@@ -16,14 +16,6 @@ use rvc_live::voice::VoiceSelection;
 
 const RATE: f32 = 48_000.0;
 
-fn analytic_voice(synth: &str) -> VoiceSelection {
-    VoiceSelection {
-        synthesizer: Some(common::analytic(synth)),
-        content_encoder: Some(common::analytic("analytic_content_units.onnx")),
-        ..Default::default()
-    }
-}
-
 /// Input: silence, then `segments` of steady tones, each `seconds` long.
 fn tones(segments: &[f32], seconds: f32, lead: f32) -> Vec<f32> {
     let mut out = vec![0.0; (lead * RATE) as usize];
@@ -51,9 +43,15 @@ fn processor_with(synth: &str, controls: ConversionControls) -> (RvcProcessor, S
     let settings = StreamSettings::default();
     let geometry = StreamGeometry::new(settings, RATE, 512);
     let stats = Arc::new(ConversionStats::default());
-    let processor =
-        RvcProcessor::load(&analytic_voice(synth), &geometry, &settings, Arc::new(move || controls), stats.clone(), 1)
-            .unwrap_or_else(|e| panic!("{synth}: {e}"));
+    let processor = RvcProcessor::load(
+        &common::analytic_voice(synth),
+        &geometry,
+        &settings,
+        Arc::new(move || controls),
+        stats.clone(),
+        1,
+    )
+    .unwrap_or_else(|e| panic!("{synth}: {e}"));
     (processor, geometry, stats)
 }
 
@@ -171,7 +169,7 @@ fn the_voice_converts_at_every_host_rate() {
         let geometry = StreamGeometry::new(settings, rate, 1024);
         let stats = Arc::new(ConversionStats::default());
         let controls = ConversionControls { semitones: 5.0, ..Default::default() };
-        let voice = analytic_voice("analytic_synth_wokada_v2_48k.onnx");
+        let voice = common::analytic_voice("analytic_synth_wokada_v2_48k.onnx");
         let mut processor =
             RvcProcessor::load(&voice, &geometry, &settings, Arc::new(move || controls), stats.clone(), 1)
                 .unwrap_or_else(|e| panic!("{rate} Hz: {e}"));
@@ -197,7 +195,7 @@ fn with_denoise_the_voice_lags_by_the_denoiser_too_and_still_sings_in_tune() {
     let geometry = StreamGeometry::new(settings, RATE, 512);
     let stats = Arc::new(ConversionStats::default());
     let controls = ConversionControls { semitones: 2.0, ..Default::default() };
-    let voice = analytic_voice("analytic_synth_v2_40k.onnx");
+    let voice = common::analytic_voice("analytic_synth_v2_40k.onnx");
     let mut processor = RvcProcessor::load(&voice, &geometry, &settings, Arc::new(move || controls), stats, 1).unwrap();
     // One 10 ms RNNoise frame at 48 kHz on top of the SOLA holdback.
     assert_eq!(processor.delay(), geometry.processor_delay() + 480);

@@ -15,7 +15,6 @@ use std::sync::Arc;
 use realfft::RealFftPlanner;
 use rvc_live::engine::rvc_processor::{ConversionControls, ConversionStats, RvcProcessor};
 use rvc_live::stream::{BlockProcessor, StreamGeometry, StreamSettings};
-use rvc_live::voice::VoiceSelection;
 
 const RATE: f32 = 48_000.0;
 const WINDOW: usize = 2048;
@@ -44,11 +43,7 @@ fn streaming_differs_from_a_whole_file_pass_only_near_block_joins() {
     // longer than crossfade + three windows (about 170 ms) have; the default 120 ms has none.
     let settings = StreamSettings { block_ms: 200.0, ..StreamSettings::default() };
     let geometry = StreamGeometry::new(settings, RATE, 512);
-    let voice = VoiceSelection {
-        synthesizer: Some(common::analytic("analytic_synth_v2_40k.onnx")),
-        content_encoder: Some(common::analytic("analytic_content_units.onnx")),
-        ..Default::default()
-    };
+    let voice = common::analytic_voice("analytic_synth_v2_40k.onnx");
     let stats = Arc::new(ConversionStats::default());
     let mut processor =
         RvcProcessor::load(&voice, &geometry, &settings, Arc::new(ConversionControls::default), stats, 1).unwrap();

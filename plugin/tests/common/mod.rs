@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use rvc_live::voice::VoiceSelection;
+
 /// A model `cargo xtask models` generated into `.cache/models/<folder>`; a clear failure if the
 /// models were never generated.
 pub fn model(folder: &str, name: &str) -> PathBuf {
@@ -14,6 +16,16 @@ pub fn model(folder: &str, name: &str) -> PathBuf {
 /// The analytic models (`models/generate_analytic.py`).
 pub fn analytic(name: &str) -> PathBuf {
     model("analytic", name)
+}
+
+/// An analytic voice (`synth`) with the analytic ContentVec-framed encoder and the built-in pitch
+/// tracker.
+pub fn analytic_voice(synth: &str) -> VoiceSelection {
+    VoiceSelection {
+        synthesizer: Some(analytic(synth)),
+        content_encoder: Some(analytic("analytic_content_units.onnx")),
+        ..Default::default()
+    }
 }
 
 /// The real-architecture and pitch models (`models/generate_models.py`).
