@@ -141,6 +141,7 @@ def analytic_synthesizer_wokada(
     partial: bool = False,
     feats_type: int = TensorProto.FLOAT,
     amplitude: float = 0.5,
+    audio_type: int = TensorProto.FLOAT,
 ) -> onnx.ModelProto:
     """The same analytic voice in w-okada's export interface: `feats, p_len, [pitch, pitchf,] sid`
     -> 1-D `audio`, with its metadata JSON. `partial` adds the partial-decoding scalars
@@ -189,13 +190,18 @@ def analytic_synthesizer_wokada(
     sine_nodes, sine_inits, out = _sine_nodes(source, [-1], sample_rate, amplitude)
     nodes += sine_nodes
     inits += sine_inits
-    nodes.append(helper.make_node("Clip", [out, "lo", "hi"], ["audio"]))
+    if audio_type == TensorProto.FLOAT:
+        nodes.append(helper.make_node("Clip", [out, "lo", "hi"], ["audio"]))
+    else:
+        # w-okada's fp16 exports compute and return audio in half precision.
+        nodes += [helper.make_node("Clip", [out, "lo", "hi"], ["audio_f32"]),
+                  helper.make_node("Cast", ["audio_f32"], ["audio"], to=audio_type)]
     inits += [helper.make_tensor("lo", TensorProto.FLOAT, [], [-1.0]), helper.make_tensor("hi", TensorProto.FLOAT, [], [1.0])]
     graph = helper.make_graph(
         nodes,
         name="analytic_rvc_synthesizer_wokada",
         inputs=inputs,
-        outputs=[helper.make_tensor_value_info("audio", TensorProto.FLOAT, ["S"])],
+        outputs=[helper.make_tensor_value_info("audio", audio_type, ["S"])],
         initializer=inits,
     )
     kind = "partial decoding" if partial else "w-okada"
@@ -258,7 +264,7 @@ def main() -> None:
     models["analytic_synth_v1_40k.onnx"] = analytic_synthesizer(40_000, emb_channels=256)
     models["analytic_synth_wokada_v2_48k.onnx"] = analytic_synthesizer_wokada(48_000)
     models["analytic_synth_wokada_v2_40k_fp16.onnx"] = analytic_synthesizer_wokada(
-        40_000, feats_type=TensorProto.FLOAT16)
+        40_000, feats_type=TensorProto.FLOAT16, audio_type=TensorProto.FLOAT16)
     models["analytic_synth_wokada_v1_32k_nof0.onnx"] = analytic_synthesizer_wokada(32_000, 256, f0=False)
     models["analytic_synth_partial_v2_40k.onnx"] = analytic_synthesizer_wokada(40_000, partial=True)
     models["analytic_content_units.onnx"] = analytic_content_encoder("units")

@@ -24,9 +24,10 @@ impl DryWetMixer {
         Self { dry: (0..channels).map(|_| DelayLine::new(latency)).collect() }
     }
 
-    /// Mix one frame in place. `wet` is the converted mono sample and `wet_weight` how much of it
-    /// is real converted audio rather than missing (the rest comes from each channel's dry input,
-    /// so a late inference thread is heard as the user's own voice, in time).
+    /// Mix one frame in place. `wet` is the converted mono sample, already multiplied by
+    /// `wet_weight`, which says how much of the slot is converted audio; the rest comes from each
+    /// channel's own dry input, so a late inference thread, a failed block or no voice at all is
+    /// heard as the user's own signal, in time and with its channels as they were.
     #[inline]
     pub fn process_frame<'a>(
         &mut self,
@@ -37,7 +38,7 @@ impl DryWetMixer {
     ) {
         for (sample, delay) in frame.zip(self.dry.iter_mut()) {
             let dry = delay.process(*sample);
-            let voice = wet_weight * wet + (1.0 - wet_weight) * dry;
+            let voice = wet + (1.0 - wet_weight) * dry;
             let active = controls.output_gain * (controls.dry_wet * voice + (1.0 - controls.dry_wet) * dry);
             *sample = controls.bypass * dry + (1.0 - controls.bypass) * active;
         }
@@ -78,8 +79,17 @@ mod tests {
     fn missing_converted_audio_is_replaced_by_the_delayed_dry_signal() {
         let mut mixer = DryWetMixer::new(2, 1);
         let input = [[0.5, 0.25], [0.0, 0.0]];
-        let out = run(&mut mixer, &input, 9.0, 0.0, ACTIVE);
-        assert_eq!(out[1], [0.5, 0.25]);
+        // Weight 0: nothing converted, so the (premultiplied) converted sample is 0.
+        let out = run(&mut mixer, &input, 0.0, 0.0, ACTIVE);
+        assert_eq!(out[1], [0.5, 0.25], "each channel as it came in, not a mono mix");
+    }
+
+    #[test]
+    fn a_partial_weight_fills_the_rest_of_each_channel_from_its_own_dry_input() {
+        let mut mixer = DryWetMixer::new(2, 0);
+        // Converted 0.6 at weight 0.5 (premultiplied: 0.3), dry 0.5 and -0.5.
+        let out = run(&mut mixer, &[[0.5, -0.5]], 0.3, 0.5, ACTIVE);
+        assert!((out[0][0] - 0.55).abs() < 1e-6 && (out[0][1] - 0.05).abs() < 1e-6, "{out:?}");
     }
 
     #[test]

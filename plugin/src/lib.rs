@@ -14,8 +14,10 @@ pub mod dry_wet_mixer;
 pub mod editor;
 pub mod engine;
 pub mod execution_provider;
+pub mod injected_panic;
 pub mod meters;
 pub mod onnx_runtime;
+pub mod panic_guard;
 pub mod params;
 pub mod stream;
 pub mod voice;
@@ -26,7 +28,7 @@ pub mod voice_status;
 use dry_wet_mixer::{DryWetMixer, MixControls};
 use engine::rvc_processor::{ConversionControls, ConversionStats, RvcProcessor};
 use params::RvcLiveParams;
-use stream::{IdentityProcessor, ProcessorBox, Stream, StreamGeometry, StreamSettings, StreamStats, WorkerStall};
+use stream::{DryProcessor, ProcessorBox, Stream, StreamGeometry, StreamSettings, StreamStats, WorkerStall};
 use voice_loader::VoiceLoader;
 use voice_status::{VoiceFacts, VoiceState, VoiceStatus};
 
@@ -67,6 +69,8 @@ struct Active {
     /// 0 = active, 1 = bypassed; ramps so that toggling bypass does not click.
     bypass_mix: f32,
     bypass_step: f32,
+    /// Set if `process` ever panicked: from then on only the latency-compensated dry signal plays.
+    audio_fault: bool,
 }
 
 impl Default for RvcLive {
@@ -124,10 +128,76 @@ impl Plugin for RvcLive {
     }
 
     fn filter_state(state: &mut PluginState) {
-        params::sanitize_state(state);
+        if let Err(why) = panic_guard::catch(|| params::sanitize_state(state)) {
+            // Half-sanitised values must not be applied: the current settings stay.
+            nice_error!("RVC Live refused a saved state after an internal error: {why}");
+            state.params.clear();
+            state.fields.clear();
+        }
     }
 
     fn activate(
+        &mut self,
+        layout: &AudioIOLayout,
+        config: &BufferConfig,
+        context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        match panic_guard::catch(|| self.start(layout, config, context)) {
+            Ok(started) => started,
+            Err(why) => {
+                nice_error!("RVC Live could not activate after an internal error: {why}");
+                self.voice_status.set(VoiceState::Failed, format!("RVC Live could not start: {why}"));
+                self.active = None;
+                false
+            }
+        }
+    }
+
+    fn reset(&mut self) {
+        if let Some(active) = self.active.as_mut() {
+            active.stream.audio.reset();
+            active.mixer.reset();
+        }
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        _context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        let Some(active) = self.active.as_mut() else {
+            return ProcessStatus::Normal;
+        };
+        if !active.audio_fault {
+            let (params, meters) = (&self.params, &self.meters);
+            // Without a panic this neither allocates nor locks; with one, the buffer and the
+            // stream are left as they were, and the next call starts the dry path.
+            if panic_guard::catch(|| active.convert(buffer, params, meters)).is_err() {
+                active.audio_fault = true;
+            }
+        }
+        if active.audio_fault {
+            active.play_dry(buffer);
+        }
+        // Converted audio is still queued for `latency` samples after the input goes quiet.
+        ProcessStatus::Tail(active.geometry.latency() as u32)
+    }
+
+    fn deactivate(&mut self) {
+        self.active_stream.deactivated();
+        if let Some(active) = self.active.take() {
+            if active.audio_fault {
+                nice_error!("RVC Live's audio processing panicked; the input played dry since");
+            }
+            self.log_stop(&active.geometry);
+        }
+    }
+}
+
+impl RvcLive {
+    /// `activate`, with every panic caught by the caller.
+    fn start(
         &mut self,
         layout: &AudioIOLayout,
         config: &BufferConfig,
@@ -150,7 +220,13 @@ impl Plugin for RvcLive {
         // The saved voice loads before the first block, so an offline bounce converts from its
         // first sample; later selections load in the background.
         let generation = self.params.voice.generation();
-        let processor = voices.load().unwrap_or_else(|| voices.identity());
+        let processor = match panic_guard::catch(|| {
+            injected_panic::at(injected_panic::Site::Activate);
+            voices.load()
+        }) {
+            Ok(loaded) => loaded.unwrap_or_else(|| voices.dry()),
+            Err(why) => voices.failed_with_panic(&why),
+        };
         let offline = config.process_mode == ProcessMode::Offline;
         let history = RvcProcessor::history_len(&geometry, &settings);
         let started = Stream::start(geometry, processor, history, self.stats.clone(), offline, WorkerStall::from_env())
@@ -181,6 +257,7 @@ impl Plugin for RvcLive {
             wet_weight: vec![0.0; scratch],
             bypass_mix: if self.params.bypass.value() { 1.0 } else { 0.0 },
             bypass_step: 1.0 / (BYPASS_FADE_SECONDS * config.sample_rate).max(1.0),
+            audio_fault: false,
         });
 
         let latency = geometry.latency();
@@ -198,23 +275,34 @@ impl Plugin for RvcLive {
         true
     }
 
-    fn reset(&mut self) {
-        if let Some(active) = self.active.as_mut() {
-            active.stream.audio.reset();
-            active.mixer.reset();
-        }
+    fn log_stop(&self, geometry: &StreamGeometry) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let block_ms = geometry.samples_to_ms(geometry.block);
+        let stats = &self.stats;
+        let peak = stats.peak_load();
+        // A percentile is a bucket's upper edge, which can lie above the worst block itself.
+        let ms = |load: Option<f32>| f64::from(load.unwrap_or(0.0).min(peak)) * block_ms;
+        nice_log!(
+            "RVC Live stopped: {} blocks, block compute p50 {:.1} ms p99 {:.1} ms max {:.1} ms (budget {:.1} ms), {} underruns ({} samples from the fallback), {} overflows, {} failed conversions, {} gated, {} voice swaps",
+            stats.blocks.load(Relaxed),
+            ms(stats.loads.quantile(0.5)),
+            ms(stats.loads.quantile(0.99)),
+            ms(Some(peak)),
+            geometry.samples_to_ms(geometry.worker_budget),
+            stats.underruns.load(Relaxed),
+            stats.fallback_samples.load(Relaxed),
+            stats.overflows.load(Relaxed),
+            self.conversion.failed.swap(0, Relaxed),
+            self.conversion.gated.swap(0, Relaxed),
+            stats.swaps.load(Relaxed)
+        );
     }
+}
 
-    fn process(
-        &mut self,
-        buffer: &mut Buffer,
-        _aux: &mut AuxiliaryBuffers,
-        _context: &mut impl ProcessContext<Self>,
-    ) -> ProcessStatus {
-        let Some(active) = self.active.as_mut() else {
-            return ProcessStatus::Normal;
-        };
-        let params = &self.params;
+impl Active {
+    /// The audio thread's work: mono into the stream, converted audio out, mixed with each
+    /// channel's latency-compensated dry input.
+    fn convert(&mut self, buffer: &mut Buffer, params: &RvcLiveParams, meters: &meters::LevelMeters) {
         let channels = buffer.channels().max(1);
         let total = buffer.samples();
         let slices = buffer.as_slice();
@@ -222,8 +310,8 @@ impl Plugin for RvcLive {
 
         let mut start = 0;
         while start < total {
-            let n = (total - start).min(active.mono.len());
-            for (i, mono) in active.mono[..n].iter_mut().enumerate() {
+            let n = (total - start).min(self.mono.len());
+            for (i, mono) in self.mono[..n].iter_mut().enumerate() {
                 let mut sum = 0.0;
                 for channel in slices.iter_mut() {
                     let sample = &mut channel[start + i];
@@ -236,47 +324,43 @@ impl Plugin for RvcLive {
                 *mono = sum / channels as f32 * params.input_gain.smoothed.next();
             }
 
-            self.meters.input.raise(active.mono[..n].iter().fold(0.0, |m, x| m.max(x.abs())));
-            active.stream.audio.process(&active.mono[..n], &mut active.wet[..n], &mut active.wet_weight[..n]);
+            meters.input.raise(self.mono[..n].iter().fold(0.0, |m, x| m.max(x.abs())));
+            self.stream.audio.process(&self.mono[..n], &mut self.wet[..n], &mut self.wet_weight[..n]);
 
             for i in 0..n {
-                active.bypass_mix += (bypass_target - active.bypass_mix).clamp(-active.bypass_step, active.bypass_step);
+                self.bypass_mix += (bypass_target - self.bypass_mix).clamp(-self.bypass_step, self.bypass_step);
                 let controls = MixControls {
                     dry_wet: params.dry_wet.smoothed.next(),
                     output_gain: params.output_gain.smoothed.next(),
-                    bypass: active.bypass_mix,
+                    bypass: self.bypass_mix,
                 };
-                active.mixer.process_frame(
+                self.mixer.process_frame(
                     slices.iter_mut().map(|channel| &mut channel[start + i]),
-                    active.wet[i],
-                    active.wet_weight[i],
+                    self.wet[i],
+                    self.wet_weight[i],
                     controls,
                 );
             }
             start += n;
         }
         for channel in slices.iter() {
-            self.meters.output.raise(channel[..total].iter().fold(0.0, |m, x| m.max(x.abs())));
+            meters.output.raise(channel[..total].iter().fold(0.0, |m, x| m.max(x.abs())));
         }
-
-        // Converted audio is still queued for `latency` samples after the input goes quiet.
-        ProcessStatus::Tail(active.geometry.latency() as u32)
     }
 
-    fn deactivate(&mut self) {
-        self.active_stream.deactivated();
-        if self.active.take().is_some() {
-            use std::sync::atomic::Ordering::Relaxed;
-            nice_log!(
-                "RVC Live stopped: {} blocks, peak load {:.2}, {} underruns ({} samples from the fallback), {} overflows, {} failed conversions, {} gated",
-                self.stats.blocks.load(Relaxed),
-                self.stats.peak_load(),
-                self.stats.underruns.load(Relaxed),
-                self.stats.fallback_samples.load(Relaxed),
-                self.stats.overflows.load(Relaxed),
-                self.conversion.failed.swap(0, Relaxed),
-                self.conversion.gated.swap(0, Relaxed)
-            );
+    /// After a panic on the audio thread: each channel's input, delayed by the latency the host
+    /// compensates, and nothing else.
+    fn play_dry(&mut self, buffer: &mut Buffer) {
+        let total = buffer.samples();
+        let slices = buffer.as_slice();
+        let dry = MixControls { dry_wet: 0.0, output_gain: 1.0, bypass: 1.0 };
+        for i in 0..total {
+            for channel in slices.iter_mut() {
+                if !channel[i].is_finite() {
+                    channel[i] = 0.0;
+                }
+            }
+            self.mixer.process_frame(slices.iter_mut().map(|channel| &mut channel[i]), 0.0, 0.0, dry);
         }
     }
 }
@@ -301,9 +385,17 @@ struct VoiceSource {
 }
 
 impl VoiceSource {
-    /// Passes the input through with the conversion's timing.
-    fn identity(&self) -> ProcessorBox {
-        Box::new(IdentityProcessor::new(self.geometry.processor_delay(), self.geometry.crossfade))
+    /// Passes every channel through as it came in, with the conversion's timing.
+    fn dry(&self) -> ProcessorBox {
+        Box::new(DryProcessor::new(self.geometry.processor_delay(), self.geometry.crossfade))
+    }
+
+    /// Loading the voice panicked: say so, and play the input through.
+    fn failed_with_panic(&self, why: &str) -> ProcessorBox {
+        let message = format!("Could not load the voice after an internal error: {why}");
+        nice_error!("RVC Live {message}");
+        self.status.set(VoiceState::Failed, message);
+        self.dry()
     }
 
     /// The processor for the chosen voice: the RVC conversion, or the identity when no voice
@@ -314,7 +406,7 @@ impl VoiceSource {
         let Some(synthesizer) = voice.synthesizer.clone() else {
             self.status.set(VoiceState::NoVoice, "No voice chosen: the input plays through");
             self.status.set_facts(None);
-            return Some(self.identity());
+            return Some(self.dry());
         };
         self.status.set(VoiceState::Loading, format!("Loading {}", synthesizer.display()));
         let params = self.params.clone();
@@ -354,10 +446,22 @@ impl VoiceSource {
         }
     }
 
-    /// What the voice loader runs for each new selection.
+    /// What the voice loader runs for each new selection. A panic while loading leaves what plays
+    /// playing, like any voice that cannot load.
     fn loader(&self) -> voice_loader::LoadVoice {
         let source = self.clone();
-        Box::new(move || source.load())
+        Box::new(move || {
+            let loaded = panic_guard::catch(|| {
+                injected_panic::at(injected_panic::Site::Loader);
+                source.load()
+            });
+            loaded.unwrap_or_else(|why| {
+                let message = format!("Could not load the voice after an internal error: {why}");
+                nice_error!("RVC Live {message}");
+                source.status.set(VoiceState::Failed, message);
+                None
+            })
+        })
     }
 }
 

@@ -42,8 +42,15 @@ impl VoiceLoader {
         let stopping = stop.clone();
         let handle = std::thread::Builder::new().name("rvc-live-voice-loader".into()).spawn(move || {
             while !stopping.load(Ordering::Acquire) {
-                // Freed here, off the inference thread.
-                while swap.retired.pop().is_ok() {}
+                // Freed here, off the inference thread; a freed voice's hundreds of megabytes go
+                // back to the system rather than staying in the allocator's arenas.
+                let mut freed = false;
+                while swap.retired.pop().is_ok() {
+                    freed = true;
+                }
+                if freed {
+                    crate::engine::int8::return_to_system();
+                }
                 let wanted = generation();
                 if wanted != loaded && swap.incoming.slots() > 0 {
                     loaded = wanted;

@@ -26,7 +26,7 @@ fn convert(input: &[f32], incremental: bool, block_ms: f32) -> (Vec<f32>, usize)
     processor.set_incremental_pitch(incremental);
     let mut out = vec![0.0; input.len()];
     for (x, y) in input.chunks_exact(geometry.block).zip(out.chunks_exact_mut(geometry.block)) {
-        processor.process_block(x, y);
+        processor.process_block(x, y, &mut vec![0.0; x.len()]);
     }
     (out, geometry.block)
 }

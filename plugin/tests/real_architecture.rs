@@ -85,7 +85,7 @@ fn real_voices_convert_through_the_streaming_processor() {
             .collect();
         let mut output = vec![0.0; input.len()];
         for (x, y) in input.chunks_exact(geometry.block).zip(output.chunks_exact_mut(geometry.block)) {
-            processor.process_block(x, y);
+            processor.process_block(x, y, &mut vec![0.0; x.len()]);
         }
         assert_eq!(stats.failed.load(Ordering::Relaxed), 0, "{synth}: a block failed to convert");
         assert!(output.iter().all(|v| v.is_finite()), "{synth}");

@@ -33,7 +33,7 @@ fn run(processor: &mut RvcProcessor, input: &[f32], block: usize) -> Vec<f32> {
     let mut output = Vec::with_capacity(input.len());
     for chunk in input.chunks_exact(block) {
         let mut y = vec![0.0; block];
-        processor.process_block(chunk, &mut y);
+        processor.process_block(chunk, &mut y, &mut vec![0.0; block]);
         output.extend(y);
     }
     output
@@ -178,7 +178,7 @@ fn the_voice_converts_at_every_host_rate() {
             (0..n).map(|i| 0.4 * (2.0 * std::f32::consts::PI * 180.0 * i as f32 / rate).sin()).collect();
         let mut output = vec![0.0; n];
         for (x, y) in input.chunks_exact(geometry.block).zip(output.chunks_exact_mut(geometry.block)) {
-            processor.process_block(x, y);
+            processor.process_block(x, y, &mut vec![0.0; x.len()]);
         }
         assert_eq!(stats.failed.load(std::sync::atomic::Ordering::Relaxed), 0, "{rate} Hz");
         let tail = &output[geometry.block * 4..];

@@ -53,7 +53,7 @@ fn streaming_differs_from_a_whole_file_pass_only_near_block_joins() {
     processor.reset();
     let mut streamed = vec![0.0; input.len()];
     for (x, y) in input.chunks_exact(geometry.block).zip(streamed.chunks_exact_mut(geometry.block)) {
-        processor.process_block(x, y);
+        processor.process_block(x, y, &mut vec![0.0; x.len()]);
     }
     // Back to the input's time axis.
     let delay = processor.delay();

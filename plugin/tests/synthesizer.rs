@@ -53,7 +53,9 @@ fn every_convention_renders_the_requested_frames() {
         let mut synth = load(name);
         let rate = f64::from(synth.sample_rate());
         let out = render_steady(&mut synth, 50, 220.0, whole);
-        assert_close(&out, &sine(220.0, rate, 50 * synth.hop()), 1e-5, name);
+        // The fp16 export returns half-precision audio (11-bit mantissa), which the runner widens.
+        let tolerance = if name.contains("fp16") { 1e-3 } else { 1e-5 };
+        assert_close(&out, &sine(220.0, rate, 50 * synth.hop()), tolerance, name);
 
         // A slice of the window: the same samples as the whole render had there.
         let part = render_steady(&mut synth, 50, 220.0, DecodeRange { skip_head: 10, return_length: 20 });

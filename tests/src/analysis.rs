@@ -38,6 +38,7 @@ pub fn all_finite(channels: &[Vec<f32>]) -> bool {
 /// fallback plays `x` on the left and silence on the right, and the plugin cross-fades between
 /// them with a weight `w`: left = `(1 - w/2) x`, right = `w/2 x`. So left + right must equal `x`
 /// whatever the weight (the two paths are aligned), and `w = 2 right / x` must stay in `0..=1`.
+/// With no voice nothing converts: every judged sample must then be pure fallback (`w = 0`).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PathReport {
     /// Samples where `|x|` was large enough to judge the weight.

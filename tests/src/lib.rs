@@ -5,8 +5,11 @@
 //! environment variables or must survive an abort.
 
 pub mod analysis;
+pub mod ardour;
+pub mod ardour_state;
 pub mod audio_thread_bench;
 pub mod blocks;
+pub mod faults;
 pub mod fft;
 pub mod fixtures;
 pub mod handlers;
@@ -16,6 +19,7 @@ pub mod params;
 pub mod plugin_paths;
 pub mod scenarios;
 pub mod signals;
+pub mod soak;
 pub mod state;
 pub mod subprocess;
 pub mod voice_swaps;

@@ -37,11 +37,20 @@ pub struct ScenarioReport {
     pub wall_seconds: f64,
 }
 
-/// Left channel `x`, right channel silent: the converted path then plays `x / 2` on both channels
-/// and the dry fallback plays `x` on the left only, so every output sample tells its path.
+/// Left channel `x`, right channel silent: a voice converts the mono mix `x / 2` and plays it on
+/// both channels, while the dry signal (no voice, bypass, dry/wet 0, fallback) plays `x` on the
+/// left only.
 pub fn left_only(x: Vec<f32>) -> Vec<Vec<f32>> {
     let len = x.len();
     vec![x, signals::silence(len)]
+}
+
+/// Left channel `x`, right channel seeded noise of amplitude 0.5, uncorrelated with it: where
+/// nothing converts, each output channel must be its own input channel, and a mono downmix (or one
+/// channel leaking into the other) is off by about the signal itself.
+pub fn with_noise_right(x: Vec<f32>, seed: u64) -> Vec<Vec<f32>> {
+    let len = x.len();
+    vec![x, signals::noise(len, seed, 0.5)]
 }
 
 /// The same signal on both channels, so the mono mix is the signal itself and converted and
@@ -118,8 +127,9 @@ impl Paced {
     }
 }
 
-/// Real-time render mode, calls paced at the audio rate with fixed buffers, left-only sine input.
-/// Returns the output so the caller can look at where each path played.
+/// Real-time render mode, calls paced at the audio rate with fixed buffers, left-only sine input,
+/// no voice (so every sample should be the dry signal). Returns the output so the caller can look
+/// at where each path played.
 pub fn paced_left_only(plugin: &Path, paced: Paced) -> anyhow::Result<(ScenarioReport, Vec<Vec<f32>>)> {
     let started = Instant::now();
     let config = AudioConfig::new(paced.sample_rate, paced.block as u32);

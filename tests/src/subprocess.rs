@@ -87,17 +87,23 @@ pub fn run(binary: &Path, args: &[&str], env: &[(&str, &str)], timeout: Duration
 }
 
 /// The counters RVC Live logs when it deactivates:
-/// `RVC Live stopped: {blocks} blocks, peak load {x}, {u} underruns ({n} samples from the fallback), {o} overflows,
-/// {f} failed conversions, {g} gated`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// `RVC Live stopped: {blocks} blocks, block compute p50 {ms} ms p99 {ms} ms max {ms} ms (budget {ms} ms),
+/// {u} underruns ({n} samples from the fallback), {o} overflows, {f} failed conversions, {g} gated, {w} voice swaps`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct StopLog {
     pub blocks: u64,
-    pub peak_load: f32,
+    /// The inference thread's time per block, milliseconds: median, 99th percentile, worst, and
+    /// the time the latency reserves for it.
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    pub budget_ms: f64,
     pub underruns: u64,
     pub fallback_samples: u64,
     pub overflows: u64,
     pub failed_conversions: u64,
     pub gated_blocks: u64,
+    pub voice_swaps: u64,
 }
 
 impl StopLog {
@@ -106,19 +112,32 @@ impl StopLog {
         log.lines().filter_map(Self::parse_line).collect()
     }
 
-    fn parse_line(line: &str) -> Option<Self> {
+    /// The last stop line in `log`.
+    pub fn parse_last(log: &str) -> Option<Self> {
+        log.lines().rev().find_map(Self::parse_line)
+    }
+
+    pub fn parse_line(line: &str) -> Option<Self> {
         let rest = &line[line.find("RVC Live stopped: ")? + "RVC Live stopped: ".len()..];
-        let numbers: Vec<&str> =
-            rest.split(|c: char| !(c.is_ascii_digit() || c == '.')).filter(|s| !s.is_empty() && *s != ".").collect();
+        // The numbers in order; "p50" and "p99" carry digits of their own, which are dropped.
+        let numbers: Vec<&str> = rest
+            .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .filter(|s| !s.is_empty() && *s != "." && *s != "50" && *s != "99")
+            .collect();
+        let ms = |s: &str| s.parse::<f64>().ok();
         match numbers.as_slice() {
-            [blocks, load, underruns, fallback, overflows, failed, gated] => Some(Self {
+            [blocks, p50, p99, max, budget, underruns, fallback, overflows, failed, gated, swaps] => Some(Self {
                 blocks: blocks.parse().ok()?,
-                peak_load: load.parse().ok()?,
+                p50_ms: ms(p50)?,
+                p99_ms: ms(p99)?,
+                max_ms: ms(max)?,
+                budget_ms: ms(budget)?,
                 underruns: underruns.parse().ok()?,
                 fallback_samples: fallback.parse().ok()?,
                 overflows: overflows.parse().ok()?,
                 failed_conversions: failed.parse().ok()?,
                 gated_blocks: gated.parse().ok()?,
+                voice_swaps: swaps.parse().ok()?,
             }),
             _ => None,
         }
@@ -131,19 +150,25 @@ mod tests {
 
     #[test]
     fn stop_line_parses() {
-        let log = " INFO RVC Live active at 48000 Hz\n INFO RVC Live stopped: 29 blocks, peak load 0.25, 2 underruns \
-                   (1234 samples from the fallback), 0 overflows, 3 failed conversions, 4 gated\n";
+        let log = " INFO RVC Live active at 48000 Hz\n INFO RVC Live stopped: 29 blocks, block compute p50 61.2 ms \
+                   p99 98.4 ms max 104.1 ms (budget 120.0 ms), 2 underruns (1234 samples from the fallback), 0 overflows, \
+                   3 failed conversions, 4 gated, 5 voice swaps\n";
         assert_eq!(
             StopLog::parse_all(log),
             vec![StopLog {
                 blocks: 29,
-                peak_load: 0.25,
+                p50_ms: 61.2,
+                p99_ms: 98.4,
+                max_ms: 104.1,
+                budget_ms: 120.0,
                 underruns: 2,
                 fallback_samples: 1234,
                 overflows: 0,
                 failed_conversions: 3,
-                gated_blocks: 4
+                gated_blocks: 4,
+                voice_swaps: 5,
             }]
         );
+        assert_eq!(StopLog::parse_last(log), StopLog::parse_all(log).pop());
     }
 }

@@ -5,8 +5,8 @@ use rvc_live_hosts::analysis::{all_finite, max_step};
 use rvc_live_hosts::blocks::{RandomBlocks, fixed};
 use rvc_live_hosts::fixtures::{EXACT, assert_audio_eq, offline_host, release_bundle, scaled};
 use rvc_live_hosts::params::ids;
-use rvc_live_hosts::scenarios::left_only;
-use rvc_live_hosts::state::NiceState;
+use rvc_live_hosts::scenarios::{left_only, with_noise_right};
+use rvc_live_hosts::state::{NiceState, VoiceSelection};
 use rvc_live_hosts::{AudioConfig, Pace, PluginHost, RenderMode, signals};
 
 const SAMPLE_RATE: f64 = 48_000.0;
@@ -82,26 +82,35 @@ fn mono_layout_delays_its_single_channel_by_the_reported_latency() {
     assert_audio_eq(&output[0], &signals::shifted(&x, latency, x.len()), EXACT, "mono output");
 }
 
-/// The converted path plays the mono mix; the dry fallback would play the left channel alone. Half
-/// the left channel on both sides proves the inference thread produced every sample.
+/// Each channel of `input` delayed by `latency`: what plays where nothing converts.
+fn shifted_channels(input: &[Vec<f32>], latency: usize) -> Vec<Vec<f32>> {
+    input.iter().map(|c| signals::shifted(c, latency, c.len())).collect()
+}
+
+fn assert_channels_eq(output: &[Vec<f32>], expected: &[Vec<f32>], what: &str) {
+    assert_eq!(output.len(), expected.len(), "{what}: channel count");
+    for ((actual, expected), name) in output.iter().zip(expected).zip(["left", "right"]) {
+        assert_audio_eq(actual, expected, EXACT, &format!("{what}, {name}"));
+    }
+}
+
+/// With no voice nothing converts: each channel plays its own input, delayed by the latency, so
+/// uncorrelated stereo stays stereo (a mono downmix would be off by about the signal itself).
 #[test]
-fn left_only_input_comes_out_at_half_level_on_both_channels() {
+fn with_no_voice_each_channel_comes_out_as_it_went_in_delayed_by_the_latency() {
     let (mut host, latency) = offline_host(config());
-    let x = noise_with_tail(1.5, 22, latency);
-    let output = host.process_signal(&left_only(x.clone()), &mut RandomBlocks::new(22, 1024), Pace::Unpaced).unwrap();
-    let expected = scaled(&signals::shifted(&x, latency, x.len()), 0.5);
-    assert_audio_eq(&output[0], &expected, EXACT, "left");
-    assert_audio_eq(&output[1], &expected, EXACT, "right");
+    let input = with_noise_right(noise_with_tail(1.5, 22, latency), 122);
+    let output = host.process_signal(&input, &mut RandomBlocks::new(22, 1024), Pace::Unpaced).unwrap();
+    assert_channels_eq(&output, &shifted_channels(&input, latency), "no voice");
 }
 
 /// Dry/wet at 0 plays the dry path: each channel on its own, delayed by the same latency.
 #[test]
 fn dry_wet_at_zero_plays_each_channel_delayed_by_the_latency() {
     let (mut host, latency) = offline_host_with(&[(ids::DRY_WET, "0")]);
-    let x = noise_with_tail(1.0, 23, latency);
-    let output = host.process_signal(&left_only(x.clone()), &mut RandomBlocks::new(23, 1024), Pace::Unpaced).unwrap();
-    assert_audio_eq(&output[0], &signals::shifted(&x, latency, x.len()), EXACT, "left");
-    assert_audio_eq(&output[1], &signals::silence(x.len()), EXACT, "right");
+    let input = with_noise_right(noise_with_tail(1.0, 23, latency), 123);
+    let output = host.process_signal(&input, &mut RandomBlocks::new(23, 1024), Pace::Unpaced).unwrap();
+    assert_channels_eq(&output, &shifted_channels(&input, latency), "dry/wet 0");
 }
 
 /// Bypass also plays the dry path, and ignores the output gain: toggling it never shifts timing
@@ -109,48 +118,65 @@ fn dry_wet_at_zero_plays_each_channel_delayed_by_the_latency() {
 #[test]
 fn bypass_plays_each_channel_delayed_by_the_latency_ignoring_gain() {
     let (mut host, latency) = offline_host_with(&[(ids::BYPASS, "On"), (ids::OUTPUT_GAIN, "-12")]);
-    let x = noise_with_tail(1.0, 24, latency);
-    let output = host.process_signal(&left_only(x.clone()), &mut RandomBlocks::new(24, 1024), Pace::Unpaced).unwrap();
-    assert_audio_eq(&output[0], &signals::shifted(&x, latency, x.len()), EXACT, "left");
-    assert_audio_eq(&output[1], &signals::silence(x.len()), EXACT, "right");
+    let input = with_noise_right(noise_with_tail(1.0, 24, latency), 124);
+    let output = host.process_signal(&input, &mut RandomBlocks::new(24, 1024), Pace::Unpaced).unwrap();
+    assert_channels_eq(&output, &shifted_channels(&input, latency), "bypass");
 }
 
+/// Output gain scales whatever plays, the dry input included: with no voice, each channel is its
+/// own input, delayed and scaled by exactly the gain.
 #[test]
-fn output_gain_of_minus_6_db_scales_the_converted_output() {
+fn output_gain_of_minus_6_db_scales_each_channel() {
     let (mut host, latency) = offline_host_with(&[(ids::OUTPUT_GAIN, "-6")]);
     let gain = plain_value(&mut host, ids::OUTPUT_GAIN.0);
     assert!((gain - 0.501_187).abs() < 1e-4, "-6 dB is a gain of {gain}");
-    let x = noise_with_tail(1.0, 25, latency);
-    let output = host.process_signal(&left_only(x.clone()), &mut RandomBlocks::new(25, 1024), Pace::Unpaced).unwrap();
-    let expected = scaled(&signals::shifted(&x, latency, x.len()), 0.5 * gain);
-    assert_audio_eq(&output[0], &expected, EXACT, "left");
-    assert_audio_eq(&output[1], &expected, EXACT, "right");
+    let input = with_noise_right(noise_with_tail(1.0, 25, latency), 125);
+    let output = host.process_signal(&input, &mut RandomBlocks::new(25, 1024), Pace::Unpaced).unwrap();
+    let expected: Vec<Vec<f32>> = shifted_channels(&input, latency).iter().map(|c| scaled(c, gain)).collect();
+    assert_channels_eq(&output, &expected, "output gain -6 dB");
 }
 
-/// Input gain feeds the voice model; with the converted path it scales the output, with the dry
-/// path it must change nothing.
+/// Input gain is what the voice model hears. With no voice nothing converts, so at any dry/wet the
+/// output is each channel's dry input, delayed and unscaled.
 #[test]
-fn input_gain_scales_the_converted_path_and_leaves_the_dry_path_alone() {
+fn input_gain_leaves_the_dry_signal_alone() {
     let (mut wet_host, latency) = offline_host_with(&[(ids::INPUT_GAIN, "6")]);
     let gain = plain_value(&mut wet_host, ids::INPUT_GAIN.0);
     assert!((gain - 1.995_262).abs() < 1e-3, "+6 dB is a gain of {gain}");
-    let x = noise_with_tail(1.0, 26, latency);
-    let wet = wet_host.process_signal(&left_only(x.clone()), &mut RandomBlocks::new(26, 1024), Pace::Unpaced).unwrap();
-    let expected = scaled(&signals::shifted(&x, latency, x.len()), 0.5 * gain);
-    assert_audio_eq(&wet[0], &expected, EXACT, "converted left");
-    assert_audio_eq(&wet[1], &expected, EXACT, "converted right");
+    let input = with_noise_right(noise_with_tail(1.0, 26, latency), 126);
+    let expected = shifted_channels(&input, latency);
+    let wet = wet_host.process_signal(&input, &mut RandomBlocks::new(26, 1024), Pace::Unpaced).unwrap();
+    assert_channels_eq(&wet, &expected, "input gain +6 dB, dry/wet 100, no voice");
 
     let (mut dry_host, _) = offline_host_with(&[(ids::INPUT_GAIN, "6"), (ids::DRY_WET, "0")]);
-    let dry = dry_host.process_signal(&left_only(x.clone()), &mut RandomBlocks::new(27, 1024), Pace::Unpaced).unwrap();
-    assert_audio_eq(&dry[0], &signals::shifted(&x, latency, x.len()), EXACT, "dry left");
-    assert_audio_eq(&dry[1], &signals::silence(x.len()), EXACT, "dry right");
+    let dry = dry_host.process_signal(&input, &mut RandomBlocks::new(27, 1024), Pace::Unpaced).unwrap();
+    assert_channels_eq(&dry, &expected, "input gain +6 dB, dry/wet 0");
 }
 
 /// A host automating dry/wet while audio runs: the change arrives as a CLAP parameter event, is
-/// smoothed (no step larger than the signal itself makes), and settles on the dry signal.
+/// smoothed (no step larger than the signals themselves make plus the glide), and settles on the
+/// dry signal. With no voice both sides of the mix are the dry input, so this runs with the
+/// analytic voice (a sine of amplitude 0.5 at the input's pitch, on both channels) to have a wet
+/// side to glide from.
 #[test]
 fn dry_wet_automation_while_processing_glides_to_the_dry_signal() {
-    let (mut host, latency) = offline_host(config());
+    let model = rvc_live_hosts::voice_swaps::analytic_model;
+    let voice = VoiceSelection {
+        synthesizer: Some(model("analytic_synth_v2_40k.onnx")),
+        content_encoder: Some(model("analytic_content_units.onnx")),
+        ..Default::default()
+    };
+    for path in [voice.synthesizer.as_ref().unwrap(), voice.content_encoder.as_ref().unwrap()] {
+        assert!(path.is_file(), "{} is missing: run `cargo xtask models`", path.display());
+    }
+    let mut host = PluginHost::load(&release_bundle()).unwrap();
+    let mut state = NiceState::decode(&host.save_state().unwrap()).unwrap();
+    state.set_voice(&voice);
+    host.load_state(&state.encode()).unwrap();
+    host.set_render_mode(RenderMode::Offline).unwrap();
+    host.activate(config()).unwrap();
+    let latency = host.latency().unwrap() as usize;
+
     let sine = signals::sine((2.0 * SAMPLE_RATE) as usize, SAMPLE_RATE, 233.0, 0.5);
     let input = left_only(sine.clone());
     let half = sine.len() / 2;
@@ -164,15 +190,21 @@ fn dry_wet_automation_while_processing_glides_to_the_dry_signal() {
 
     assert_eq!(host.param_value(&dry_wet).unwrap(), 0.0, "the plugin took the host's value");
     let shifted = signals::shifted(&sine, latency, sine.len());
-    // The sine's own largest step, plus what a 20 ms glide between half and full level adds.
-    let allowed = max_step(&shifted) + 0.5 * 0.5 / (0.020 * SAMPLE_RATE as f32) + 1e-4;
+    // Before the change the voice plays on both channels: the right, silent at the input, sings.
+    let before = half - (0.2 * SAMPLE_RATE) as usize..half;
+    let voice_peak = output[1][before].iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    assert!((voice_peak / 0.5 - 1.0).abs() < 0.03, "the analytic voice plays at {voice_peak} before the change");
+    // Around the glide: the sines' own largest step (the voice sings the input's pitch, give it
+    // 5 %), plus what a 20 ms glide between two signals at most 1.0 apart adds.
+    let allowed = 1.05 * max_step(&shifted) + 1.0 / (0.020 * SAMPLE_RATE as f32) + 1e-4;
+    let glide = half - (0.1 * SAMPLE_RATE) as usize..half + (0.1 * SAMPLE_RATE) as usize;
     for (channel, name) in output.iter().zip(["left", "right"]) {
-        assert!(max_step(channel) <= allowed, "{name} jumps by {} > {allowed}", max_step(channel));
+        let step = max_step(&channel[glide.clone()]);
+        assert!(step <= allowed, "{name} jumps by {step} > {allowed}");
     }
     let settled = half + (0.05 * SAMPLE_RATE) as usize;
     assert_audio_eq(&output[0][settled..], &shifted[settled..], EXACT, "left after the glide");
     assert_audio_eq(&output[1][settled..], &signals::silence(sine.len() - settled), EXACT, "right after the glide");
-    assert_audio_eq(&output[1][..half], &scaled(&shifted[..half], 0.5), EXACT, "right before the change");
 }
 
 #[test]

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use rand::rngs::SmallRng;
 use rand::{Rng, RngCore, SeedableRng};
 use rvc_live_hosts::blocks::RandomBlocks;
-use rvc_live_hosts::fixtures::{EXACT, assert_audio_eq, release_bundle, scaled};
+use rvc_live_hosts::fixtures::{EXACT, assert_audio_eq, release_bundle};
 use rvc_live_hosts::latency::ExpectedLatency;
 use rvc_live_hosts::params::ids;
-use rvc_live_hosts::scenarios::left_only;
+use rvc_live_hosts::scenarios::{left_only, with_noise_right};
 use rvc_live_hosts::state::{NiceState, StreamSettings, VoiceSelection};
 use rvc_live_hosts::{AudioConfig, Pace, PluginHost, RenderMode, signals};
 
@@ -152,11 +152,14 @@ fn loaded_stream_settings_take_effect_at_the_next_activation() {
     assert_eq!(new, expected.total(), "terms: {expected:?}");
     assert_ne!(new, old);
 
+    // No voice: each channel plays its own input, delayed by exactly the new latency.
     let x: Vec<f32> = signals::noise(48_000, 31, 0.5).into_iter().chain(std::iter::repeat_n(0.0, new)).collect();
-    let output = host.process_signal(&left_only(x.clone()), &mut RandomBlocks::new(31, 1024), Pace::Unpaced).unwrap();
-    let expected_audio = scaled(&signals::shifted(&x, new, x.len()), 0.5);
-    assert_audio_eq(&output[0], &expected_audio, EXACT, "left with the loaded settings");
-    assert_audio_eq(&output[1], &expected_audio, EXACT, "right with the loaded settings");
+    let input = with_noise_right(x, 131);
+    let output = host.process_signal(&input, &mut RandomBlocks::new(31, 1024), Pace::Unpaced).unwrap();
+    for ((channel, input), name) in output.iter().zip(&input).zip(["left", "right"]) {
+        let expected_audio = signals::shifted(input, new, input.len());
+        assert_audio_eq(channel, &expected_audio, EXACT, &format!("{name} with the loaded settings"));
+    }
 }
 
 /// A hand-edited project can hold any numbers; the plugin clamps them into their ranges.

@@ -52,9 +52,17 @@ def expected_latency(sample_rate: int, max_buffer: int) -> int:
 
 
 def left_only(signal: np.ndarray) -> np.ndarray:
-    """Stereo with the signal on the left and silence on the right: the converted (mono) path
-    then puts half of it on both outputs, while the dry path keeps the right silent."""
+    """Stereo with the signal on the left and silence on the right."""
     return np.stack([signal, np.zeros_like(signal)]).astype(np.float32)
+
+
+def with_noise_right(signal: np.ndarray, seed: int = 7) -> np.ndarray:
+    """Stereo with the signal on the left and seeded noise, uncorrelated with it, on the right:
+    where nothing converts each output channel must be its own input channel, and a mono downmix
+    (or a channel leaking into the other) is off by about the signal itself."""
+    rng = np.random.default_rng(seed)
+    right = rng.uniform(-0.5, 0.5, signal.shape)
+    return np.stack([signal, right]).astype(np.float32)
 
 
 def chirp(sample_rate: int, seconds: float, f0=60.0, f1=None) -> np.ndarray:

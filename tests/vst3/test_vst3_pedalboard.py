@@ -4,7 +4,8 @@ input sample for sample.
 
 pedalboard renders offline (the plugin waits for its inference thread) and compensates the
 reported latency within one `process` call, so aligned output means the plugin delays by exactly
-what it reports.
+what it reports. No voice is loaded here, so every channel plays its own input (stereo stays
+stereo); the converted path is checked with the analytic voice in test_vst3_passthrough.py.
 """
 
 import json
@@ -16,7 +17,7 @@ import numpy as np
 import pedalboard
 import pytest
 
-from conftest import chirp, expected_latency, left_only
+from conftest import chirp, expected_latency, left_only, with_noise_right
 from juce_state import plugin_state, with_plugin_state
 
 
@@ -38,61 +39,70 @@ def test_compensated_output_is_aligned_with_the_input(plugin, sample_rate, buffe
     seconds = 1.5 if buffer_size > 1 else 0.6
     x = chirp(sample_rate, seconds)
     x[len(x) // 3] = 1.0
-    y = plugin.process(left_only(x), sample_rate, buffer_size=buffer_size)
-    # Both outputs carry the converted mono signal, half the left input, exactly in time.
-    np.testing.assert_allclose(y[0], 0.5 * x, atol=1e-6)
-    np.testing.assert_allclose(y[1], 0.5 * x, atol=1e-6)
+    stereo = with_noise_right(x)
+    y = plugin.process(stereo, sample_rate, buffer_size=buffer_size)
+    # No voice: each output is its own input channel, exactly in time.
+    np.testing.assert_allclose(y[0], stereo[0], atol=1e-6)
+    np.testing.assert_allclose(y[1], stereo[1], atol=1e-6)
 
 
 def test_impulse_positions_survive_latency_compensation(plugin):
-    x = np.zeros(96_000, np.float32)
-    positions = [12_345, 40_000, 77_777]
-    x[positions] = 1.0
-    y = plugin.process(left_only(x), 48_000, buffer_size=256)
-    assert list(np.flatnonzero(np.abs(y[1]) > 1e-3)) == positions
+    x = np.zeros((2, 96_000), np.float32)
+    left, right = [12_345, 40_000, 77_777], [23_456, 61_000]
+    x[0, left] = 1.0
+    x[1, right] = 0.8
+    y = plugin.process(x, 48_000, buffer_size=256)
+    # Each impulse lands where it was, on its own channel only.
+    assert list(np.flatnonzero(np.abs(y[0]) > 1e-3)) == left
+    assert list(np.flatnonzero(np.abs(y[1]) > 1e-3)) == right
+    np.testing.assert_allclose(y, x, atol=1e-6)
 
 
 def test_dry_wet_set_by_normalised_value(plugin):
-    x = chirp(48_000, 1.0)
+    x = with_noise_right(chirp(48_000, 1.0))
     plugin.parameters["dry_wet"].raw_value = 0.0
-    y = plugin.process(left_only(x), 48_000, buffer_size=512)
+    y = plugin.process(x, 48_000, buffer_size=512)
+    assert plugin.parameters["dry_wet"].raw_value == pytest.approx(0.0)
     # All dry: each channel is its own input, delayed and compensated.
-    np.testing.assert_allclose(y[0], x, atol=1e-6)
-    np.testing.assert_allclose(y[1], 0.0, atol=1e-6)
+    np.testing.assert_allclose(y, x, atol=1e-6)
 
+    # With no voice the "wet" side is the dry input too, so every mix plays each channel as it
+    # came in (before, the wet side was the mono downmix).
     plugin.parameters["dry_wet"].raw_value = 0.5
-    y = plugin.process(left_only(x), 48_000, buffer_size=512)
-    np.testing.assert_allclose(y[0], 0.5 * x + 0.5 * 0.5 * x, atol=1e-6)
-    np.testing.assert_allclose(y[1], 0.5 * 0.5 * x, atol=1e-6)
+    y = plugin.process(x, 48_000, buffer_size=512)
+    assert plugin.parameters["dry_wet"].raw_value == pytest.approx(0.5)
+    np.testing.assert_allclose(y, x, atol=1e-6)
 
 
 def test_output_gain_scales_and_bypass_restores_the_dry_signal(plugin):
-    x = chirp(48_000, 1.0)
+    x = with_noise_right(chirp(48_000, 1.0))
     plugin.output_gain_db = -6.0
-    y = plugin.process(left_only(x), 48_000, buffer_size=512)
+    y = plugin.process(x, 48_000, buffer_size=512)
     # The host sets the value through the parameter's text, so -6 dB lands within its display
-    # precision; the output must be one exact scaling of the converted signal by about that much.
-    reference = 0.5 * x
-    gain = float(np.dot(y[1], reference) / np.dot(reference, reference))
+    # precision; the output must be one exact scaling of each input channel (no voice: the
+    # channels play through) by about that much, the same gain on both.
+    gain = float(np.dot(y[0], x[0]) / np.dot(x[0], x[0]))
     assert 20 * np.log10(gain) == pytest.approx(-6.0, abs=0.05)
-    np.testing.assert_allclose(y[1], gain * reference, atol=1e-6)
+    np.testing.assert_allclose(y[0], gain * x[0], atol=1e-6)
+    np.testing.assert_allclose(y[1], gain * x[1], atol=1e-6)
 
     plugin.parameters["bypass"].raw_value = 1.0
-    y = plugin.process(left_only(x), 48_000, buffer_size=512)
-    np.testing.assert_allclose(y[0], x, atol=1e-6)
-    np.testing.assert_allclose(y[1], 0.0, atol=1e-6)
+    y = plugin.process(x, 48_000, buffer_size=512)
+    np.testing.assert_allclose(y, x, atol=1e-6)
 
 
-def test_input_gain_drives_only_the_converted_path(plugin):
-    x = chirp(48_000, 1.0)
+def test_input_gain_drives_only_the_voice_and_leaves_the_dry_signal_alone(plugin):
+    """Input gain is what the voice model hears; with no voice nothing converts, so at any
+    dry/wet the output is the dry input, unscaled."""
+    x = with_noise_right(chirp(48_000, 1.0))
     plugin.input_gain_db = 6.0
-    gain = 10 ** (plugin.input_gain_db / 20)
+    assert 10 ** (plugin.input_gain_db / 20) == pytest.approx(2.0, rel=0.01)
     plugin.parameters["dry_wet"].raw_value = 0.0
-    y = plugin.process(left_only(x), 48_000, buffer_size=512)
-    np.testing.assert_allclose(y[0], x, atol=1e-6)
+    y = plugin.process(x, 48_000, buffer_size=512)
+    np.testing.assert_allclose(y, x, atol=1e-6)
     plugin.parameters["dry_wet"].raw_value = 1.0
-    y = plugin.process(left_only(x), 48_000, buffer_size=512)
-    np.testing.assert_allclose(y[1], gain * 0.5 * x, atol=1e-5)
+    y = plugin.process(x, 48_000, buffer_size=512)
+    np.testing.assert_allclose(y, x, atol=1e-6)
 
 
 def test_non_finite_input_never_reaches_the_output(plugin):

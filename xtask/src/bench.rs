@@ -5,6 +5,10 @@
 //! Each grid point runs in a process of its own, ours then the reference's, so each peak-memory
 //! figure is that setting's and a slow spell on the shared machine hits both engines alike.
 //! `rvc-live-bench report` joins the results into the table and `target/bench/bench.json`.
+//!
+//! `--soak` runs the soak instead (`rvc-live-soak`, `tests/src/soak.rs`): the release plugin in a
+//! real-time paced CLAP host for ten minutes of speech, switching voices and moving parameters,
+//! and what that did to underruns, block compute times and memory (`target/bench/soak.json`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -31,13 +35,23 @@ pub struct Options {
     /// Contexts in ms (default 250,500; quick: 250).
     #[arg(long, value_delimiter = ',')]
     contexts: Vec<f32>,
-    /// Length of the speech file in seconds (default 30; quick: 5).
+    /// Length of the speech file in seconds (default 30; quick: 5). With `--soak`, the soak's
+    /// length (default 600; quick: 60).
     #[arg(long)]
     seconds: Option<u32>,
     /// Run our engine with float models, as the files are, instead of the int8 copies it makes on
     /// a CPU: what the int8 copies gain.
     #[arg(long)]
     float_models: bool,
+    /// Instead of the engine benchmark, the soak: the release plugin in a real-time paced CLAP host
+    /// at its default stream settings, speech in, a voice switch every 30 s, parameter automation
+    /// every second; underruns, block compute times and memory (`target/bench/soak.json`).
+    #[arg(long)]
+    soak: bool,
+    /// With `--soak`: a CPU hog on every core for 30 s in the middle of the run
+    /// (`target/bench/soak-hog.json`).
+    #[arg(long, requires = "soak")]
+    hog: bool,
 }
 
 /// The models one engine run needs, as paths.
@@ -48,6 +62,9 @@ struct Fixtures {
 }
 
 pub fn run(options: &Options) -> anyhow::Result<()> {
+    if options.soak {
+        return soak(options);
+    }
     let quick = options.quick;
     let or = |given: &[f32], full: &[f32], quick_default: &[f32]| {
         if !given.is_empty() {
@@ -65,22 +82,9 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     system_packages::ensure()?;
     onnxruntime::provision()?;
     let rvc = models::generate_set(if quick { ModelSet::Ci } else { ModelSet::Full })?.join("rvc");
-    let fixtures = if quick {
-        Fixtures {
-            voice: rvc.join("rvc_v2_40k_tiny_partial.onnx"),
-            content_encoder: rvc.join("contentvec_tiny_units.onnx"),
-            pitch_model: rvc.join("fcpe.onnx"),
-        }
-    } else {
-        Fixtures {
-            voice: rvc.join("rvc_v2_40k_partial.onnx"),
-            content_encoder: rvc.join("contentvec_units.onnx"),
-            pitch_model: rvc.join("fcpe.onnx"),
-        }
-    };
+    let fixtures = Fixtures::for_set(&rvc, quick);
     let python = python_env::MODELS.provision()?;
-    let speech = paths::cache("bench").join(format!("speech-{seconds}s.wav"));
-    command::run(Command::new(&python).arg("bench/make_speech.py").arg(&speech).arg(format!("--seconds={seconds}")))?;
+    let speech = speech_file(&python, seconds)?;
 
     let out = Path::new("target/bench");
     std::fs::create_dir_all(out)?;
@@ -116,6 +120,73 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         }
     }
     command::run(report.arg("--audio-thread").arg(audio_thread).arg("--json").arg(out.join("bench.json")))
+}
+
+impl Fixtures {
+    /// The full-size v2 40 kHz voice (partial decoding, as RVC's real-time GUI runs it), ContentVec
+    /// and FCPE; quick: their tiny stand-ins.
+    fn for_set(rvc: &Path, quick: bool) -> Self {
+        let (voice, content_encoder) = if quick {
+            ("rvc_v2_40k_tiny_partial.onnx", "contentvec_tiny_units.onnx")
+        } else {
+            ("rvc_v2_40k_partial.onnx", "contentvec_units.onnx")
+        };
+        Self { voice: rvc.join(voice), content_encoder: rvc.join(content_encoder), pitch_model: rvc.join("fcpe.onnx") }
+    }
+}
+
+/// `.cache/bench/speech-{seconds}s.wav`, written by `bench/make_speech.py`.
+fn speech_file(python: &Path, seconds: u32) -> anyhow::Result<PathBuf> {
+    let speech = paths::cache("bench").join(format!("speech-{seconds}s.wav"));
+    command::run(Command::new(python).arg("bench/make_speech.py").arg(&speech).arg(format!("--seconds={seconds}")))?;
+    Ok(speech)
+}
+
+/// The soak: build the release bundle and `rvc-live-soak`, and run it over 30 s of speech looped
+/// (with a pause after each pass), switching between the bench's voice and a second voice of the
+/// same set: the same architecture in another file (its deterministic export), another speaker.
+fn soak(options: &Options) -> anyhow::Result<()> {
+    let quick = options.quick;
+    let seconds = options.seconds.unwrap_or(if quick { 60 } else { 600 });
+    system_packages::ensure()?;
+    onnxruntime::provision()?;
+    let rvc = models::generate_set(if quick { ModelSet::Ci } else { ModelSet::Full })?.join("rvc");
+    let fixtures = Fixtures::for_set(&rvc, quick);
+    let second_voice = fixtures.voice.with_file_name(if quick {
+        "rvc_v2_40k_tiny_partial_det.onnx"
+    } else {
+        "rvc_v2_40k_partial_det.onnx"
+    });
+    let python = python_env::MODELS.provision()?;
+    let speech = speech_file(&python, 30)?;
+
+    let out = Path::new("target/bench");
+    std::fs::create_dir_all(out)?;
+    let bundled = bundles::bundle_into(Path::new("target"), &["--release"])?;
+    command::run(command::cargo().args(["build", "--release", "-p", "rvc_live_hosts", "--bin", "rvc-live-soak"]))?;
+    let json = out.join(if options.hog { "soak-hog.json" } else { "soak.json" });
+    let mut soak = Command::new("target/release/rvc-live-soak");
+    soak.arg("--plugin")
+        .arg(bundled.join(format!("{BUNDLE_NAME}.clap")))
+        .arg("--speech")
+        .arg(&speech)
+        .arg("--voice")
+        .arg(&fixtures.voice)
+        .arg("--voice")
+        .arg(&second_voice)
+        .arg("--content-encoder")
+        .arg(&fixtures.content_encoder)
+        .arg("--pitch-model")
+        .arg(&fixtures.pitch_model)
+        .arg(format!("--seconds={seconds}"))
+        .arg("--json")
+        .arg(&json)
+        // The soak reads the plugin's stop line from the log file it chooses.
+        .env_remove("NICE_LOG");
+    if options.hog {
+        soak.arg("--hog");
+    }
+    command::run(&mut soak)
 }
 
 /// The arguments both engines take: the input and the models.

@@ -24,7 +24,7 @@ pub enum ModelSet {
 pub fn generate_set(set: ModelSet) -> anyhow::Result<PathBuf> {
     let python = python_env::provision()?;
     let out = paths::cache("models");
-    command::run(Command::new(python).arg("models/generate_analytic.py").arg("--out").arg(out.join("analytic")))?;
+    command::run(Command::new(&python).arg("models/generate_analytic.py").arg("--out").arg(out.join("analytic")))?;
     if set != ModelSet::Analytic {
         let torch = python_env::MODELS.provision()?;
         let name = if set == ModelSet::Full { "full" } else { "ci" };
@@ -36,6 +36,16 @@ pub fn generate_set(set: ModelSet) -> anyhow::Result<PathBuf> {
                 .args(["--set", name]),
         )?;
     }
+    // Fault-injection fixtures, made from the models above: the analytic voice and encoder always,
+    // the pitch model once the real-architecture set is there.
+    command::run(
+        Command::new(python)
+            .arg("models/generate_faults.py")
+            .arg("--models")
+            .arg(&out)
+            .arg("--out")
+            .arg(out.join("faults")),
+    )?;
     Ok(out)
 }
 

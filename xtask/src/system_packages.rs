@@ -1,6 +1,6 @@
 //! Debian packages the build and tests need: ALSA and JACK headers for the standalone app,
-//! espeak-ng to speak the demo sentence, and a virtual X server, xdotool and ImageMagick for the
-//! editor's screenshots.
+//! espeak-ng to speak the demo sentence, a virtual X server, xdotool and ImageMagick for the
+//! editor's screenshots, and Ardour, the DAW the VST3 bundle is tested in.
 
 use std::process::Command;
 
@@ -23,6 +23,11 @@ const PACKAGES: &[&str] = &[
     "libglx-mesa0",
     "libegl-mesa0",
     "libxkbcommon-x11-0",
+    // Ardour 7 (Debian 12's 7.3): `ardour7-lua` runs a session headless on its dummy audio
+    // backend, and `/usr/lib/ardour7/ardour-vst3-scanner` indexes the VST3 bundle
+    // (tests/tests/ardour_session.rs). Its recommendations (a JACK server, plugin bundles) are
+    // not needed.
+    "ardour",
 ];
 
 /// Install whatever is missing when running as root on Debian or Ubuntu; otherwise say exactly

@@ -31,6 +31,8 @@ pub fn run() -> anyhow::Result<()> {
             .args(["test", "--workspace", "--no-fail-fast"])
             .env("RVC_LIVE_CLAP", &clap)
             .env("RVC_LIVE_CLAP_ALLOC_CHECK", alloc_check.join(format!("{BUNDLE_NAME}.clap")))
+            // The VST3 bundle is also tested from cargo test, in Ardour (tests/tests/ardour_session.rs).
+            .env("RVC_LIVE_VST3", &vst3)
             .env("RVC_LIVE_STANDALONE", standalone.join(BUNDLE_NAME)),
     )?;
     // The plugin's log goes to a file here: pedalboard unloads the plugin after pytest's summary,

@@ -255,9 +255,9 @@ fn measure(
     if blocks <= grid.warmup {
         return Err(format!("the input holds {blocks} blocks of {block_ms} ms; more are needed"));
     }
-    let mut output = vec![0.0; block];
+    let (mut output, mut weight) = (vec![0.0; block], vec![0.0; block]);
     for chunk in mono.chunks_exact(block).take(grid.warmup) {
-        processor.process_block(chunk, &mut output);
+        processor.process_block(chunk, &mut output, &mut weight);
     }
     processor.reset();
 
@@ -267,7 +267,7 @@ fn measure(
     for chunk in mono.chunks_exact(block) {
         let (before, converted) = (stage_nanos(), stats.converted.load(Ordering::Relaxed));
         let started = Instant::now();
-        processor.process_block(chunk, &mut output);
+        processor.process_block(chunk, &mut output, &mut weight);
         let elapsed = started.elapsed();
         if stats.converted.load(Ordering::Relaxed) == converted {
             // Failed or gated: not a conversion, so not a timing of one.

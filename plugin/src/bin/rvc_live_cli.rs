@@ -197,13 +197,11 @@ fn convert(
     writer.finalize().context(output)?;
 
     let audio_seconds = mono.len() as f64 / f64::from(spec.sample_rate);
-    let failed = conversion.failed.load(std::sync::atomic::Ordering::Relaxed);
     eprintln!(
-        "converted in {seconds:.2} s: real-time factor {:.3} ({:.1}x faster than real time), peak block load {:.2}{}",
+        "converted in {seconds:.2} s: real-time factor {:.3} ({:.1}x faster than real time), peak block load {:.2}",
         seconds / audio_seconds,
         audio_seconds / seconds,
         stats.peak_load(),
-        if failed > 0 { format!(", {failed} blocks failed and passed the input through") } else { String::new() }
     );
     let block_ms = geometry.samples_to_ms(geometry.block);
     eprintln!(
@@ -218,6 +216,16 @@ fn convert(
     }
     eprintln!("  {:<22} {total:>8.2} ms  ({:.2} of the block)", "total", total / block_ms);
     eprintln!("wrote {}", output.display());
+    // The file is written either way, so the user can hear what went wrong; the exit status says it.
+    if let Some(fault) = stats.fault() {
+        return Err(fault);
+    }
+    let failed = conversion.failed.load(std::sync::atomic::Ordering::Relaxed);
+    if failed > 0 {
+        let blocks = stats.blocks.load(std::sync::atomic::Ordering::Relaxed);
+        let why = conversion.last_failure().unwrap_or_default();
+        return Err(format!("{failed} of {blocks} blocks failed and hold the input instead: {why}"));
+    }
     Ok(())
 }
 

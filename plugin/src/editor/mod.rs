@@ -18,6 +18,7 @@ use crate::engine::rvc_processor::ConversionStats;
 use crate::meters::LevelMeters;
 use crate::params::RvcLiveParams;
 use crate::stream::StreamStats;
+use crate::voice_status::VoiceState;
 use crate::voice_status::VoiceStatus;
 
 mod active_stream;
@@ -80,6 +81,8 @@ pub struct RvcLiveEditor {
     stream: stream_settings::StreamSettingsPanel,
     input_meter: level_meter::LevelMeter,
     output_meter: level_meter::LevelMeter,
+    /// Set when drawing panicked: the editor then only says so.
+    broken: Option<String>,
 }
 
 impl RvcLiveEditor {
@@ -93,6 +96,7 @@ impl RvcLiveEditor {
             stream: Default::default(),
             input_meter: Default::default(),
             output_meter: Default::default(),
+            broken: None,
         }
     }
 
@@ -161,6 +165,37 @@ impl NiceEguiApp for RvcLiveEditor {
     }
 
     fn ui(&mut self, ui: &mut Ui, _frame: &mut nice_plug_egui::Frame) {
+        if let Some(why) = &self.broken {
+            ui.label(RichText::new(format!("The editor stopped after an internal error: {why}")).color(theme::BAD));
+            return;
+        }
+        // A panic must not reach the host's window callback; the audio goes on regardless.
+        if let Err(why) = crate::panic_guard::catch(|| self.draw(ui)) {
+            nice_plug::nice_error!("RVC Live's editor stopped after an internal error: {why}");
+            self.broken = Some(why);
+        }
+    }
+
+    fn editor_closed(&mut self) {
+        self.gui = None;
+    }
+}
+
+impl RvcLiveEditor {
+    /// What the banner says: the voice's state, unless the conversion itself is failing now.
+    fn banner(&self) -> (VoiceState, String) {
+        if let Some(fault) = self.data.stats.fault() {
+            return (VoiceState::Failed, format!("The conversion stopped: {fault}"));
+        }
+        if self.data.conversion.is_failing()
+            && let Some(why) = self.data.conversion.last_failure()
+        {
+            return (VoiceState::Failed, format!("Blocks fail to convert and play the input: {why}"));
+        }
+        self.data.voice_status.current()
+    }
+
+    fn draw(&mut self, ui: &mut Ui) {
         let Some(gui) = self.gui.clone() else {
             return;
         };
@@ -174,7 +209,7 @@ impl NiceEguiApp for RvcLiveEditor {
                         RichText::new(format!("{} · {}", env!("CARGO_PKG_VERSION"), gui.plugin_api())).small().weak(),
                     );
                 });
-                let (state, message) = self.data.voice_status.current();
+                let (state, message) = self.banner();
                 let voice = self.data.params.voice.get();
                 let paths = [&voice.synthesizer, &voice.content_encoder, &voice.pitch_model];
                 let paths: Vec<_> = paths.into_iter().flatten().map(|p| p.as_path()).collect();
@@ -191,9 +226,5 @@ impl NiceEguiApp for RvcLiveEditor {
         });
         // Meters, load and the banner change without any input event.
         self.repaint.request_repaint();
-    }
-
-    fn editor_closed(&mut self) {
-        self.gui = None;
     }
 }

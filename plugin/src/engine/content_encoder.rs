@@ -10,6 +10,7 @@ use super::content_frames;
 use super::int8::{Calibration, Scope};
 use super::model_error::ModelError;
 use super::model_file::ModelFile;
+use super::model_output::{self, ModelRole};
 use super::synthesizer_format::ModelVersion;
 use crate::execution_provider::Provider;
 
@@ -24,6 +25,8 @@ pub struct ContentEncoder {
     output: String,
     width: usize,
     features: Vec<f32>,
+    /// An fp16 export's features converted to f32.
+    half_output: Vec<f32>,
 }
 
 impl ContentEncoder {
@@ -39,8 +42,16 @@ impl ContentEncoder {
         };
         let width = version.feature_width();
         let frames = content_frames::encoder_frames(max_samples.max(content_frames::ENCODER_FIELD));
-        let mut encoder =
-            Self { session, provider, calibration: None, input, output, width, features: vec![0.0; frames * width] };
+        let mut encoder = Self {
+            session,
+            provider,
+            calibration: None,
+            input,
+            output,
+            width,
+            features: vec![0.0; frames * width],
+            half_output: vec![0.0; frames * width],
+        };
         encoder.check(path)?;
         Ok(encoder)
     }
@@ -49,12 +60,14 @@ impl ContentEncoder {
     fn check(&mut self, path: &Path) -> Result<(), ModelError> {
         let width = self.width;
         let probe = vec![0.0f32; 16_000];
-        let produced = self.encode(&probe).map_err(|e| ModelError::Invalid(format!("{}: {e}", path.display())))?;
+        let produced = self.encode(&probe).map_err(|e| match e {
+            ModelError::BadOutput { .. } => e,
+            _ => ModelError::Invalid(format!("{}: {e}", path.display())),
+        })?;
         let expected = content_frames::encoder_frames(probe.len()) * width;
         if produced.len() != expected {
             return Err(ModelError::Invalid(format!(
-                "{} gave {} values for one second; a ContentVec-style encoder gives {} frames of {width}",
-                path.display(),
+                "the content encoder gave {} values for one second; a ContentVec-style encoder gives {} frames of {width}",
                 produced.len(),
                 content_frames::encoder_frames(probe.len())
             )));
@@ -95,11 +108,25 @@ impl ContentEncoder {
         if let Some(calibration) = self.calibration.as_mut() {
             calibration.observe(&outputs);
         }
-        let (shape, data) = outputs[self.output.as_str()].try_extract_tensor::<f32>().map_err(fail)?;
+        let (shape, data) = model_output::float_output(
+            ModelRole::ContentEncoder,
+            &outputs[self.output.as_str()],
+            &mut self.half_output,
+        )?;
         if shape.len() != 3 || shape[2] as usize != self.width {
             return Err(ModelError::Mismatch(format!(
                 "the content encoder gave features of shape {shape:?}; the voice needs {} wide",
                 self.width
+            )));
+        }
+        // Upsampling to the voice's frames reads the encoder's frames by index: a model that
+        // gives one more or one fewer is not a ContentVec, and its frames would be misaligned.
+        let expected = content_frames::encoder_frames(audio.len());
+        if shape[1] as usize != expected || data.len() != expected * self.width {
+            return Err(ModelError::Invalid(format!(
+                "the content encoder gave {} frames for {} samples, where a ContentVec gives {expected}",
+                shape[1],
+                audio.len()
             )));
         }
         let n = data.len();

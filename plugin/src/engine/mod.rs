@@ -11,6 +11,7 @@ pub mod int8;
 pub mod mel;
 pub mod model_error;
 pub mod model_file;
+pub mod model_output;
 pub mod model_signature;
 pub mod noise;
 pub mod pitch_model;

@@ -2,7 +2,9 @@
 
 use std::fmt;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+use super::model_output::{BadValues, ModelRole};
+
+#[derive(Debug, Clone, PartialEq)]
 pub enum ModelError {
     /// The file is not an ONNX model ONNX Runtime can open (broken, truncated, not ONNX).
     Unreadable(String),
@@ -12,6 +14,8 @@ pub enum ModelError {
     Invalid(String),
     /// Two models that must work together do not fit each other.
     Mismatch(String),
+    /// A model ran but its output cannot be used: NaN, infinite or absurd values.
+    BadOutput { role: ModelRole, values: BadValues },
 }
 
 impl fmt::Display for ModelError {
@@ -22,6 +26,7 @@ impl fmt::Display for ModelError {
                 write!(f, "not {expected}: its interface is unknown ({found})")
             }
             Self::Invalid(why) | Self::Mismatch(why) => f.write_str(why),
+            Self::BadOutput { role, values } => write!(f, "{role} produced {values}"),
         }
     }
 }

@@ -11,6 +11,7 @@ use ort::value::TensorRef;
 use super::content_frames::SYNTH_HOP_16K;
 use super::model_error::ModelError;
 use super::model_file::ModelFile;
+use super::model_output::{self, ModelRole};
 use super::pitch_tracker::PitchTracker;
 use super::rmvpe::{self, Rmvpe, RmvpeForm};
 
@@ -52,6 +53,9 @@ struct InGraph {
     padded: Vec<f32>,
     raw_f0: Vec<f32>,
     voicing: Vec<f32>,
+    /// fp16 outputs converted to f32.
+    half_f0: Vec<f32>,
+    half_voicing: Vec<f32>,
 }
 
 impl PitchModel {
@@ -64,7 +68,9 @@ impl PitchModel {
                 RmvpeForm::Mel => PitchDecoding::RmvpeMel,
                 RmvpeForm::Wave => PitchDecoding::RmvpeWave,
             };
-            return Ok(Self { decoding, inner: Inner::Rmvpe(Box::new(Rmvpe::new(file, form, max_samples))) });
+            let mut model = Self { decoding, inner: Inner::Rmvpe(Box::new(Rmvpe::new(file, form, max_samples))) };
+            model.warm_up()?;
+            return Ok(model);
         }
         let ModelFile { session, signature, .. } = file;
         let unknown = || ModelError::UnknownInterface { expected: EXPECTED, found: signature.describe() };
@@ -84,8 +90,28 @@ impl PitchModel {
             padded: vec![0.0; max_samples.max(MIN_SAMPLES + 1)],
             raw_f0: vec![0.0; frames],
             voicing: vec![0.0; frames],
+            half_f0: vec![0.0; frames],
+            half_voicing: vec![0.0; frames],
         };
-        Ok(Self { decoding, inner: Inner::InGraph(inner) })
+        let mut model = Self { decoding, inner: Inner::InGraph(inner) };
+        model.warm_up()?;
+        Ok(model)
+    }
+
+    /// Track half a second of silence, then half a second of a sung vowel: a model that gives
+    /// broken values (voiced or not) or the wrong number of frames is refused at load rather than
+    /// failing every block of a performance.
+    fn warm_up(&mut self) -> Result<(), ModelError> {
+        let audio: Vec<f32> = (0..16_000)
+            .map(|i| {
+                let t = i as f32 / 16_000.0;
+                let voiced = if i < 8_000 { 0.0 } else { 0.3 };
+                voiced
+                    * (1..=4).map(|k| (2.0 * std::f32::consts::PI * 220.0 * k as f32 * t).sin() / k as f32).sum::<f32>()
+            })
+            .collect();
+        let mut f0 = vec![0.0f32; audio.len() / SYNTH_HOP_16K];
+        self.track(&audio, &mut f0)
     }
 
     pub fn decoding(&self) -> PitchDecoding {
@@ -115,12 +141,18 @@ impl InGraph {
         self.padded[audio.len()..n].fill(0.0);
         let input = TensorRef::from_array_view((vec![1, n], &self.padded[..n])).map_err(fail)?;
         let outputs = self.session.run(ort::inputs!["audio" => input]).map_err(fail)?;
-        let (_, hz) = outputs["f0"].try_extract_tensor::<f32>().map_err(fail)?;
+        let (_, hz) = model_output::float_values(ModelRole::PitchModel, &outputs["f0"], &mut self.half_f0)?;
         let voicing_name = if decoding == PitchDecoding::Fcpe { "confidence" } else { "periodicity" };
-        let (_, voicing) = outputs[voicing_name].try_extract_tensor::<f32>().map_err(fail)?;
-        let available = hz.len().min(voicing.len());
-        if available < frames {
-            return Err(ModelError::Invalid(format!("the pitch model gave {available} frames for {frames}")));
+        let (_, voicing) =
+            model_output::float_output(ModelRole::PitchModel, &outputs[voicing_name], &mut self.half_voicing)?;
+        // FCPE and CREPE centre frame i on sample 160 i, from the first sample to the last.
+        let expected = n / SYNTH_HOP_16K + 1;
+        if hz.len() != expected || voicing.len() != expected {
+            return Err(ModelError::Invalid(format!(
+                "the pitch model gave {} f0 and {} {voicing_name} frames for {n} samples, not {expected}",
+                hz.len(),
+                voicing.len()
+            )));
         }
         if self.raw_f0.len() < frames {
             self.raw_f0.resize(frames, 0.0);
@@ -151,9 +183,8 @@ impl InGraph {
                 }
                 PitchDecoding::RmvpeMel | PitchDecoding::RmvpeWave => unreachable!("RMVPE has its own tracker"),
             };
-            if !out.is_finite() {
-                *out = 0.0;
-            }
+            // Unvoiced frames are 0 above; a voiced frame's f0 is what the voice will sing.
+            model_output::check_values(ModelRole::PitchModel, std::slice::from_ref(out))?;
         }
         Ok(())
     }

@@ -54,17 +54,25 @@ impl BlockResampler {
         self.fft.as_ref().map_or(0, |f| f.output_delay())
     }
 
-    /// Resample one block. Does not allocate.
+    /// Resample one block. Does not allocate. A block with NaN or infinite samples comes out as
+    /// silence (rubato's FFT would panic on it).
     pub fn process(&mut self, input: &[f32], output: &mut [f32]) {
         debug_assert_eq!((input.len(), output.len()), (self.input_len, self.output_len));
+        if !input.iter().all(|x| x.is_finite()) {
+            output.fill(0.0);
+            return;
+        }
         let Some(fft) = self.fft.as_mut() else {
             output.copy_from_slice(input);
             return;
         };
         let input = InterleavedSlice::new(input, 1, self.input_len).expect("one channel of input_len frames");
-        let mut output =
-            InterleavedSlice::new_mut(output, 1, self.output_len).expect("one channel of output_len frames");
-        fft.process_into_buffer(&input, &mut output, None).expect("buffers sized at construction");
+        let mut adapter =
+            InterleavedSlice::new_mut(&mut *output, 1, self.output_len).expect("one channel of output_len frames");
+        if fft.process_into_buffer(&input, &mut adapter, None).is_err() {
+            // Only with buffers of other sizes than it was built for, which `new` rules out.
+            output.fill(0.0);
+        }
     }
 
     pub fn reset(&mut self) {
@@ -113,10 +121,18 @@ impl WindowResampler {
 
     /// Resample `input` into the start of `output` (at least `output_capacity` long). Returns the
     /// number of samples written. Does not allocate.
-    pub fn resample(&mut self, input: &[f32], output: &mut [f32]) -> usize {
+    pub fn resample(&mut self, input: &[f32], output: &mut [f32]) -> Result<usize, ResampleError> {
+        // rubato's FFT panics on NaN; the callers check model outputs, this keeps it that way.
+        if !input.iter().all(|x| x.is_finite()) {
+            return Err(ResampleError::NonFinite);
+        }
+        let needed = self.output_capacity(input.len());
+        if output.len() < needed {
+            return Err(ResampleError::OutputTooShort { needed, given: output.len() });
+        }
         let Some(fft) = self.fft.as_mut() else {
             output[..input.len()].copy_from_slice(input);
-            return input.len();
+            return Ok(input.len());
         };
         fft.reset();
         let capacity = output.len();
@@ -124,10 +140,36 @@ impl WindowResampler {
         let mut output_adapter = InterleavedSlice::new_mut(output, 1, capacity).expect("one channel");
         let (_, written) = fft
             .process_all_into_buffer(&input_adapter, &mut output_adapter, input.len(), None)
-            .expect("output sized by output_capacity");
-        written
+            .map_err(|e| ResampleError::Rubato(e.to_string()))?;
+        Ok(written)
     }
 }
+
+/// Why a window could not be resampled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResampleError {
+    /// The window holds NaN or infinite samples.
+    NonFinite,
+    OutputTooShort {
+        needed: usize,
+        given: usize,
+    },
+    Rubato(String),
+}
+
+impl std::fmt::Display for ResampleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NonFinite => f.write_str("the audio to resample holds NaN or infinite samples"),
+            Self::OutputTooShort { needed, given } => {
+                write!(f, "resampling needs room for {needed} samples, the buffer holds {given}")
+            }
+            Self::Rubato(why) => write!(f, "resampling failed: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for ResampleError {}
 
 #[cfg(test)]
 mod tests {
@@ -161,7 +203,7 @@ mod tests {
             let mut resampler = WindowResampler::new(rate_in, rate_out).unwrap();
             let input = glide(f64::from(rate_in), rate_in as usize / 2);
             let mut output = vec![0.0; resampler.output_capacity(input.len())];
-            let written = resampler.resample(&input, &mut output);
+            let written = resampler.resample(&input, &mut output).unwrap();
             assert_eq!(written, resampler.output_len(input.len()));
             // Away from the window's edges, where the filter sees the zeros beyond it.
             let edge = rate_out as usize / 100;

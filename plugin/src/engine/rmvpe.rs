@@ -18,6 +18,7 @@ use super::content_frames::SYNTH_HOP_16K;
 use super::mel::{self, MelSpectrogram};
 use super::model_error::ModelError;
 use super::model_file::ModelFile;
+use super::model_output::{self, ModelRole};
 use super::model_signature::{Element, ModelSignature};
 use super::pitch_tracker::PitchTracker;
 
@@ -163,6 +164,7 @@ impl PitchTracker for Rmvpe {
                 let input = TensorRef::from_array_view(([1, mel::N_MELS, width], &*log_mel)).map_err(fail)?;
                 let outputs = self.session.run(ort::inputs![self.input_name.as_str() => input]).map_err(fail)?;
                 let (shape, salience) = outputs[self.output_name.as_str()].try_extract_tensor::<f32>().map_err(fail)?;
+                model_output::check_values(ModelRole::PitchModel, salience)?;
                 let available = if shape.len() == 3 && shape[2] == BINS as i64 { shape[1] as usize } else { 0 };
                 if available < frames || salience.len() < available * BINS {
                     return Err(ModelError::Invalid(format!(
@@ -187,6 +189,11 @@ impl PitchTracker for Rmvpe {
                     .run(ort::inputs![self.input_name.as_str() => waveform, "threshold" => threshold])
                     .map_err(fail)?;
                 let (_, hz) = outputs[self.output_name.as_str()].try_extract_tensor::<f32>().map_err(fail)?;
+                // This form has no confidence output: NaN is how its decoding can leave a frame
+                // with no salience, so it reads as unvoiced; the rest must be usable.
+                for v in hz.iter().filter(|v| !v.is_nan()) {
+                    model_output::check_values(ModelRole::PitchModel, std::slice::from_ref(v))?;
+                }
                 if hz.len() < frames {
                     return Err(ModelError::Invalid(format!("the RMVPE model gave {} frames for {frames}", hz.len())));
                 }

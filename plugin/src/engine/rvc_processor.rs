@@ -9,7 +9,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use super::calibration_voice;
@@ -25,7 +25,7 @@ use super::resampler::WindowResampler;
 use super::sola::Sola;
 use super::synthesizer::{DecodeRange, Synthesizer};
 use super::yin::Yin;
-use crate::delay_line::DelayLine;
+use crate::stream::block_processor::{crossfade_weight, fade_in};
 use crate::stream::{BlockProcessor, StreamGeometry, StreamSettings};
 use crate::voice::VoiceSelection;
 
@@ -81,11 +81,16 @@ impl Stage {
 }
 
 /// Counters of what the conversion did, for the log, the editor and benchmarks. Written by the
-/// inference thread, read by anyone.
+/// inference thread, read by anyone (never by the audio thread).
 #[derive(Default)]
 pub struct ConversionStats {
     /// Blocks that failed to convert and played the input instead.
     pub failed: AtomicU64,
+    /// Whether the newest block failed: failures are logged when they start and when they end,
+    /// not once per block.
+    failing: AtomicBool,
+    /// Why the newest failed block failed.
+    last_failure: parking_lot::Mutex<Option<String>>,
     /// Blocks the silence gate kept from the model.
     pub gated: AtomicU64,
     /// Blocks converted.
@@ -99,6 +104,32 @@ impl ConversionStats {
     pub fn mean_ms(&self, stage: Stage) -> f64 {
         let blocks = self.converted.load(Ordering::Relaxed).max(1);
         self.stage_nanos[stage as usize].load(Ordering::Relaxed) as f64 / blocks as f64 / 1e6
+    }
+
+    /// A block failed and plays the input instead.
+    fn record_failure(&self, why: &ModelError) {
+        self.failed.fetch_add(1, Ordering::Relaxed);
+        let message = why.to_string();
+        if !self.failing.swap(true, Ordering::Relaxed) {
+            nice_plug::nice_error!("RVC Live could not convert a block, the input plays instead: {message}");
+        }
+        *self.last_failure.lock() = Some(message);
+    }
+
+    fn record_success(&self) {
+        if self.failing.swap(false, Ordering::Relaxed) {
+            nice_plug::nice_log!("RVC Live converts again after {} failed blocks", self.failed.load(Ordering::Relaxed));
+        }
+    }
+
+    /// Whether the newest block failed.
+    pub fn is_failing(&self) -> bool {
+        self.failing.load(Ordering::Relaxed)
+    }
+
+    /// Why the newest failed block failed, if one did since the voice loaded.
+    pub fn last_failure(&self) -> Option<String> {
+        self.last_failure.lock().clone()
     }
 
     fn add(&self, stage: Stage, since: Instant) -> Instant {
@@ -157,9 +188,11 @@ pub struct RvcProcessor {
     envelope_frame: usize,
     /// Scratch for running the newest input through the denoiser when taking over a stream.
     denoiser_priming: Vec<f32>,
-    /// The input delayed by the processor's delay: what plays if a block fails to convert, so the
-    /// audio keeps flowing in time.
-    fallback: DelayLine,
+    /// The weight of SOLA's tail (see [`BlockProcessor`]): 1 for converted audio, less where it
+    /// is a predecessor's fade or after a failed block, whose slots play the dry input.
+    tail_weight: Vec<f32>,
+    /// Scratch for what plays over a take-over's crossfade, which the first block aligns to.
+    heard: Vec<f32>,
     stats: Arc<ConversionStats>,
     precision: ModelPrecision,
 }
@@ -238,7 +271,6 @@ impl RvcProcessor {
         let unsupported = |e: String| ModelError::Invalid(e);
         let denoiser =
             if settings.denoise { Some(Denoiser::new(rate, geometry.block).map_err(unsupported)?) } else { None };
-        let delay = crossfade_and_search(geometry) + denoiser.as_ref().map_or(0, Denoiser::delay);
         let mut to_16k = WindowResampler::new(rate, RATE_16K).map_err(unsupported)?;
         let mut to_host = WindowResampler::new(synthesizer.sample_rate(), rate).map_err(unsupported)?;
         let window_16k = vec![0.0; to_16k.output_capacity(window_host)];
@@ -271,7 +303,8 @@ impl RvcProcessor {
             envelope_out: vec![0.0; geometry.block],
             envelope_frame: ((ENVELOPE_FRAME_SECONDS * f64::from(rate)).round() as usize).max(1),
             denoiser_priming: vec![0.0; if settings.denoise { geometry.block } else { 0 }],
-            fallback: DelayLine::new(delay),
+            tail_weight: vec![1.0; crossfade],
+            heard: vec![0.0; crossfade],
             stats,
             precision: ModelPrecision { content_encoder: Precision::Float(None), synthesizer: Precision::Float(None) },
         };
@@ -356,7 +389,7 @@ impl RvcProcessor {
     /// Allocates; not for the inference thread.
     pub fn convert_whole(&mut self, input: &[f32]) -> Result<Vec<f32>, ModelError> {
         let mut audio = vec![0.0; self.to_16k.output_capacity(input.len())];
-        let written = self.to_16k.resample(input, &mut audio);
+        let written = self.to_16k.resample(input, &mut audio).map_err(resampling)?;
         let frames = content_frames::synth_frames(written);
         let samples = frames * SYNTH_HOP_16K;
         let width = self.encoder.width();
@@ -369,7 +402,7 @@ impl RvcProcessor {
         let voice =
             self.synthesizer.render(&coarse, &f0, DecodeRange { skip_head: 0, return_length: frames })?.to_vec();
         let mut output = vec![0.0; self.to_host.output_capacity(voice.len())];
-        let written = self.to_host.resample(&voice, &mut output);
+        let written = self.to_host.resample(&voice, &mut output).map_err(resampling)?;
         output.truncate(written.min(input.len()));
         Ok(output)
     }
@@ -381,7 +414,7 @@ impl RvcProcessor {
         started: Instant,
     ) -> Result<(), ModelError> {
         let window_frames = self.context_frames + self.render_frames;
-        let written = self.to_16k.resample(&self.history, &mut self.window_16k);
+        let written = self.to_16k.resample(&self.history, &mut self.window_16k).map_err(resampling)?;
         let stats = self.stats.clone();
         let mut at = stats.add(Stage::Input, started);
         let samples = (window_frames * SYNTH_HOP_16K).min(written);
@@ -402,7 +435,7 @@ impl RvcProcessor {
         };
         let voice = self.synthesizer.render(&self.coarse[..frames], &self.f0[..frames], range)?;
         at = stats.add(Stage::Synthesis, at);
-        let produced = self.to_host.resample(voice, &mut self.rendered);
+        let produced = self.to_host.resample(voice, &mut self.rendered).map_err(resampling)?;
         let needed = self.sola.rendered_len();
         if produced < needed {
             return Err(ModelError::Invalid(format!(
@@ -502,6 +535,10 @@ impl WindowPlan {
     }
 }
 
+fn resampling(e: super::resampler::ResampleError) -> ModelError {
+    ModelError::Invalid(e.to_string())
+}
+
 fn crossfade_and_search(geometry: &StreamGeometry) -> usize {
     geometry.crossfade + geometry.sola_search
 }
@@ -532,7 +569,7 @@ impl BlockProcessor for RvcProcessor {
         self.sola.delay() + self.denoiser.as_ref().map_or(0, Denoiser::delay)
     }
 
-    fn process_block(&mut self, input: &[f32], output: &mut [f32]) {
+    fn process_block(&mut self, input: &[f32], output: &mut [f32], weight: &mut [f32]) {
         debug_assert_eq!(input.len(), self.block);
         let started = Instant::now();
         let keep = self.history.len() - input.len();
@@ -553,21 +590,18 @@ impl BlockProcessor for RvcProcessor {
             self.rendered.fill(0.0);
             let needed = self.sola.rendered_len();
             self.sola.process(&self.rendered[..needed], output);
-            for &x in input {
-                self.fallback.process(x);
-            }
+            self.join_weights(weight);
             return;
         }
-        if self.convert(&controls, output, started).is_err() {
-            self.stats.failed.fetch_add(1, Ordering::Relaxed);
-            for (y, &x) in output.iter_mut().zip(input) {
-                *y = self.fallback.process(x);
+        match self.convert(&controls, output, started) {
+            Ok(()) => {
+                self.join_weights(weight);
+                self.stats.record_success();
             }
-            return;
-        }
-        // Keep the fallback's delay line current so a failure later plays in time.
-        for &x in input {
-            self.fallback.process(x);
+            Err(e) => {
+                self.stats.record_failure(&e);
+                self.fade_to_dry(output, weight);
+            }
         }
     }
 
@@ -578,17 +612,21 @@ impl BlockProcessor for RvcProcessor {
             denoiser.reset();
         }
         self.sola.reset();
-        self.fallback.reset();
+        // Both the converted and the dry signal restart from silence: the first block fades in
+        // from converted silence, as at the start of a stream.
+        self.tail_weight.fill(1.0);
     }
 
-    fn pending_output(&self, _recent_input: &[f32], out: &mut [f32]) {
+    fn pending_output(&self, _recent_input: &[f32], out: &mut [f32], weight: &mut [f32]) {
         let tail = self.sola.tail();
-        let n = tail.len().min(out.len());
+        let n = tail.len().min(out.len()).min(weight.len());
         out[..n].copy_from_slice(&tail[..n]);
         out[n..].fill(0.0);
+        weight[..n].copy_from_slice(&self.tail_weight[..n]);
+        weight[n..].fill(0.0);
     }
 
-    fn take_over(&mut self, recent_input: &[f32], pending: &[f32]) {
+    fn take_over(&mut self, recent_input: &[f32], pending: &[f32], pending_weight: &[f32]) {
         self.reset();
         // Denoised history runs the denoiser's delay behind the raw input; the denoiser, primed
         // with the newest raw block, continues exactly where the copied history ends.
@@ -598,11 +636,47 @@ impl BlockProcessor for RvcProcessor {
             copy_newest(recent_input, &mut self.denoiser_priming);
             denoiser.process(&mut self.denoiser_priming);
         }
-        let delay = self.fallback.delay();
-        for &x in &recent_input[recent_input.len().saturating_sub(delay)..] {
-            self.fallback.process(x);
+        // What plays over the crossfade: the predecessor's signal, and where its weight is short
+        // of 1, the dry input it leaves to the mixer (the mono mix stands in for the channels).
+        let next_dry = &recent_input[recent_input.len().saturating_sub(self.delay())..];
+        for (i, heard) in self.heard.iter_mut().enumerate() {
+            let (signal, weight) =
+                (pending.get(i).copied().unwrap_or(0.0), pending_weight.get(i).copied().unwrap_or(0.0));
+            *heard = signal + (1.0 - weight) * next_dry.get(i).copied().unwrap_or(0.0);
         }
-        self.sola.continue_from(pending);
+        self.sola.continue_from(pending, &self.heard);
+        let n = pending_weight.len().min(self.tail_weight.len());
+        self.tail_weight.fill(0.0);
+        self.tail_weight[..n].copy_from_slice(&pending_weight[..n]);
+    }
+}
+
+impl RvcProcessor {
+    /// The weights of a block SOLA just joined: converted audio (1) everywhere but where it faded
+    /// in from the tail, whose own weight fades out with it.
+    fn join_weights(&mut self, weight: &mut [f32]) {
+        weight.fill(1.0);
+        let len = self.tail_weight.len();
+        for (i, (g, &from)) in weight.iter_mut().zip(&self.tail_weight).enumerate() {
+            *g = crossfade_weight(from, 1.0, fade_in(i, len));
+        }
+        self.tail_weight.fill(1.0);
+    }
+
+    /// A failed block plays the dry input: the converted tail fades out over the crossfade, and
+    /// the next good block fades in from silence at weight 0, so neither edge clicks.
+    fn fade_to_dry(&mut self, output: &mut [f32], weight: &mut [f32]) {
+        output.fill(0.0);
+        weight.fill(0.0);
+        let len = self.tail_weight.len();
+        for (i, ((y, g), (&tail, &from))) in
+            output.iter_mut().zip(weight.iter_mut()).zip(self.sola.tail().iter().zip(&self.tail_weight)).enumerate()
+        {
+            let keep = 1.0 - fade_in(i, len);
+            (*y, *g) = (tail * keep, from * keep);
+        }
+        self.sola.reset();
+        self.tail_weight.fill(0.0);
     }
 }
 

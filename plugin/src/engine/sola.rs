@@ -16,6 +16,9 @@ pub struct Sola {
     search: usize,
     /// The end of the previous rendering, to crossfade the next one into.
     tail: Vec<f32>,
+    /// What the listener hears next, which the next rendering is aligned to: the tail itself,
+    /// except after taking over from a predecessor that played (partly) the dry input.
+    heard: Vec<f32>,
     fade_in: Vec<f32>,
     /// The offset chosen for the last block, for diagnostics and tests.
     last_offset: usize,
@@ -24,7 +27,15 @@ pub struct Sola {
 impl Sola {
     pub fn new(block: usize, crossfade: usize, search: usize) -> Self {
         let fade_in = (0..crossfade).map(|i| fade_in(i, crossfade)).collect();
-        Self { block, crossfade, search, tail: vec![0.0; crossfade], fade_in, last_offset: 0 }
+        Self {
+            block,
+            crossfade,
+            search,
+            tail: vec![0.0; crossfade],
+            heard: vec![0.0; crossfade],
+            fade_in,
+            last_offset: 0,
+        }
     }
 
     /// Samples the synthesiser must render per block.
@@ -54,6 +65,7 @@ impl Sola {
             *y = *y * w + old * (1.0 - w);
         }
         self.tail.copy_from_slice(&aligned[self.block..]);
+        self.heard.copy_from_slice(&self.tail);
     }
 
     /// What the next block fades in from: the start of the output still to come.
@@ -62,27 +74,32 @@ impl Sola {
     }
 
     /// Fade the next block in from `pending` instead (a predecessor's output still to come), as
-    /// when another voice hands the stream over.
-    pub fn continue_from(&mut self, pending: &[f32]) {
-        let n = pending.len().min(self.tail.len());
-        self.tail.fill(0.0);
-        self.tail[..n].copy_from_slice(&pending[..n]);
+    /// when another voice hands the stream over, aligning it to `heard`: what the listener hears
+    /// over those samples (`pending` itself, or the dry input where the predecessor passed it
+    /// through), so a voice taking over from the user's own voice joins it in phase.
+    pub fn continue_from(&mut self, pending: &[f32], heard: &[f32]) {
+        for (into, from) in [(&mut self.tail, pending), (&mut self.heard, heard)] {
+            let n = from.len().min(into.len());
+            into.fill(0.0);
+            into[..n].copy_from_slice(&from[..n]);
+        }
     }
 
     pub fn reset(&mut self) {
         self.tail.fill(0.0);
+        self.heard.fill(0.0);
         self.last_offset = 0;
     }
 
     fn best_offset(&self, rendered: &[f32]) -> usize {
-        if self.crossfade == 0 || self.tail.iter().all(|&s| s == 0.0) {
+        if self.crossfade == 0 || self.heard.iter().all(|&s| s == 0.0) {
             return 0;
         }
         let mut best = (f32::NEG_INFINITY, 0);
         for offset in 0..=self.search {
             let window = &rendered[offset..offset + self.crossfade];
             let (mut dot, mut energy) = (0.0f32, 0.0f32);
-            for (&a, &b) in window.iter().zip(&self.tail) {
+            for (&a, &b) in window.iter().zip(&self.heard) {
                 dot += a * b;
                 energy += a * a;
             }
@@ -128,6 +145,22 @@ mod tests {
         let own_step = 2.0 * std::f32::consts::PI / period;
         let worst = out[block..].windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0, f32::max);
         assert!(worst < own_step * 1.1, "largest step {worst} vs {own_step}");
+    }
+
+    /// Taking over from the dry input (nothing pending, weight 0): the new voice is aligned to
+    /// what is heard, so a voice singing the input's own pitch joins it in phase.
+    #[test]
+    fn a_voice_taking_over_from_the_dry_input_aligns_to_it() {
+        let (block, crossfade, search) = (480, 160, 48);
+        let period = 37.0;
+        let mut sola = Sola::new(block, crossfade, search);
+        let heard = render(1000, crossfade, 0, period);
+        sola.continue_from(&vec![0.0; crossfade], &heard);
+        let jitter = 17;
+        let rendered = render(1000, sola.rendered_len(), -jitter, period);
+        let mut out = vec![0.0; block];
+        sola.process(&rendered, &mut out);
+        assert_eq!(sola.last_offset(), jitter as usize, "aligned to the dry input");
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::execution_provider::Provider;
 use super::int8::{Calibration, Scope};
 use super::model_error::ModelError;
 use super::model_file::ModelFile;
+use super::model_output::{self, ModelRole};
 use super::noise::LatentNoise;
 use super::synthesizer_format::{self, ExportConvention, SynthesizerFormat};
 
@@ -38,6 +39,8 @@ pub struct Synthesizer {
     feats_half: Vec<f16>,
     noise_buf: Vec<f32>,
     audio: Vec<f32>,
+    /// An fp16 export's output converted to f32 (see [`model_output::float_output`]).
+    half_output: Vec<f32>,
 }
 
 /// Which frames of a window to decode. Exports without partial decoding render the whole window
@@ -66,10 +69,13 @@ impl Synthesizer {
             feats_half: if format.half_precision_features { vec![f16::ZERO; max_frames * width] } else { vec![] },
             noise_buf: vec![0.0; max_frames * 192],
             audio: Vec::new(),
+            half_output: Vec::new(),
         };
         synth.measure_hop(path)?;
         // Room for a whole window of output, so rendering never grows the buffer.
         synth.audio = vec![0.0; max_frames.max(WARM_UP_FRAMES[1]) * synth.hop];
+        // An fp16 output is converted here; the signature does not always say which exports have one.
+        synth.half_output = vec![0.0; synth.audio.len()];
         Ok(synth)
     }
 
@@ -84,6 +90,7 @@ impl Synthesizer {
             }
             self.noise_buf.resize(max_frames * 192, 0.0);
             self.audio.resize(max_frames * self.hop, 0.0);
+            self.half_output.resize(max_frames * self.hop, 0.0);
         }
     }
 
@@ -189,15 +196,24 @@ impl Synthesizer {
         if let Some(calibration) = self.calibration.as_mut() {
             calibration.observe(&outputs);
         }
-        let (_, audio) = outputs[0].try_extract_tensor::<f32>().map_err(fail)?;
+        let (_, audio) = model_output::float_output(ModelRole::Voice, &outputs[0], &mut self.half_output)?;
         // Exports without partial decoding render every frame; keep the requested ones.
-        let rendered = match self.format.convention {
-            ExportConvention::PartialDecoding { .. } => audio,
-            _ if self.hop == 0 => audio,
-            _ => {
-                let start = (range.skip_head * self.hop).min(audio.len());
-                &audio[start..(start + range.return_length * self.hop).min(audio.len())]
-            }
+        let partial = matches!(self.format.convention, ExportConvention::PartialDecoding { .. });
+        let rendered_frames = if partial { range.return_length } else { frames };
+        // Until the warm-up has measured the hop, any whole number of samples per frame will do.
+        if self.hop != 0 && audio.len() != rendered_frames * self.hop {
+            return Err(ModelError::Invalid(format!(
+                "the voice model rendered {} samples for {rendered_frames} frames, not {} ({} per frame)",
+                audio.len(),
+                rendered_frames * self.hop,
+                self.hop
+            )));
+        }
+        let rendered = if partial || self.hop == 0 {
+            audio
+        } else {
+            let start = (range.skip_head * self.hop).min(audio.len());
+            &audio[start..(start + range.return_length * self.hop).min(audio.len())]
         };
         let n = rendered.len();
         if self.audio.len() < n {
@@ -218,17 +234,18 @@ impl Synthesizer {
             let pitch = vec![1i64; frames];
             let pitchf = vec![0.0f32; frames];
             let range = DecodeRange { skip_head: 0, return_length: frames };
-            let rendered = self.render(&pitch, &pitchf, range).map_err(|e| {
-                ModelError::Invalid(format!(
+            let rendered = self.render(&pitch, &pitchf, range).map_err(|e| match e {
+                // It runs; what it gives is broken.
+                ModelError::BadOutput { .. } => e,
+                _ => ModelError::Invalid(format!(
                     "{} does not run at {frames} frames ({e}); an export whose length was fixed when it \
                      was traced cannot stream",
                     path.display()
-                ))
+                )),
             })?;
             if rendered.len() % frames != 0 {
                 return Err(ModelError::Invalid(format!(
-                    "{} gave {} samples for {frames} frames, not a whole number per frame",
-                    path.display(),
+                    "the voice model gave {} samples for {frames} frames, not a whole number per frame",
                     rendered.len()
                 )));
             }
@@ -236,7 +253,9 @@ impl Synthesizer {
         }
         let hop = hops[0];
         if hops.iter().any(|&h| h != hop) || !(80..=960).contains(&hop) {
-            return Err(ModelError::Invalid(format!("{} renders {hops:?} samples per frame", path.display())));
+            return Err(ModelError::Invalid(format!(
+                "the voice model renders {hops:?} samples per frame at {WARM_UP_FRAMES:?} frames"
+            )));
         }
         if let Some(rate) = self.format.sample_rate
             && rate as usize != hop * 100

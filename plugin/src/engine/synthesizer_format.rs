@@ -144,8 +144,19 @@ pub fn detect(signature: &ModelSignature) -> Result<SynthesizerFormat, ModelErro
         return Err(ModelError::Invalid(format!("a voice model has one output (audio); {}", signature.describe())));
     };
     let rank = if convention == ExportConvention::RvcWebUi { 3 } else { 1 };
-    if audio.dims.len() != rank || audio.element != Element::F32 {
-        return Err(ModelError::Invalid(format!("its output `{audio}` should be {rank}-dimensional f32 audio")));
+    if audio.dims.len() != rank {
+        return Err(ModelError::Invalid(format!("its output `{audio}` should be {rank}-dimensional audio")));
+    }
+    // w-okada's fp16 exports give fp16 audio; the runner converts it.
+    if !matches!(audio.element, Element::F32 | Element::F16) {
+        let element = match audio.element {
+            Element::I64 => "int64",
+            _ => "not a float type",
+        };
+        return Err(ModelError::Invalid(format!(
+            "the voice model's output `{}` is {element}: audio must be f32 or f16",
+            audio.name
+        )));
     }
 
     Ok(SynthesizerFormat {

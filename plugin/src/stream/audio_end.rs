@@ -10,6 +10,7 @@ use rtrb::{Consumer, Producer};
 use super::control::StreamControl;
 use super::geometry::StreamGeometry;
 use super::stats::StreamStats;
+use super::wet_sample::WetSample;
 
 /// How long an offline render waits for a block before it gives up and plays the dry fallback.
 const OFFLINE_WAIT_FLOOR: Duration = Duration::from_secs(2);
@@ -20,7 +21,7 @@ const OFFLINE_WAIT_FLOOR: Duration = Duration::from_secs(2);
 /// inference thread is.
 pub struct AudioEnd {
     to_worker: Producer<f32>,
-    from_worker: Consumer<f32>,
+    from_worker: Consumer<WetSample>,
     control: Arc<StreamControl>,
     stats: Arc<StreamStats>,
     geometry: StreamGeometry,
@@ -52,7 +53,7 @@ impl AudioEnd {
     pub fn new(
         geometry: StreamGeometry,
         to_worker: Producer<f32>,
-        from_worker: Consumer<f32>,
+        from_worker: Consumer<WetSample>,
         control: Arc<StreamControl>,
         stats: Arc<StreamStats>,
         offline: bool,
@@ -85,9 +86,10 @@ impl AudioEnd {
     }
 
     /// Push `input` (mono, already gained) and fill `wet` with the converted signal for the same
-    /// slots and `weight` with how much of it to use; `1 - weight` is to come from the dry
-    /// fallback (the input delayed by the latency). All three slices have the same length, at most
-    /// the host's maximum buffer size.
+    /// slots, already multiplied by `weight`, and `weight` with how much of each slot it fills;
+    /// `1 - weight` is to come from the dry input delayed by the latency (when the conversion is
+    /// late, or the processor passes the input through). All three slices have the same length, at
+    /// most the host's maximum buffer size.
     pub fn process(&mut self, input: &[f32], wet: &mut [f32], weight: &mut [f32]) {
         let n = input.len();
         debug_assert!(wet.len() == n && weight.len() == n);
@@ -172,14 +174,16 @@ impl AudioEnd {
                         // exactly when it runs out.
                         (self.wet_weight - self.fade_step).max(0.0).min(left as f32 * self.fade_step)
                     };
-                    (*w, *g) = (x, self.wet_weight);
+                    (*w, *g) = (x.signal * self.wet_weight, x.weight * self.wet_weight);
                 }
                 None => {
                     self.wet_weight = 0.0;
                     (*w, *g) = (0.0, 0.0);
                 }
             }
-            fallback += u64::from(*g < 1.0);
+            // Counts what lateness replaced, not slots the processor itself leaves to the dry
+            // input (no voice, a failed block).
+            fallback += u64::from(self.wet_weight < 1.0);
         }
         chunk.commit_all();
         if fallback > 0 {
@@ -214,7 +218,8 @@ impl AudioEnd {
     fn wait_until(&mut self, mut done: impl FnMut(&mut Self) -> bool) {
         let block = Duration::from_secs_f64(self.geometry.block as f64 / f64::from(self.geometry.sample_rate));
         let deadline = Instant::now() + OFFLINE_WAIT_FLOOR.max(block * 8);
-        while !done(self) && Instant::now() < deadline {
+        // A thread that has ended will deliver nothing more: the fallback covers the rest at once.
+        while !done(self) && Instant::now() < deadline && !self.control.has_exited() {
             std::thread::sleep(Duration::from_micros(100));
         }
     }
@@ -230,7 +235,7 @@ mod tests {
     struct Harness {
         audio: AudioEnd,
         worker_in: Consumer<f32>,
-        worker_out: Producer<f32>,
+        worker_out: Producer<WetSample>,
         processor: IdentityProcessor,
         control: Arc<StreamControl>,
         stats: Arc<StreamStats>,
@@ -260,7 +265,7 @@ mod tests {
             let (mut worker_out, from_worker) = rtrb::RingBuffer::new(geometry.output_queue_capacity());
             let processor = IdentityProcessor::new(geometry.processor_delay(), geometry.crossfade);
             let priming = geometry.latency() - processor.delay();
-            worker_out.write_chunk_uninit(priming).unwrap().fill_from_iter(std::iter::repeat(0.0));
+            worker_out.write_chunk_uninit(priming).unwrap().fill_from_iter(std::iter::repeat(WetSample::SILENCE));
             let control = Arc::new(StreamControl::default());
             let stats = Arc::new(StreamStats::default());
             let audio = AudioEnd::new(geometry, to_worker, from_worker, control.clone(), stats.clone(), false);
@@ -309,20 +314,22 @@ mod tests {
             }
             while self.worker_in.slots() >= self.geometry.block {
                 let block: Vec<f32> = self.worker_in.read_chunk(self.geometry.block).unwrap().into_iter().collect();
-                let mut converted = vec![0.0; block.len()];
-                self.processor.process_block(&block, &mut converted);
-                self.worker_out.write_chunk_uninit(block.len()).unwrap().fill_from_iter(converted);
+                let (mut converted, mut weight) = (vec![0.0; block.len()], vec![0.0; block.len()]);
+                self.processor.process_block(&block, &mut converted, &mut weight);
+                let samples = converted.into_iter().zip(weight).map(|(signal, weight)| WetSample { signal, weight });
+                self.worker_out.write_chunk_uninit(block.len()).unwrap().fill_from_iter(samples);
             }
         }
 
-        /// The converted signal must always be the input exactly `latency` slots earlier.
+        /// The converted signal must always be the input exactly `latency` slots earlier (the
+        /// identity processor's weight is 1, so the slot's weight is what premultiplies it).
         fn assert_aligned(&self) {
             let latency = self.geometry.latency();
             for (slot, (&w, &g)) in self.wet.iter().zip(&self.weight).enumerate() {
                 if g > 0.0 {
                     let expected =
                         if slot >= latency && !self.silent.contains(&slot) { self.input[slot - latency] } else { 0.0 };
-                    assert_eq!(w, expected, "slot {slot} (weight {g})");
+                    assert_eq!(w, expected * g, "slot {slot} (weight {g})");
                 }
             }
         }

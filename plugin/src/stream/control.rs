@@ -14,6 +14,8 @@ pub struct StreamControl {
     /// The last reset the inference thread has carried out: it emptied its input queue, dropped its
     /// partial block and reset its processor, and will not push anything older afterwards.
     reset_done: AtomicU64,
+    /// Set when the inference thread has ended, for whatever reason: nobody waits for it then.
+    exited: AtomicBool,
 }
 
 impl StreamControl {
@@ -23,6 +25,14 @@ impl StreamControl {
 
     pub fn should_stop(&self) -> bool {
         self.stop.load(Ordering::Acquire)
+    }
+
+    pub fn mark_exited(&self) {
+        self.exited.store(true, Ordering::Release);
+    }
+
+    pub fn has_exited(&self) -> bool {
+        self.exited.load(Ordering::Acquire)
     }
 
     /// Called by the audio thread after its last push of the old stream. Returns the new epoch.

@@ -6,10 +6,13 @@ use std::time::{Duration, Instant};
 
 use rtrb::{Consumer, Producer, RingBuffer};
 
-use super::block_processor::BlockProcessor;
+use super::block_processor::{BlockProcessor, DryProcessor};
 use super::control::StreamControl;
 use super::geometry::StreamGeometry;
 use super::stats::StreamStats;
+use super::wet_sample::WetSample;
+use crate::injected_panic::{self, Site};
+use crate::panic_guard;
 
 /// A deliberate slowdown of the inference thread, for tests that make the output queue run dry.
 /// Read from `RVC_LIVE_TEST_WORKER_STALL=AFTER:COUNT:MILLIS`: after `AFTER` blocks, each of the
@@ -71,7 +74,7 @@ impl InferenceThread {
         processor: ProcessorBox,
         history: usize,
         input: Consumer<f32>,
-        output: Producer<f32>,
+        output: Producer<WetSample>,
         control: Arc<StreamControl>,
         stats: Arc<StreamStats>,
         stall: Option<WorkerStall>,
@@ -83,10 +86,13 @@ impl InferenceThread {
             // Polling instead of a wake-up from the audio thread keeps the audio thread free of
             // syscalls; the poll interval is a small part of the worker's budget.
             poll: Duration::from_secs_f64((geometry.block as f64 / f64::from(geometry.sample_rate) / 20.0).min(0.001)),
+            geometry,
             block_in: vec![0.0; geometry.block],
             block_out: vec![0.0; geometry.block],
+            block_weight: vec![0.0; geometry.block],
             recent: vec![0.0; history.max(geometry.block)],
             pending: vec![0.0; geometry.crossfade],
+            pending_weight: vec![0.0; geometry.crossfade],
             processor,
             incoming,
             retired,
@@ -96,7 +102,12 @@ impl InferenceThread {
             stats,
             stall,
         };
-        let handle = std::thread::Builder::new().name("rvc-live-inference".into()).spawn(move || worker.run())?;
+        let exited = control.clone();
+        let handle = std::thread::Builder::new().name("rvc-live-inference".into()).spawn(move || {
+            // However the thread ends, the audio end stops waiting for it.
+            let _exited = ExitFlag(exited);
+            worker.run();
+        })?;
         Ok((Self { control, handle: Some(handle) }, ProcessorSwap { incoming: swap_in, retired: swap_out }))
     }
 }
@@ -105,27 +116,39 @@ impl Drop for InferenceThread {
     fn drop(&mut self) {
         self.control.request_stop();
         if let Some(handle) = self.handle.take() {
-            // A panic in the processor already ended the thread; the audio thread has been
-            // playing the dry fallback since, so there is nothing more to do than join.
+            // The worker catches panics itself; should one escape anyway, the audio thread has
+            // been playing the dry fallback since, so there is nothing more to do than join.
             let _ = handle.join();
         }
     }
 }
 
+/// Tells the stream that the inference thread has ended, when dropped at the thread's end.
+struct ExitFlag(Arc<StreamControl>);
+
+impl Drop for ExitFlag {
+    fn drop(&mut self) {
+        self.0.mark_exited();
+    }
+}
+
 struct Worker {
+    geometry: StreamGeometry,
     block_seconds: f64,
     poll: Duration,
     block_in: Vec<f32>,
     block_out: Vec<f32>,
+    block_weight: Vec<f32>,
     /// The newest input, oldest first: the context a newly swapped-in processor starts from.
     recent: Vec<f32>,
     /// What the current processor would play next, handed to its successor to fade from.
     pending: Vec<f32>,
+    pending_weight: Vec<f32>,
     processor: ProcessorBox,
     incoming: Consumer<ProcessorBox>,
     retired: Producer<ProcessorBox>,
     input: Consumer<f32>,
-    output: Producer<f32>,
+    output: Producer<WetSample>,
     control: Arc<StreamControl>,
     stats: Arc<StreamStats>,
     stall: Option<WorkerStall>,
@@ -159,13 +182,18 @@ impl Worker {
             self.block_in[first.len()..].copy_from_slice(second);
             chunk.commit_all();
 
-            self.swap_processor();
-            let keep = self.recent.len() - block;
-            self.recent.copy_within(block.., 0);
-            self.recent[keep..].copy_from_slice(&self.block_in);
-
             let started = Instant::now();
-            self.processor.process_block(&self.block_in, &mut self.block_out);
+            let converted = panic_guard::catch(|| {
+                self.swap_processor();
+                let keep = self.recent.len() - block;
+                self.recent.copy_within(block.., 0);
+                self.recent[keep..].copy_from_slice(&self.block_in);
+                injected_panic::at(Site::Inference { block: block_index });
+                self.processor.process_block(&self.block_in, &mut self.block_out, &mut self.block_weight);
+            });
+            if let Err(why) = converted {
+                self.stop_converting(why);
+            }
             if let Some(stall) = self.stall.filter(|s| s.applies_to(block_index)) {
                 std::thread::sleep(stall.extra);
             }
@@ -183,14 +211,31 @@ impl Worker {
             return;
         };
         if next.delay() == self.processor.delay() {
-            self.processor.pending_output(&self.recent, &mut self.pending);
-            next.take_over(&self.recent, &self.pending);
+            self.processor.pending_output(&self.recent, &mut self.pending, &mut self.pending_weight);
+            next.take_over(&self.recent, &self.pending, &self.pending_weight);
             std::mem::swap(&mut self.processor, &mut next);
             self.stats.swaps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         // The loader drains this queue before sending again; should it ever be full, the old
         // processor is freed here instead, which only costs time.
         let _ = self.retired.push(next);
+    }
+
+    /// A panic while converting: whatever the processor holds may be broken, so it is replaced by
+    /// the dry processor for the rest of this activation (the next activation starts a new
+    /// stream) and this block plays the dry input. The reason goes to the log and the editor.
+    fn stop_converting(&mut self, why: String) {
+        let message = format!("the conversion stopped after an internal error ({why}); the input plays through");
+        nice_plug::nice_error!("RVC Live {message}");
+        self.stats.set_fault(message);
+        let dry = DryProcessor::new(self.geometry.processor_delay(), self.geometry.crossfade);
+        let broken = std::mem::replace(&mut self.processor, Box::new(dry));
+        // Freed by the loader, like any replaced processor; dropping it here could panic again.
+        if let Err(rtrb::PushError::Full(broken)) = self.retired.push(broken) {
+            let _ = panic_guard::catch(move || drop(broken));
+        }
+        self.block_out.fill(0.0);
+        self.block_weight.fill(0.0);
     }
 
     /// Hand the converted block to the audio thread, waiting for room if it is behind. A block
@@ -200,12 +245,9 @@ impl Worker {
             if self.control.should_stop() || self.control.requested_reset() != epoch {
                 return;
             }
-            if let Ok(mut chunk) = self.output.write_chunk(self.block_out.len()) {
-                let (first, second) = chunk.as_mut_slices();
-                let split = first.len();
-                first.copy_from_slice(&self.block_out[..split]);
-                second.copy_from_slice(&self.block_out[split..]);
-                chunk.commit_all();
+            if let Ok(chunk) = self.output.write_chunk_uninit(self.block_out.len()) {
+                let block = self.block_out.iter().zip(&self.block_weight);
+                chunk.fill_from_iter(block.map(|(&signal, &weight)| WetSample { signal, weight }));
                 return;
             }
             std::thread::sleep(self.poll);

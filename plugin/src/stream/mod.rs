@@ -9,17 +9,20 @@ pub mod block_processor;
 mod control;
 pub mod geometry;
 mod inference_thread;
+mod load_histogram;
 pub mod settings;
 pub mod stats;
+mod wet_sample;
 
 use std::sync::Arc;
 
 pub use audio_end::AudioEnd;
-pub use block_processor::{BlockProcessor, IdentityProcessor};
+pub use block_processor::{BlockProcessor, DryProcessor, IdentityProcessor};
 pub use geometry::StreamGeometry;
 pub use inference_thread::{InferenceThread, ProcessorBox, ProcessorSwap, WorkerStall};
 pub use settings::StreamSettings;
 pub use stats::StreamStats;
+pub use wet_sample::WetSample;
 
 use control::StreamControl;
 
@@ -44,14 +47,22 @@ impl Stream {
         offline: bool,
         stall: Option<WorkerStall>,
     ) -> std::io::Result<Self> {
-        assert_eq!(processor.delay(), geometry.processor_delay(), "the latency must count the processor's delay");
+        if processor.delay() != geometry.processor_delay() {
+            return Err(std::io::Error::other(format!(
+                "the processor delays by {} samples where the latency counts {}",
+                processor.delay(),
+                geometry.processor_delay()
+            )));
+        }
         let (to_worker, worker_input) = rtrb::RingBuffer::new(geometry.input_queue_capacity());
         let (mut worker_output, from_worker) = rtrb::RingBuffer::new(geometry.output_queue_capacity());
         // The first output slots hold audio from before the stream started: silence. The processor
         // delays by its own holdback, so priming covers the rest of the latency.
         let priming = geometry.latency() - processor.delay();
-        let chunk = worker_output.write_chunk_uninit(priming).expect("the output queue holds the whole latency");
-        chunk.fill_from_iter(std::iter::repeat(0.0));
+        let chunk = worker_output
+            .write_chunk_uninit(priming)
+            .map_err(|_| std::io::Error::other("the output queue cannot hold the latency"))?;
+        chunk.fill_from_iter(std::iter::repeat(WetSample::SILENCE));
 
         let control = Arc::new(StreamControl::default());
         stats.reset();
@@ -166,6 +177,61 @@ mod tests {
             let expected = if slot >= latency { input[slot - latency] } else { 0.0 };
             assert!((wet[slot] - expected).abs() <= 1e-6, "slot {slot}: {} vs {expected}", wet[slot]);
         }
+    }
+
+    /// Converts like the identity, then panics at its `panic_at`-th block.
+    struct PanickingProcessor {
+        inner: IdentityProcessor,
+        blocks: usize,
+        panic_at: usize,
+    }
+
+    impl BlockProcessor for PanickingProcessor {
+        fn delay(&self) -> usize {
+            self.inner.delay()
+        }
+        fn process_block(&mut self, input: &[f32], output: &mut [f32], weight: &mut [f32]) {
+            self.blocks += 1;
+            assert!(self.blocks != self.panic_at, "the model runner broke");
+            self.inner.process_block(input, output, weight);
+        }
+        fn reset(&mut self) {
+            self.inner.reset();
+        }
+        fn pending_output(&self, recent_input: &[f32], out: &mut [f32], weight: &mut [f32]) {
+            self.inner.pending_output(recent_input, out, weight);
+        }
+        fn take_over(&mut self, recent_input: &[f32], pending: &[f32], pending_weight: &[f32]) {
+            self.inner.take_over(recent_input, pending, pending_weight);
+        }
+    }
+
+    /// A panic on the inference thread stops the conversion, not the stream: every slot after it
+    /// plays the dry input (weight 0) in time, the thread goes on, and the reason is published.
+    #[test]
+    fn a_panicking_processor_leaves_the_stream_playing_dry() {
+        let settings = StreamSettings { block_ms: 30.0, crossfade_ms: 10.0, sola_search_ms: 5.0, ..Default::default() };
+        let geometry = StreamGeometry::new(settings, 16_000.0, 100);
+        let inner = IdentityProcessor::new(geometry.processor_delay(), geometry.crossfade);
+        let processor = Box::new(PanickingProcessor { inner, blocks: 0, panic_at: 4 });
+        let stats = Arc::new(StreamStats::default());
+        let mut stream = Stream::start(geometry, processor, 0, stats.clone(), true, None).unwrap();
+        let total = 12 * geometry.block + geometry.latency();
+        let input: Vec<f32> = (0..total).map(|i| (i % 97) as f32 / 97.0 + 0.01).collect();
+        let (mut wet, mut weight) = (vec![0.0; total], vec![0.0; total]);
+        let started = std::time::Instant::now();
+        for start in (0..total).step_by(100) {
+            let end = (start + 100).min(total);
+            stream.audio.process(&input[start..end], &mut wet[start..end], &mut weight[start..end]);
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "the offline stream waited for a dead thread");
+        let fault = stats.fault().expect("the fault is published");
+        assert!(fault.contains("the model runner broke"), "{fault}");
+        // Blocks 1-3 converted (after the priming), block 4 on: dry.
+        let broken_from = geometry.latency() - geometry.processor_delay() + 3 * geometry.block;
+        assert!(weight[geometry.latency()..broken_from].iter().all(|&g| g == 1.0));
+        assert!(weight[broken_from..].iter().all(|&g| g == 0.0) && wet[broken_from..].iter().all(|&w| w == 0.0));
+        assert!(stats.blocks.load(std::sync::atomic::Ordering::Relaxed) >= 12, "the thread went on");
     }
 
     #[test]

@@ -49,7 +49,32 @@ impl ActivationCode {
     }
 }
 
-/// Per-output-channel symmetric int8 weights: each channel's largest magnitude maps to ±127.
+/// The largest weight code. On x86 CPUs without VNNI, ONNX Runtime's u8×s8 kernels add pairs of
+/// products into saturating 16-bit sums (`vpmaddubsw`): with full 8-bit weights two large products
+/// (255 × 127 × 2) overflow them. On a 2-core AVX2 machine that cost loud input (the test voice at
+/// twice its level) 1.5–9 dB of signal to error: the tiny set fell to 7.7–8.3 dB, the full-size
+/// voice to 14.4 dB. Seven-bit weights (255 × 63 × 2 < 2^15), ONNX Runtime's `reduce_range`,
+/// cannot overflow; they cost a bit of weight precision (the tiny set's loud input 9.2–10.1 dB, the
+/// full-size voice's quiet input 23.5 → 18.7 dB). Unsigned weights avoid both but their u8×u8
+/// kernels ran the decoder five times slower there. CPUs with VNNI sum in 32 bits and keep all
+/// eight bits.
+fn weight_peak() -> f32 {
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    {
+        if std::arch::is_x86_feature_detected!("avx512vnni") || std::arch::is_x86_feature_detected!("avxvnni") {
+            127.0
+        } else {
+            63.0
+        }
+    }
+    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
+    {
+        127.0
+    }
+}
+
+/// Per-output-channel symmetric int8 weights: each channel's largest magnitude maps to the
+/// largest code (see [`weight_peak`]).
 pub struct ChannelWeights {
     pub scales: Vec<f32>,
     pub values: Vec<i8>,
@@ -59,11 +84,12 @@ pub fn quantise_weights(weight: &[f32], out_channels: usize) -> ChannelWeights {
     let per_channel = weight.len() / out_channels;
     let mut scales = Vec::with_capacity(out_channels);
     let mut values = Vec::with_capacity(weight.len());
+    let top = weight_peak();
     for channel in weight.chunks_exact(per_channel) {
         let peak = channel.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-        let scale = if peak > 0.0 { peak / 127.0 } else { 1.0 };
+        let scale = if peak > 0.0 { peak / top } else { 1.0 };
         scales.push(scale);
-        values.extend(channel.iter().map(|v| (v / scale).round().clamp(-127.0, 127.0) as i8));
+        values.extend(channel.iter().map(|v| (v / scale).round().clamp(-top, top) as i8));
     }
     ChannelWeights { scales, values }
 }
@@ -104,7 +130,8 @@ mod tests {
             let scale = q.scales[i / 3];
             assert!((f32::from(qv) * scale - v).abs() <= scale / 2.0 + 1e-7, "{i}");
         }
-        assert_eq!(q.values[1], -127);
-        assert_eq!(q.values[6], 127);
+        let top = weight_peak() as i8;
+        assert_eq!(q.values[1], -top);
+        assert_eq!(q.values[6], top);
     }
 }
