@@ -427,16 +427,9 @@ pub fn names(line: &str, stage: Stage, reason: &str) -> bool {
     lower.contains(stage.role()) && reason_found
 }
 
-/// The `N` of `…, N failed conversions, …` in every `RVC Live stopped:` line of `log`. Read by
-/// itself rather than by position, so counters added to the line do not break it.
+/// The failed conversions of every `RVC Live stopped:` line of `log`, one per deactivation.
 pub fn failed_conversions(log: &str) -> Vec<u64> {
-    log.lines()
-        .filter(|l| l.contains("RVC Live stopped: "))
-        .filter_map(|l| {
-            let before = &l[..l.find(" failed conversions")?];
-            before.rsplit(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
-        })
-        .collect()
+    crate::subprocess::StopLog::parse_all(log).iter().map(|stop| stop.failed_conversions).collect()
 }
 
 #[cfg(test)]
@@ -444,11 +437,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn failed_conversions_are_read_from_any_stop_line() {
+    fn failed_conversions_are_read_from_every_stop_line() {
         let log = " INFO RVC Live stopped: 29 blocks, block compute p50 1.0 ms p99 2.0 ms max 3.0 ms (budget 120.0 ms), \
                    2 underruns (1234 samples from the fallback), 0 overflows, 13 failed conversions, 4 gated, 0 voice \
-                   swaps\n INFO RVC Live stopped: 3 blocks, peak load 0.25, 0 underruns (0 samples from the fallback), 0 \
-                   overflows, 0 failed conversions, 0 gated\n";
+                   swaps\n INFO RVC Live stopped: 3 blocks, block compute p50 0.0 ms p99 0.0 ms max 0.0 ms (budget \
+                   120.0 ms), 0 underruns (0 samples from the fallback), 0 overflows, 0 failed conversions, 0 gated, 0 \
+                   voice swaps\n";
         assert_eq!(failed_conversions(log), vec![13, 0]);
     }
 
