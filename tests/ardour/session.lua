@@ -81,25 +81,33 @@ local function parameters(proc)
 	return list
 end
 
--- Reads the raw planar f32 signal file into the player's shared memory.
+-- Silence the player plays before the signal. A bounce starts with the track's gain smoothers
+-- still settling (measured: the first 3 131 samples of a bounced sweep came out faded in); the
+-- region is trimmed to start after this lead, so it holds the signal exactly.
+local LEAD = 8192
+
+-- Reads the raw planar f32 signal file into the player's shared memory, after LEAD samples of
+-- silence. Returns the signal's length in frames.
 local function load_signal(player)
 	local file = assert(io.open(env("RVC_ARDOUR_SIGNAL"), "rb"))
 	local data = file:read("a")
 	file:close()
 	local frames = #data // 8
 	assert(#data == frames * 8, "the signal file holds no whole stereo frames")
-	-- The player starts with the bounce's first chunk, which must be larger than the engine's block.
-	assert(frames > BLOCK, "the signal must be longer than one engine block")
+	local played = LEAD + frames
 	local shm = player:to_insert():plugin(0):to_luaproc():shmem()
-	shm:allocate(2 + 2 * frames)
-	shm:to_int(0):set_table({ frames, BLOCK }, 2)
+	shm:allocate(2 + 2 * played)
+	shm:to_int(0):set_table({ played, BLOCK }, 2)
 	local samples = {}
+	for n = 1, LEAD do
+		samples[n] = 0
+	end
 	local offset = 1
 	for c = 0, 1 do
 		for n = 1, frames do
-			samples[n], offset = string.unpack("<f", data, offset)
+			samples[LEAD + n], offset = string.unpack("<f", data, offset)
 		end
-		shm:to_float(2 + c * frames):set_table(samples, frames)
+		shm:to_float(2 + c * played):set_table(samples, played)
 	end
 	return frames
 end
@@ -122,9 +130,11 @@ local function create()
 	assert(not player:isnil(), "the Lua DSP script 'RVC Live Test Signal Player' is not installed")
 	local frames = load_signal(player)
 	assert(reference:add_processor_by_index(player, 0, nil, true) == 0, "could not add the signal player")
-	local region = reference:to_track():bounce_range(0, frames, ARDOUR.InterThreadInfo(), reference:main_outs(),
-		false, "signal", false)
+	local region = reference:to_track():bounce_range(0, LEAD + frames, ARDOUR.InterThreadInfo(),
+		reference:main_outs(), false, "signal", false)
 	assert(not region:isnil(), "bouncing the test signal failed")
+	region:trim_front(Temporal.timepos_t(LEAD))
+	assert(region:length():samples() == frames, "the trimmed region is not the signal's length")
 	assert(reference:remove_processor(player, nil, true) == 0, "could not remove the signal player")
 	-- A region fades in and out over 64 samples by default; without the fades it plays the signal
 	-- exactly, so the test can compare what it exported with what it put in.
@@ -194,11 +204,21 @@ end
 
 -- Mutes `muted` ("Voice", "Reference" or nothing) and unmutes the other.
 local function mute_only(muted)
+	local changed = false
 	for _, route_name in ipairs({ "Voice", "Reference" }) do
 		local mute = route_name == muted and 1 or 0
-		track(route_name):mute_control():set_value(mute, PBD.GroupControlDisposition.NoGroup)
+		local control = track(route_name):mute_control()
+		if control:get_value() ~= mute then
+			control:set_value(mute, PBD.GroupControlDisposition.NoGroup)
+			changed = true
+		end
 	end
-	ARDOUR.LuaAPI.wait_for_process_callback(4, 2000)
+	-- A mute fades the track's output with Ardour's 25 Hz gain smoother, which settles (to within
+	-- 1e-5) about 3 500 samples after a process cycle has applied the change: eight 1024-sample
+	-- cycles leave a margin, so a render never starts with the end of a fade.
+	if changed then
+		assert(ARDOUR.LuaAPI.wait_for_process_callback(8, 2000), "the engine stopped processing")
+	end
 end
 
 local function export(spec)

@@ -19,7 +19,8 @@ ardour {
 -- blocking every other process callback. So the signal starts with the first call larger than
 -- the engine's block, and the region starts exactly at the signal's first sample whatever live
 -- cycles ran before. Once started it plays to its end, whatever the size of the bounce's last
--- chunk. The session script makes the signal longer than one engine block.
+-- chunk. The session script puts 8 192 samples of silence before the signal, longer than one
+-- engine block.
 
 function dsp_ioconfig ()
 	return { { audio_in = 2, audio_out = 2 } }

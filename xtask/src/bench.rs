@@ -162,7 +162,7 @@ fn soak(options: &Options) -> anyhow::Result<()> {
 
     let out = Path::new("target/bench");
     std::fs::create_dir_all(out)?;
-    let bundled = bundles::bundle_into(Path::new("target"), &["--release"])?;
+    let bundled = bundles::bundle(&["--release"])?;
     command::run(command::cargo().args(["build", "--release", "-p", "rvc_live_hosts", "--bin", "rvc-live-soak"]))?;
     let json = out.join(if options.hog { "soak-hog.json" } else { "soak.json" });
     let mut soak = Command::new("target/release/rvc-live-soak");
@@ -204,7 +204,7 @@ fn engine<'a>(command: &'a mut Command, speech: &Path, fixtures: &Fixtures) -> &
 /// Time the release plugin's `process()` in a CLAP host (64- and 512-sample buffers, paced at
 /// 48 kHz), and keep the JSON line it ends with for the report.
 fn audio_thread(out: &Path, seconds: u32) -> anyhow::Result<PathBuf> {
-    let bundled = bundles::bundle_into(Path::new("target"), &["--release"])?;
+    let bundled = bundles::bundle(&["--release"])?;
     command::run(command::cargo().args(["build", "--release", "-p", "rvc_live_hosts", "--bin", "rvc-live-host"]))?;
     let mut host = Command::new("target/release/rvc-live-host");
     host.arg("bench-audio-thread")

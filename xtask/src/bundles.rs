@@ -16,16 +16,41 @@ pub fn bundle_with_runtime(args: &[String]) -> anyhow::Result<()> {
     place_runtime(&target.join("bundled"))
 }
 
-/// Build and bundle the plugin into `target_dir` with extra `cargo build` arguments, and return the
-/// folder holding the bundles.
-pub fn bundle_into(target_dir: &Path, args: &[&str]) -> anyhow::Result<PathBuf> {
+/// The target folder every build shares, so that a test variant compiles only the crates its
+/// features change.
+const TARGET: &str = "target";
+
+/// Build the plugin with extra `cargo build` arguments and bundle it into `target/bundled`; returns
+/// that folder.
+pub fn bundle(args: &[&str]) -> anyhow::Result<PathBuf> {
     let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    args.extend(["--target-dir".to_owned(), target_dir.display().to_string()]);
+    args.extend(["--target-dir".to_owned(), TARGET.to_owned()]);
     nice_plug_xtask::build(&[PACKAGE.to_owned()], &args)?;
-    nice_plug_xtask::bundle(target_dir, PACKAGE, &args, false)?;
-    let bundled = target_dir.join("bundled");
+    nice_plug_xtask::bundle(Path::new(TARGET), PACKAGE, &args, false)?;
+    let bundled = Path::new(TARGET).join("bundled");
     place_runtime(&bundled)?;
     Ok(bundled)
+}
+
+/// A test variant of the plugin (a debug build with extra features), bundled like the others and
+/// then moved to `target/VARIANT/bundled`, where it cannot be taken for what users install.
+/// It passes through `target/bundled`, so build the release bundles after the variants.
+pub fn bundle_variant(variant: &str, args: &[&str]) -> anyhow::Result<PathBuf> {
+    let staged = bundle(args)?;
+    let destination = Path::new(TARGET).join(variant).join("bundled");
+    if destination.exists() {
+        fs::remove_dir_all(&destination)?;
+    }
+    fs::create_dir_all(&destination)?;
+    // The CLAP and VST3 bundles, and the standalone app where the features build one.
+    for name in [format!("{BUNDLE_NAME}.clap"), format!("{BUNDLE_NAME}.vst3"), BUNDLE_NAME.to_owned()] {
+        let from = staged.join(&name);
+        if from.exists() {
+            fs::rename(&from, destination.join(&name))?;
+        }
+    }
+    place_runtime(&destination)?;
+    Ok(destination)
 }
 
 /// Copy the ONNX Runtime library beside the `.clap` and into each `.vst3` bundle's binary folder.

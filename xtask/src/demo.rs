@@ -5,7 +5,6 @@
 //! is given, so what comes out is the sentence's melody, shifted up a fifth, through the whole
 //! pipeline (resampling, content encoder, pitch tracking, synthesiser, SOLA).
 
-use std::path::Path;
 use std::process::Command;
 
 use anyhow::Context;
@@ -20,7 +19,7 @@ pub fn run() -> anyhow::Result<()> {
     onnxruntime::provision()?;
     // The plugin resolves paths from the host's working folder, so it gets absolute ones.
     let voices = std::path::absolute(models::generate()?.join("analytic"))?;
-    let bundled = bundles::bundle_into(Path::new("target"), &["--release"])?;
+    let bundled = bundles::bundle(&["--release"])?;
     let demo = paths::cache("demo");
     std::fs::create_dir_all(&demo)?;
     let input = demo.join("sentence.wav");

@@ -1,6 +1,5 @@
 //! `cargo xtask test`: provision, build every artefact the tests load, run every suite.
 
-use std::path::Path;
 use std::process::Command;
 
 use crate::bundles::{self, BUNDLE_NAME};
@@ -15,11 +14,12 @@ pub fn run() -> anyhow::Result<()> {
     // Stage parity with RVC's reference code: the exports against the PyTorch modules.
     models::check(ModelSet::Ci)?;
 
-    // What users install, and a debug build that aborts on any allocation in `process`.
-    let release = bundles::bundle_into(Path::new("target"), &["--release"])?;
-    let alloc_check = bundles::bundle_into(Path::new("target/alloc-check"), &["--features", "assert_process_allocs"])?;
-    // The standalone links ALSA and JACK; its own target folder keeps that out of the plugin.
-    let standalone = bundles::bundle_into(Path::new("target/standalone"), &["--features", "standalone"])?;
+    // A debug build that aborts on any allocation in `process`, the standalone app (it links ALSA
+    // and JACK, which the plugin must not), and what users install. All three share one target
+    // folder: a variant recompiles only the crates its features change.
+    let alloc_check = bundles::bundle_variant("alloc-check", &["--features", "assert_process_allocs"])?;
+    let standalone = bundles::bundle_variant("standalone", &["--features", "standalone"])?;
+    let release = bundles::bundle(&["--release"])?;
     // Test binaries run from their own package's folder, so they get absolute paths.
     let (release, alloc_check, standalone) =
         (std::path::absolute(release)?, std::path::absolute(alloc_check)?, std::path::absolute(standalone)?);
