@@ -3,7 +3,7 @@
 * every synthesizer export runs at several lengths T (1, 7, 50, 200, 333) with the right output
   length; det exports match PyTorch (RVC's own, unpatched modules, loaded from the .pth) within
   1e-3 max abs; non-det exports are checked to be random, finite and in range; each passes the
-  rules of RVC Live's format detection (plugin/src/engine/synthesizer_format.rs);
+  rules of RVC Live's format detection (engine/src/synthesizer_format.rs);
 * content encoders match PyTorch at several lengths with ContentVec's frame rule;
 * pitch models match their PyTorch originals on 110/220/440 Hz tones and a 150-400 Hz glide
   (median f0 within 1 %, and within 2 % of the true pitch);
@@ -63,7 +63,7 @@ def time_ms(path: pathlib.Path, feeds: dict, repeats: int = 3) -> float:
     return float(np.median(times))
 
 
-# --- RVC Live's format rules (a Python mirror of plugin/src/engine/synthesizer_format.rs) ---------
+# --- RVC Live's format rules (a Python mirror of engine/src/synthesizer_format.rs) ---------
 
 def rust_format(sess: ort.InferenceSession, metadata: dict) -> str:
     ins = {i.name: i for i in sess.get_inputs()}

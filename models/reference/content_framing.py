@@ -5,7 +5,7 @@ HuBERT whose `extract_features` returns ContentVec's frame count for the audio (
 checked here against the real conv front end in `contentvec_tiny_units.onnx`) and whose values
 carry each frame's index, and a stub `net_g` whose `infer` records the `feats`, `p_len`, `pitch`
 and `pitchf` RVC hands it. Prints JSON for the Rust parity test
-(`plugin/tests/content_framing_parity.rs`):
+(`engine/tests/content_framing_parity.rs`):
 
     {"cases": [{"n", "version", "encoder_frames", "p_len", "source", "pitch"}],
      "onnx": [{"n", "frames"}]}

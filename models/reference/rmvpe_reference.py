@@ -1,5 +1,5 @@
 """RMVPE's front end and decoder, executed from RVC's own published code (`inferrvc/rmvpe.py`, MIT),
-for the Rust parity tests (plugin/tests/rmvpe.rs). Prints JSON:
+for the Rust parity tests (engine/tests/rmvpe.rs). Prints JSON:
 
 * `signals`: for each test signal, the 16 kHz audio, RVC's log-mel (`MelSpectrogram`, as
   `RMVPE.__init__` configures it, center=True), the salience the given "mel" form ONNX model gives

@@ -2,33 +2,28 @@
 //!
 //! The audio thread only copies: host audio goes into a queue for the per-instance inference
 //! thread, converted audio comes back out of another, and a latency-compensated mixer blends it
-//! with the dry input. See [`stream`] for the threading and the latency it adds up to.
+//! with the dry input. See [`rvc_live_engine::stream`] for the threading and the latency it adds up to.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use nice_plug::prelude::*;
 
-pub mod delay_line;
-pub mod dry_wet_mixer;
 pub mod editor;
-pub mod engine;
-pub mod execution_provider;
-pub mod injected_panic;
 pub mod meters;
-pub mod onnx_runtime;
-pub mod panic_guard;
 pub mod params;
-pub mod stream;
 pub mod voice;
 pub mod voice_library;
 pub mod voice_loader;
 pub mod voice_status;
 
-use dry_wet_mixer::{DryWetMixer, MixControls};
-use engine::rvc_processor::{ConversionControls, ConversionStats, RvcProcessor};
 use params::RvcLiveParams;
-use stream::{DryProcessor, ProcessorBox, Stream, StreamGeometry, StreamSettings, StreamStats, WorkerStall};
+use rvc_live_engine::dry_wet_mixer::{DryWetMixer, MixControls};
+use rvc_live_engine::rvc_processor::{ConversionControls, ConversionStats, RvcProcessor};
+use rvc_live_engine::stream::{
+    DryProcessor, ProcessorBox, Stream, StreamGeometry, StreamSettings, StreamStats, WorkerStall,
+};
+use rvc_live_engine::{injected_panic, panic_guard};
 use voice_loader::VoiceLoader;
 use voice_status::{VoiceFacts, VoiceState, VoiceStatus};
 
@@ -207,9 +202,7 @@ impl RvcLive {
         self.active = None;
 
         let settings = *self.params.stream.read();
-        let geometry = StreamGeometry::new(settings, config.sample_rate, config.max_buffer_size);
-        // Input denoise delays the conversion further, voice or not; the latency counts it.
-        let geometry = geometry.with_processor_delay(RvcProcessor::delay_for(&geometry, &settings));
+        let geometry = RvcProcessor::stream_geometry(&settings, config.sample_rate, config.max_buffer_size);
         let voices = VoiceSource {
             params: self.params.clone(),
             conversion: self.conversion.clone(),
@@ -478,7 +471,7 @@ mod tests {
             params,
             conversion: Arc::new(ConversionStats::default()),
             status: Arc::new(VoiceStatus::default()),
-            geometry: StreamGeometry::new(settings, 48_000.0, 512),
+            geometry: RvcProcessor::stream_geometry(&settings, 48_000.0, 512),
             settings,
         }
     }

@@ -8,8 +8,8 @@ use nice_plug::prelude::*;
 use nice_plug_egui::EguiEditorState;
 use parking_lot::RwLock;
 
-use crate::stream::StreamSettings;
 use crate::voice::PersistedVoice;
+use rvc_live_engine::stream::StreamSettings;
 
 const GAIN_RANGE_DB: f32 = 24.0;
 

@@ -1,27 +1,10 @@
 //! The voice the user picked: the model files, persisted with the host's project.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use nice_plug::params::persist::PersistentField;
 use parking_lot::RwLock;
-use serde::{Deserialize, Serialize};
-
-/// Paths of the models that make up a voice. `None` means "not chosen".
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct VoiceSelection {
-    /// The RVC synthesiser (`.onnx`).
-    pub synthesizer: Option<PathBuf>,
-    /// The content encoder (ContentVec/HuBERT `.onnx`).
-    pub content_encoder: Option<PathBuf>,
-    /// The pitch model (`.onnx`); `None` selects the built-in tracker.
-    pub pitch_model: Option<PathBuf>,
-    /// The retrieval index, kept for when retrieval lands.
-    pub index: Option<PathBuf>,
-    /// Speaker id for multi-speaker models.
-    pub speaker_id: u32,
-}
+pub use rvc_live_engine::VoiceSelection;
 
 /// The persisted voice. Loading a project does not re-activate the plugin, so every change bumps
 /// a generation counter that whoever loads models compares against the one it last loaded.

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::stream::{ProcessorBox, ProcessorSwap};
+use rvc_live_engine::stream::{ProcessorBox, ProcessorSwap};
 
 /// How often the loader looks for a new selection and for processors to free. A new voice is
 /// heard at most this much later than it would be with a wake-up, and polling keeps the main
@@ -49,7 +49,7 @@ impl VoiceLoader {
                     freed = true;
                 }
                 if freed {
-                    crate::engine::int8::return_to_system();
+                    rvc_live_engine::int8::return_to_system();
                 }
                 let wanted = generation();
                 if wanted != loaded && swap.incoming.slots() > 0 {

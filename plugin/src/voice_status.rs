@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use parking_lot::Mutex;
 
-use crate::engine::synthesizer_format::SynthesizerFormat;
+use rvc_live_engine::synthesizer_format::SynthesizerFormat;
 
 /// Where the voice stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +45,7 @@ impl VoiceFacts {
     /// "40 kHz · v2 · f0 · partial decoding": what the model turned out to be, for the log and the
     /// editor.
     pub fn summary(&self) -> String {
-        use crate::engine::synthesizer_format::{ExportConvention, ModelVersion};
+        use rvc_live_engine::synthesizer_format::{ExportConvention, ModelVersion};
         let format = &self.format;
         let version = match format.version {
             ModelVersion::V1 => "v1",

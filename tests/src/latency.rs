@@ -47,9 +47,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_at_48_khz_add_up_by_hand() {
-        // 120 ms block, 4096 frames, 120 ms budget, 5 ms fade, 40 ms crossfade, 10 ms search.
-        let l = ExpectedLatency::defaults(48_000.0, 4096);
+    fn the_formula_adds_up_by_hand() {
+        // Pinned settings, not the defaults, so the sum can be written out: 120 ms block, 4096
+        // frames, 120 ms budget, 5 ms fade, 40 ms crossfade, 10 ms search.
+        let settings = StreamSettings { block_ms: 120.0, crossfade_ms: 40.0, sola_search_ms: 10.0, worker_budget: 1.0 };
+        let l = ExpectedLatency::new(settings, 48_000.0, 4096);
         assert_eq!(l.total(), 5760 + 4096 + 5760 + 240 + 1920 + 480);
     }
 

@@ -88,9 +88,15 @@ pub struct StreamSettings {
 }
 
 impl Default for StreamSettings {
-    /// The documented defaults.
+    /// The plugin's defaults, read from the engine that defines them.
     fn default() -> Self {
-        Self { block_ms: 120.0, crossfade_ms: 40.0, sola_search_ms: 10.0, worker_budget: 1.0 }
+        let engine = rvc_live_engine::stream::StreamSettings::default();
+        Self {
+            block_ms: engine.block_ms,
+            crossfade_ms: engine.crossfade_ms,
+            sola_search_ms: engine.sola_search_ms,
+            worker_budget: engine.worker_budget,
+        }
     }
 }
 

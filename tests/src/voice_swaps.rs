@@ -15,17 +15,15 @@ use anyhow::ensure;
 use crate::blocks::RandomBlocks;
 use crate::host::{AudioConfig, Pace, PluginHost};
 use crate::scenarios::{ScenarioReport, dual_mono};
-use crate::state::{NiceState, VoiceSelection};
+use crate::state::{NiceState, StreamSettings, VoiceSelection};
 use crate::{RenderMode, analysis};
 
 pub const RATE: f64 = 48_000.0;
 pub const TONE_HZ: f64 = 220.0;
 /// The input tone's amplitude: what plays when no voice is chosen.
 pub const INPUT_AMPLITUDE: f32 = 0.4;
-/// Audio between two switches: five blocks.
+/// Audio between two switches: several blocks at the default block length.
 pub const SEGMENT_SECONDS: f64 = 1.0;
-/// The plugin's default block: a swap takes effect on a block boundary.
-pub const BLOCK_SECONDS: f64 = 0.2;
 
 /// What one segment selects, and the loudness it should come out at.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -159,17 +157,16 @@ pub fn run(plugin: &Path, settle: Duration) -> anyhow::Result<VoiceSwapRun> {
 /// it. Offline, that thread may still have up to two blocks of earlier input queued when the host
 /// switches (the output it owes lags by the latency), and a slow load may land a block late. So
 /// the window starts a block and a crossfade after the switch and ends two blocks before the
-/// next one; a block's output starts `HOLDBACK_SECONDS` before its input, plus the latency.
+/// next one; a block's output starts its holdback before its input, plus the latency.
 pub fn settled_window(k: usize, latency: usize) -> std::ops::Range<usize> {
-    let block = BLOCK_SECONDS * RATE;
+    // The plugin's default stream: a swap takes effect on a block boundary, and a converting block
+    // holds back its crossfade and SOLA search (with a millisecond to spare for rounding).
+    let stream = StreamSettings::default();
+    let block = (f64::from(stream.block_ms) / 10.0).round() * 10.0 / 1000.0 * RATE;
+    let crossfade = f64::from(stream.crossfade_ms) / 1000.0;
+    let holdback = f64::from(stream.crossfade_ms + stream.sola_search_ms + 1.0) / 1000.0;
     let switch = |k: usize| ((k as f64 * SEGMENT_SECONDS * RATE) / block).floor() * block;
-    let start = switch(k) + block + (CROSSFADE_SECONDS - HOLDBACK_SECONDS) * RATE;
-    let end = switch(k + 1) - 2.0 * block - HOLDBACK_SECONDS * RATE;
+    let start = switch(k) + block + (crossfade - holdback) * RATE;
+    let end = switch(k + 1) - 2.0 * block - holdback * RATE;
     start as usize + latency..end as usize + latency
 }
-
-/// The default crossfade.
-const CROSSFADE_SECONDS: f64 = 0.04;
-/// The default crossfade and SOLA search (40 + 10 ms) that a converting block holds back, with a
-/// millisecond to spare for rounding.
-const HOLDBACK_SECONDS: f64 = 0.051;

@@ -214,9 +214,9 @@ fn voice_session(ardour: &Sandbox, case: &str, signal: &[Vec<f32>; 2], semitones
 }
 
 /// The analytic voice, chosen in the session file, converts a tone while the session plays in
-/// real time: it sings the tone's pitch shifted by the Pitch parameter, and starts and ends where
-/// the tone does on the Reference track, within the pitch tracker's 10 ms frame, because Ardour
-/// compensated the latency RVC Live reports.
+/// real time: it sings the tone's pitch shifted by the Pitch parameter, and sounds where the tone
+/// does on the Reference track, its centre within 10 ms of the tone's, because Ardour compensated
+/// the latency RVC Live reports.
 #[test]
 fn the_analytic_voice_comes_out_at_the_inputs_timing() {
     let _one_at_a_time = serial();
@@ -248,14 +248,25 @@ fn the_analytic_voice_comes_out_at_the_inputs_timing() {
         let (start, end) = extent(out).expect("the converted voice is audible");
         assert_sings(out, dry_start, seconds, shifted, &format!("channel {c} of the Voice track"));
         // The converted voice is a sine at the tracked pitch with a phase of its own: it starts
-        // and ends with the 10 ms frame the tracker first (last) hears the tone in. A latency off
-        // by one host buffer (1024 samples) or more, or left uncompensated (15 184), fails.
+        // with the first 10 ms frame the tracker hears the tone in and fades with the last. Where
+        // the plugin's blocks fall against the tone follows the moment the plugin started, not the
+        // transport, and moves the voice's ends from run to run (measured: starts 13–14 ms late,
+        // ends 2–15 ms early), but not its centre, which sits within a few milliseconds of the
+        // tone's. A latency off by one host buffer (1024 samples, 21 ms) or more, or left
+        // uncompensated (15 184), moves the centre past 10 ms.
         eprintln!("channel {c}: the tone plays {dry_start}..{dry_end}, the converted voice {start}..{end}");
-        for (what, voice_at, dry_at) in [("starts", start, dry_start), ("ends", end, dry_end)] {
+        let centre = (start + end) as i64 / 2 - (dry_start + dry_end) as i64 / 2;
+        assert!(
+            centre.abs() <= 480,
+            "channel {c}: the converted voice's centre is {centre} samples from the tone's (allowed: ±10 ms)"
+        );
+        for (what, voice_at, dry_at, allowed) in
+            [("starts", start, dry_start, -48..=960), ("ends", end, dry_end, -960..=720)]
+        {
             let offset = voice_at as i64 - dry_at as i64;
             assert!(
-                (-48..=720).contains(&offset),
-                "channel {c}: the converted voice {what} {offset} samples from the tone (allowed: -1 ms to +15 ms)"
+                allowed.contains(&offset),
+                "channel {c}: the converted voice {what} {offset} samples from the tone (allowed: {allowed:?})"
             );
         }
     }

@@ -14,8 +14,14 @@ use std::time::Duration;
 use rvc_live_hosts::analysis::{PathReport, max_step};
 use rvc_live_hosts::fixtures::{EXACT, assert_audio_eq, release_bundle};
 use rvc_live_hosts::scenarios::{Paced, ScenarioReport};
+use rvc_live_hosts::state::StreamSettings;
 use rvc_live_hosts::subprocess::{self, ChildRun, StopLog};
 use rvc_live_hosts::{signals, wav};
+
+/// The plugin's default block, in seconds: whole 10 ms frames.
+fn default_block_seconds() -> f64 {
+    (f64::from(StreamSettings::default().block_ms) / 10.0).round() / 100.0
+}
 
 fn host_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_rvc-live-host"))
@@ -81,29 +87,33 @@ fn paced_realtime_calls_keep_up_and_play_each_channel_in_time() {
     let paths = PathReport::new(&output[0], &output[1], &shifted, 0..x.len());
     assert_dry_throughout(&output, &shifted, &paths, "paced");
 
-    // The inference thread ran every block in time: 3 s of 120 ms blocks, none late.
-    assert!(stop.blocks >= 20, "the stream ran only {} blocks:\n{}", stop.blocks, run.describe());
+    // The inference thread ran every block in time: 3 s of default blocks (less the first
+    // latency and a block's slack), none late.
+    let blocks = (3.0 / default_block_seconds() * 0.8) as u64;
+    assert!(stop.blocks >= blocks, "the stream ran only {} of {blocks} blocks:\n{}", stop.blocks, run.describe());
     // (`fallback_samples` cannot say: it counts every slot of weight below 1, and with no voice
     // that is every sample after the first latency.)
     assert_eq!(stop.underruns, 0, "the worker fell behind: {stop:?}");
     assert_eq!(stop.overflows, 0, "{stop:?}");
 }
 
-/// Blocks 5 and 6 each take 240 ms longer than the 120 ms the latency budgets for them: a stall
-/// that leaves the input queue (four blocks) room, so nothing is dropped on the way in. The plugin
-/// must count an underrun and no overflow, and the audio must not show it: the fallback is the
-/// same dry signal, so no click and no slip anywhere.
+/// Blocks 5 and 6 each take two blocks' time longer than the one block the latency budgets for
+/// them (by default): a stall that leaves the input queue (four blocks) room, so nothing is
+/// dropped on the way in. The plugin must count an underrun and no overflow, and the audio must
+/// not show it: the fallback is the same dry signal, so no click and no slip anywhere.
 #[test]
 fn a_stalled_inference_thread_falls_back_to_dry_audio_without_clicks_or_slips() {
     let paced = Paced::default_for(4.0);
-    let (run, report, output, stop) = paced_in_child(4, &[("RVC_LIVE_TEST_WORKER_STALL", "5:2:240")], "underrun");
+    let stall_ms = (2000.0 * default_block_seconds()).round();
+    let stall = format!("5:2:{stall_ms}");
+    let (run, report, output, stop) = paced_in_child(4, &[("RVC_LIVE_TEST_WORKER_STALL", &stall)], "underrun");
     let latency = report.latency as usize;
     let x = paced.input_signal();
     let shifted = signals::shifted(&x, latency, x.len());
     let paths = PathReport::new(&output[0], &output[1], &shifted, 0..x.len());
     assert_dry_throughout(&output, &shifted, &paths, "stalled");
 
-    assert!(stop.max_ms >= 240.0, "the injected stall did not happen: {stop:?}");
+    assert!(stop.max_ms >= stall_ms, "the injected stall did not happen: {stop:?}");
     assert!(stop.underruns >= 1, "the stall went unnoticed: {stop:?}\n{}", run.describe());
     assert_eq!(stop.overflows, 0, "the stall fits the input queue, no restart: {stop:?}");
     assert!(stop.fallback_samples > 0, "{stop:?}");

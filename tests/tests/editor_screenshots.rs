@@ -2,7 +2,8 @@
 //! server, driven with real mouse clicks, in three states: no voice, a voice loaded from the
 //! library list, and the error banner for a voice whose file has gone. Each state is checked on
 //! its pixels (the banner's colour, a picture that is not blank) and against the plugin's log, and
-//! saved to `docs/screenshots/` for the documentation.
+//! saved to `target/screenshots/`, or to `RVC_LIVE_SCREENSHOTS` (`cargo xtask screenshots` puts
+//! them in `docs/screenshots/` for the documentation).
 //!
 //! Needs Xvfb, xdotool and ImageMagick; the test fails with the `apt-get` line when they are missing.
 
@@ -259,7 +260,10 @@ fn the_editor_shows_no_voice_a_loaded_voice_and_a_missing_file() {
         std::thread::sleep(Duration::from_millis(100));
     };
     let opened = started.elapsed();
-    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+    let shots = std::env::var_os("RVC_LIVE_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots"));
+    std::fs::create_dir_all(&shots).unwrap();
     let ppm = scratch.join("capture.ppm");
 
     let empty = wait_for_banner(&display, &window, &ppm, NO_VOICE, "no voice", &log);

@@ -1,16 +1,19 @@
 """Shared fixtures for the VST3 checks: the bundle under test and signal helpers."""
 
+import functools
+import json
 import os
 import pathlib
 
 import numpy as np
 import pedalboard
 import pytest
+from juce_state import plugin_state
 
 WORKSPACE = pathlib.Path(__file__).resolve().parents[2]
 
-# The stream defaults (plugin/src/stream/settings.rs) and the fallback fade (geometry.rs).
-BLOCK_MS, CROSSFADE_MS, SOLA_SEARCH_MS, BUDGET, FADE_S = 120.0, 40.0, 10.0, 1.0, 0.005
+# The fallback fade, a fixed term of the documented latency formula (geometry.rs).
+FADE_S = 0.005
 
 
 def bundle(env: str, default: str) -> pathlib.Path:
@@ -35,19 +38,29 @@ def plugin(vst3_path):
     return pedalboard.load_plugin(str(vst3_path))
 
 
-def expected_latency(sample_rate: int, max_buffer: int) -> int:
+@functools.cache
+def default_stream_settings(vst3_path: pathlib.Path) -> dict:
+    """The stream settings a fresh instance saves: the plugin's defaults, read rather than copied."""
+    state = plugin_state(pedalboard.load_plugin(str(vst3_path)).raw_state)
+    return json.loads(state["fields"]["stream"])
+
+
+def expected_latency(vst3_path: pathlib.Path, sample_rate: int, max_buffer: int) -> int:
+    """The documented latency formula, at the plugin's default stream settings."""
+    stream = default_stream_settings(vst3_path)
+
     # Rust rounds halves away from zero; Python's round() would round them to even.
     def samples(seconds: float) -> int:
         return int(np.floor(seconds * sample_rate + 0.5))
 
-    block = samples(np.floor(BLOCK_MS / 10 + 0.5) * 10 / 1000)
+    block = samples(np.floor(stream["block_ms"] / 10 + 0.5) * 10 / 1000)
     return (
         block
         + max_buffer
-        + int(np.ceil(block * BUDGET))
+        + int(np.ceil(block * stream["worker_budget"]))
         + max(1, samples(FADE_S))
-        + samples(CROSSFADE_MS / 1000)
-        + samples(SOLA_SEARCH_MS / 1000)
+        + samples(stream["crossfade_ms"] / 1000)
+        + samples(stream["sola_search_ms"] / 1000)
     )
 
 

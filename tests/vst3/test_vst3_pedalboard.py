@@ -28,9 +28,9 @@ def test_loads_headless_as_an_effect(plugin):
 
 @pytest.mark.parametrize("sample_rate", [44_100, 48_000, 96_000])
 @pytest.mark.parametrize("buffer_size", [64, 512, 4096])
-def test_reported_latency_matches_the_stream_geometry(plugin, sample_rate, buffer_size):
+def test_reported_latency_matches_the_stream_geometry(plugin, vst3_path, sample_rate, buffer_size):
     plugin.process(np.zeros((2, buffer_size), np.float32), sample_rate, buffer_size=buffer_size)
-    assert plugin.reported_latency_samples == expected_latency(sample_rate, buffer_size)
+    assert plugin.reported_latency_samples == expected_latency(vst3_path, sample_rate, buffer_size)
 
 
 @pytest.mark.parametrize("sample_rate", [44_100, 48_000, 96_000])

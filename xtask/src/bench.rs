@@ -90,7 +90,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     std::fs::create_dir_all(out)?;
     // First: building the bundle builds the bench binary too (same package, same flags).
     let audio_thread = audio_thread(out, if quick { 2 } else { 10 })?;
-    command::run(command::cargo().args(["build", "--release", "-p", "rvc_live", "--bin", "rvc-live-bench"]))?;
+    command::run(command::cargo().args(["build", "--release", "-p", "rvc_live_engine", "--bin", "rvc-live-bench"]))?;
     let bench = Path::new("target/release/rvc-live-bench");
 
     let mut report = Command::new(bench);

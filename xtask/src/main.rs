@@ -1,7 +1,7 @@
 //! `cargo xtask`: everything RVC Live needs beyond `cargo build`.
 //!
 //! Bundling is nice-plug-xtask's; the rest fetches ONNX Runtime, sets up the Python environment
-//! that generates models and hosts the VST3 tests, and runs the demo and the test suite.
+//! that generates models and hosts the VST3 tests, and runs the demo, the test suite and the editor's screenshots.
 
 mod bench;
 mod bundles;
@@ -11,6 +11,7 @@ mod models;
 mod onnxruntime;
 mod paths;
 mod python_env;
+mod screenshots;
 mod system_packages;
 mod test;
 
@@ -55,6 +56,8 @@ enum Command {
     Demo,
     /// Provision everything, build every bundle, and run the whole test suite.
     Test,
+    /// Take the editor's pictures in `docs/screenshots/` again (the standalone app under Xvfb).
+    Screenshots,
     /// Time the engine per block against RVC's realtime algorithm (a Python port on onnxruntime)
     /// with the same models and settings, and the audio thread per `process()` call. Prints a
     /// table and writes `target/bench/bench.json`.
@@ -74,6 +77,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Demo => demo::run(),
         Command::Test => test::run(),
+        Command::Screenshots => screenshots::run(),
         Command::Bench(options) => bench::run(&options),
     }
 }

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use parking_lot::Mutex;
 
-use crate::stream::{StreamGeometry, StreamSettings};
+use rvc_live_engine::stream::{StreamGeometry, StreamSettings};
 
 /// Written by `activate` and `deactivate` (the host's main thread; the standalone also re-activates
 /// from its audio thread when state is loaded, outside `process`), read by the editor. The audio

@@ -5,8 +5,8 @@ use std::sync::atomic::Ordering;
 
 use egui::{Color32, RichText, Ui};
 
-use crate::engine::rvc_processor::ConversionStats;
-use crate::stream::StreamStats;
+use rvc_live_engine::rvc_processor::ConversionStats;
+use rvc_live_engine::stream::StreamStats;
 
 pub fn show(ui: &mut Ui, stats: &StreamStats, conversion: &ConversionStats, width: f32) {
     let load = stats.last_load();

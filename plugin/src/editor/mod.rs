@@ -14,12 +14,12 @@ use nice_plug::editor::dpi::LogicalSize;
 use nice_plug::params::persist::PersistentField;
 use nice_plug_egui::{EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier, create_egui_editor};
 
-use crate::engine::rvc_processor::ConversionStats;
 use crate::meters::LevelMeters;
 use crate::params::RvcLiveParams;
-use crate::stream::StreamStats;
 use crate::voice_status::VoiceState;
 use crate::voice_status::VoiceStatus;
+use rvc_live_engine::rvc_processor::ConversionStats;
+use rvc_live_engine::stream::StreamStats;
 
 mod active_stream;
 mod controls;
@@ -170,7 +170,7 @@ impl NiceEguiApp for RvcLiveEditor {
             return;
         }
         // A panic must not reach the host's window callback; the audio goes on regardless.
-        if let Err(why) = crate::panic_guard::catch(|| self.draw(ui)) {
+        if let Err(why) = rvc_live_engine::panic_guard::catch(|| self.draw(ui)) {
             nice_plug::nice_error!("RVC Live's editor stopped after an internal error: {why}");
             self.broken = Some(why);
         }

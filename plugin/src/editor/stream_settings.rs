@@ -7,9 +7,9 @@ use nice_plug::prelude::PluginApi;
 
 use super::active_stream::ActiveSnapshot;
 use super::theme;
-use crate::engine::rvc_processor::RvcProcessor;
 use crate::params::RvcLiveParams;
-use crate::stream::{StreamGeometry, StreamSettings};
+use rvc_live_engine::rvc_processor::RvcProcessor;
+use rvc_live_engine::stream::StreamSettings;
 
 /// Used for the latency preview while the plugin is inactive: the rate and buffer most hosts use.
 const FALLBACK_RATE: f32 = 48_000.0;
@@ -127,8 +127,7 @@ impl StreamSettingsPanel {
 
 /// The latency `activate` will report for `settings`, in milliseconds.
 pub fn latency_ms(settings: StreamSettings, rate: f32, buffer: u32) -> f64 {
-    let geometry = StreamGeometry::new(settings, rate, buffer);
-    let geometry = geometry.with_processor_delay(RvcProcessor::delay_for(&geometry, &settings));
+    let geometry = RvcProcessor::stream_geometry(&settings, rate, buffer);
     geometry.samples_to_ms(geometry.latency())
 }
 

@@ -1,0 +1,140 @@
+//! Running the content encoder (ContentVec/HuBERT) on a 16 kHz window, in either interface.
+
+use std::path::Path;
+
+use ort::session::Session;
+use ort::value::TensorRef;
+
+use super::content_encoder_format::{self, ContentEncoderFormat};
+use super::content_frames;
+use super::int8::{Calibration, Scope};
+use super::model_error::ModelError;
+use super::model_file::ModelFile;
+use super::model_output::{self, ModelRole};
+use super::synthesizer_format::ModelVersion;
+use crate::execution_provider::Provider;
+
+pub struct ContentEncoder {
+    session: Session,
+    /// Where `session` runs; the int8 copy is made for the CPU alone.
+    provider: Provider,
+    /// Set while an int8 copy is calibrated (see [`crate::int8`]).
+    calibration: Option<Calibration>,
+    /// `audio [1,N]` (units form) or `source [1,1,N]` (embed form).
+    input: &'static str,
+    output: String,
+    width: usize,
+    features: Vec<f32>,
+    /// An fp16 export's features converted to f32.
+    half_output: Vec<f32>,
+}
+
+impl ContentEncoder {
+    /// Open the encoder at `path` to feed a `version` voice, for windows of up to `max_samples`.
+    /// Refuses an encoder whose features do not fit the voice.
+    pub fn load(path: &Path, threads: usize, version: ModelVersion, max_samples: usize) -> Result<Self, ModelError> {
+        let ModelFile { session, signature, provider } = ModelFile::open(path, threads)?;
+        let format = content_encoder_format::detect(&signature)?;
+        let output = format.output_for(version)?.to_owned();
+        let input = match format {
+            ContentEncoderFormat::Units { .. } => "audio",
+            ContentEncoderFormat::Embed { .. } => "source",
+        };
+        let width = version.feature_width();
+        let frames = content_frames::encoder_frames(max_samples.max(content_frames::ENCODER_FIELD));
+        let mut encoder = Self {
+            session,
+            provider,
+            calibration: None,
+            input,
+            output,
+            width,
+            features: vec![0.0; frames * width],
+            half_output: vec![0.0; frames * width],
+        };
+        encoder.check(path)?;
+        Ok(encoder)
+    }
+
+    /// One second of silence: the frame count and width must be what a ContentVec gives.
+    fn check(&mut self, path: &Path) -> Result<(), ModelError> {
+        let width = self.width;
+        let probe = vec![0.0f32; 16_000];
+        let produced = self.encode(&probe).map_err(|e| match e {
+            ModelError::BadOutput { .. } => e,
+            _ => ModelError::Invalid(format!("{}: {e}", path.display())),
+        })?;
+        let expected = content_frames::encoder_frames(probe.len()) * width;
+        if produced.len() != expected {
+            return Err(ModelError::Invalid(format!(
+                "the content encoder gave {} values for one second; a ContentVec-style encoder gives {} frames of {width}",
+                produced.len(),
+                content_frames::encoder_frames(probe.len())
+            )));
+        }
+        Ok(())
+    }
+
+    /// Start making an int8 copy of the encoder at `path` (this encoder's file): until
+    /// [`Self::finish_int8_calibration`], encoding runs a probe that records activation ranges.
+    pub fn begin_int8_calibration(&mut self, path: &Path, threads: usize) -> Result<(), String> {
+        let calibration = Calibration::begin(&mut self.session, self.provider, path, Scope::ContentEncoder, threads)?;
+        self.calibration = Some(calibration);
+        Ok(())
+    }
+
+    /// End calibration: with `quantise`, swap in the int8 copy once it passes the load check;
+    /// otherwise (or if that fails) the float model stays. Returns how many operators run in int8.
+    pub fn finish_int8_calibration(&mut self, path: &Path, threads: usize, quantise: bool) -> Result<usize, String> {
+        let calibration = self.calibration.take().ok_or("no int8 calibration is running")?;
+        let (float, operators) = calibration.finish(&mut self.session, threads, quantise)?;
+        if let Err(e) = self.check(path) {
+            self.session = float;
+            return Err(e.to_string());
+        }
+        Ok(operators)
+    }
+
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Features (`frames × width`, row-major) for `audio` at 16 kHz.
+    pub fn encode(&mut self, audio: &[f32]) -> Result<&[f32], ModelError> {
+        let fail = |e: ort::Error| ModelError::Invalid(format!("the content encoder failed: {e}"));
+        let shape = if self.input == "audio" { vec![1, audio.len()] } else { vec![1, 1, audio.len()] };
+        let tensor = TensorRef::from_array_view((shape, audio)).map_err(fail)?;
+        let outputs = self.session.run(ort::inputs![self.input => tensor]).map_err(fail)?;
+        if let Some(calibration) = self.calibration.as_mut() {
+            calibration.observe(&outputs);
+        }
+        let (shape, data) = model_output::float_output(
+            ModelRole::ContentEncoder,
+            &outputs[self.output.as_str()],
+            &mut self.half_output,
+        )?;
+        if shape.len() != 3 || shape[2] as usize != self.width {
+            return Err(ModelError::Mismatch(format!(
+                "the content encoder gave features of shape {shape:?}; the voice needs {} wide",
+                self.width
+            )));
+        }
+        // Upsampling to the voice's frames reads the encoder's frames by index: a model that
+        // gives one more or one fewer is not a ContentVec, and its frames would be misaligned.
+        let expected = content_frames::encoder_frames(audio.len());
+        if shape[1] as usize != expected || data.len() != expected * self.width {
+            return Err(ModelError::Invalid(format!(
+                "the content encoder gave {} frames for {} samples, where a ContentVec gives {expected}",
+                shape[1],
+                audio.len()
+            )));
+        }
+        let n = data.len();
+        if self.features.len() < n {
+            // Only a window longer than the one the encoder was opened for.
+            self.features.resize(n, 0.0);
+        }
+        self.features[..n].copy_from_slice(data);
+        Ok(&self.features[..n])
+    }
+}

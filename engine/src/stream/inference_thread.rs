@@ -1,0 +1,271 @@
+//! The per-instance thread that converts blocks.
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rtrb::{Consumer, Producer, RingBuffer};
+
+use super::block_processor::{BlockProcessor, DryProcessor};
+use super::control::StreamControl;
+use super::geometry::StreamGeometry;
+use super::stats::StreamStats;
+use super::wet_sample::WetSample;
+use crate::injected_panic::{self, Site};
+use crate::panic_guard;
+
+/// A deliberate slowdown of the inference thread, for tests that make the output queue run dry.
+/// Read from `RVC_LIVE_TEST_WORKER_STALL=AFTER:COUNT:MILLIS`: after `AFTER` blocks, each of the
+/// next `COUNT` blocks takes `MILLIS` longer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerStall {
+    pub after_blocks: u64,
+    pub blocks: u64,
+    pub extra: Duration,
+}
+
+impl WorkerStall {
+    pub const ENV: &'static str = "RVC_LIVE_TEST_WORKER_STALL";
+
+    pub fn from_env() -> Option<Self> {
+        std::env::var(Self::ENV).ok().and_then(|v| Self::parse(&v))
+    }
+
+    pub fn parse(spec: &str) -> Option<Self> {
+        let mut parts = spec.split(':').map(|p| p.trim().parse::<u64>().ok());
+        let (after_blocks, blocks, millis) = (parts.next()??, parts.next()??, parts.next()??);
+        Some(Self { after_blocks, blocks, extra: Duration::from_millis(millis) })
+    }
+
+    fn applies_to(&self, block_index: u64) -> bool {
+        block_index >= self.after_blocks && block_index < self.after_blocks + self.blocks
+    }
+}
+
+/// A processor on its way to or from the inference thread.
+pub type ProcessorBox = Box<dyn BlockProcessor>;
+
+/// The loader's ends of the queues around the inference thread: a new processor (a voice) goes in
+/// through `incoming` and takes over between two blocks; the one it replaced comes back through
+/// `retired`, to be freed by the loader rather than on the inference thread, whose time is the
+/// stream's budget (fundsp's `realnet` does the same for its audio thread).
+pub struct ProcessorSwap {
+    pub incoming: Producer<ProcessorBox>,
+    pub retired: Consumer<ProcessorBox>,
+}
+
+/// Processors in flight either way; the loader sends one at a time and drains the retired queue
+/// before sending the next, so two slots are plenty.
+const SWAP_QUEUE: usize = 2;
+
+/// Owns the inference thread; dropping it stops and joins the thread. Must be dropped off the
+/// audio thread (it waits for the current block to finish).
+pub struct InferenceThread {
+    control: Arc<StreamControl>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl InferenceThread {
+    /// Start converting with `processor`. The thread keeps the newest `history` input samples so
+    /// that a processor swapped in later starts with full context.
+    #[allow(clippy::too_many_arguments)]
+    pub fn spawn(
+        geometry: StreamGeometry,
+        processor: ProcessorBox,
+        history: usize,
+        input: Consumer<f32>,
+        output: Producer<WetSample>,
+        control: Arc<StreamControl>,
+        stats: Arc<StreamStats>,
+        stall: Option<WorkerStall>,
+    ) -> std::io::Result<(Self, ProcessorSwap)> {
+        let (swap_in, incoming) = RingBuffer::new(SWAP_QUEUE);
+        let (retired, swap_out) = RingBuffer::new(SWAP_QUEUE);
+        let worker = Worker {
+            block_seconds: geometry.block as f64 / f64::from(geometry.sample_rate),
+            // Polling instead of a wake-up from the audio thread keeps the audio thread free of
+            // syscalls; the poll interval is a small part of the worker's budget.
+            poll: Duration::from_secs_f64((geometry.block as f64 / f64::from(geometry.sample_rate) / 20.0).min(0.001)),
+            geometry,
+            block_in: vec![0.0; geometry.block],
+            block_out: vec![0.0; geometry.block],
+            block_weight: vec![0.0; geometry.block],
+            recent: vec![0.0; history.max(geometry.block)],
+            pending: vec![0.0; geometry.crossfade],
+            pending_weight: vec![0.0; geometry.crossfade],
+            processor,
+            incoming,
+            retired,
+            input,
+            output,
+            control: control.clone(),
+            stats,
+            stall,
+        };
+        let exited = control.clone();
+        let handle = std::thread::Builder::new().name("rvc-live-inference".into()).spawn(move || {
+            // However the thread ends, the audio end stops waiting for it.
+            let _exited = ExitFlag(exited);
+            worker.run();
+        })?;
+        Ok((Self { control, handle: Some(handle) }, ProcessorSwap { incoming: swap_in, retired: swap_out }))
+    }
+}
+
+impl Drop for InferenceThread {
+    fn drop(&mut self) {
+        self.control.request_stop();
+        if let Some(handle) = self.handle.take() {
+            // The worker catches panics itself; should one escape anyway, the audio thread has
+            // been playing the dry fallback since, so there is nothing more to do than join.
+            let _ = handle.join();
+        }
+    }
+}
+
+/// Tells the stream that the inference thread has ended, when dropped at the thread's end.
+struct ExitFlag(Arc<StreamControl>);
+
+impl Drop for ExitFlag {
+    fn drop(&mut self) {
+        self.0.mark_exited();
+    }
+}
+
+struct Worker {
+    geometry: StreamGeometry,
+    block_seconds: f64,
+    poll: Duration,
+    block_in: Vec<f32>,
+    block_out: Vec<f32>,
+    block_weight: Vec<f32>,
+    /// The newest input, oldest first: the context a newly swapped-in processor starts from.
+    recent: Vec<f32>,
+    /// What the current processor would play next, handed to its successor to fade from.
+    pending: Vec<f32>,
+    pending_weight: Vec<f32>,
+    processor: ProcessorBox,
+    incoming: Consumer<ProcessorBox>,
+    retired: Producer<ProcessorBox>,
+    input: Consumer<f32>,
+    output: Producer<WetSample>,
+    control: Arc<StreamControl>,
+    stats: Arc<StreamStats>,
+    stall: Option<WorkerStall>,
+}
+
+impl Worker {
+    fn run(mut self) {
+        let mut epoch = self.control.reset_done();
+        let mut block_index = 0u64;
+        let block = self.block_in.len();
+        while !self.control.should_stop() {
+            let requested = self.control.requested_reset();
+            if requested != epoch {
+                let stale = self.input.slots();
+                if let Ok(chunk) = self.input.read_chunk(stale) {
+                    chunk.commit_all();
+                }
+                self.processor.reset();
+                self.recent.fill(0.0);
+                epoch = requested;
+                self.control.acknowledge_reset(epoch);
+                continue;
+            }
+
+            let Ok(chunk) = self.input.read_chunk(block) else {
+                std::thread::sleep(self.poll);
+                continue;
+            };
+            let (first, second) = chunk.as_slices();
+            self.block_in[..first.len()].copy_from_slice(first);
+            self.block_in[first.len()..].copy_from_slice(second);
+            chunk.commit_all();
+
+            let started = Instant::now();
+            let converted = panic_guard::catch(|| {
+                self.swap_processor();
+                let keep = self.recent.len() - block;
+                self.recent.copy_within(block.., 0);
+                self.recent[keep..].copy_from_slice(&self.block_in);
+                injected_panic::at(Site::Inference { block: block_index });
+                self.processor.process_block(&self.block_in, &mut self.block_out, &mut self.block_weight);
+            });
+            if let Err(why) = converted {
+                self.stop_converting(why);
+            }
+            if let Some(stall) = self.stall.filter(|s| s.applies_to(block_index)) {
+                std::thread::sleep(stall.extra);
+            }
+            self.stats.record_block((started.elapsed().as_secs_f64() / self.block_seconds) as f32);
+            block_index += 1;
+
+            self.deliver(epoch);
+        }
+    }
+
+    /// Let a processor the loader sent take over before the next block. One whose delay differs
+    /// would shift the output against the reported latency, so it is sent back unused.
+    fn swap_processor(&mut self) {
+        let Ok(mut next) = self.incoming.pop() else {
+            return;
+        };
+        if next.delay() == self.processor.delay() {
+            self.processor.pending_output(&self.recent, &mut self.pending, &mut self.pending_weight);
+            next.take_over(&self.recent, &self.pending, &self.pending_weight);
+            std::mem::swap(&mut self.processor, &mut next);
+            self.stats.swaps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        // The loader drains this queue before sending again; should it ever be full, the old
+        // processor is freed here instead, which only costs time.
+        let _ = self.retired.push(next);
+    }
+
+    /// A panic while converting: whatever the processor holds may be broken, so it is replaced by
+    /// the dry processor for the rest of this activation (the next activation starts a new
+    /// stream) and this block plays the dry input. The reason goes to the log and the editor.
+    fn stop_converting(&mut self, why: String) {
+        let message = format!("the conversion stopped after an internal error ({why}); the input plays through");
+        tracing::error!("RVC Live {message}");
+        self.stats.set_fault(message);
+        let dry = DryProcessor::new(self.geometry.processor_delay(), self.geometry.crossfade);
+        let broken = std::mem::replace(&mut self.processor, Box::new(dry));
+        // Freed by the loader, like any replaced processor; dropping it here could panic again.
+        if let Err(rtrb::PushError::Full(broken)) = self.retired.push(broken) {
+            let _ = panic_guard::catch(move || drop(broken));
+        }
+        self.block_out.fill(0.0);
+        self.block_weight.fill(0.0);
+    }
+
+    /// Hand the converted block to the audio thread, waiting for room if it is behind. A block
+    /// that a reset overtook is dropped.
+    fn deliver(&mut self, epoch: u64) {
+        loop {
+            if self.control.should_stop() || self.control.requested_reset() != epoch {
+                return;
+            }
+            if let Ok(chunk) = self.output.write_chunk_uninit(self.block_out.len()) {
+                let block = self.block_out.iter().zip(&self.block_weight);
+                chunk.fill_from_iter(block.map(|(&signal, &weight)| WetSample { signal, weight }));
+                return;
+            }
+            std::thread::sleep(self.poll);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stall_spec_parses() {
+        assert_eq!(
+            WorkerStall::parse("10:3:250"),
+            Some(WorkerStall { after_blocks: 10, blocks: 3, extra: Duration::from_millis(250) })
+        );
+        assert_eq!(WorkerStall::parse("10:3"), None);
+        assert_eq!(WorkerStall::parse("a:b:c"), None);
+    }
+}
