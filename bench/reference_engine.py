@@ -11,7 +11,7 @@ block, context and thread count as RVC Live's engine, so the two are timed doing
    ``p_len = len // 160`` frames;
 3. pitch over the newest ``block_16k + 800`` samples only; shift the result into a 1024-frame
    cache (dropping 3 leading and 1 trailing frames), and read the last ``p_len`` frames of it;
-4. the synthesiser with partial decoding: ``skip_head = extra`` frames, ``return_length =
+4. the synthesizer with partial decoding: ``skip_head = extra`` frames, ``return_length =
    block + sola_buffer + sola_search`` frames;
 5. resample the voice's rate to the device rate;
 6. SOLA: normalised cross-correlation of the first ``sola_buffer + sola_search`` samples with the
@@ -47,7 +47,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-STAGES = ("resample in", "content encoder", "pitch", "synthesiser", "resample out + SOLA")
+STAGES = ("resample in", "content encoder", "pitch", "synthesizer", "resample out + SOLA")
 
 
 def _limit_blas_threads(threads: int) -> None:
@@ -106,7 +106,7 @@ def open_session(path: Path, threads: int):
 
 @dataclass
 class Models:
-    """The ONNX files: a partial-decoding v2 synthesiser, ContentVec (units), FCPE."""
+    """The ONNX files: a partial-decoding v2 synthesizer, ContentVec (units), FCPE."""
 
     voice: Path
     content_encoder: Path
@@ -329,7 +329,7 @@ def parse_list(text: str) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("input", type=Path, help="48 kHz WAV file")
-    parser.add_argument("--voice", type=Path, required=True, help="partial-decoding RVC v2 synthesiser .onnx")
+    parser.add_argument("--voice", type=Path, required=True, help="partial-decoding RVC v2 synthesizer .onnx")
     parser.add_argument("--content-encoder", type=Path, required=True, help="ContentVec .onnx (units9/unit12)")
     parser.add_argument("--pitch-model", type=Path, required=True, help="fcpe.onnx")
     parser.add_argument("--blocks", type=parse_list, default=[100, 120, 150, 200, 300], help="block lengths, ms")

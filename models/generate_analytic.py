@@ -90,7 +90,7 @@ def _finish(graph: onnx.GraphProto, description: str, metadata: dict | None = No
 def analytic_synthesizer(
     sample_rate: int, emb_channels: int = 768, amplitude: float = 0.5, frames: int | str = "T"
 ) -> onnx.ModelProto:
-    """An RVC synthesiser in the RVC WebUI export's interface whose output is known exactly.
+    """An RVC synthesizer in the RVC WebUI export's interface whose output is known exactly.
 
     Inputs `phone [1,T,C], phone_lengths [1], pitch [1,T], pitchf [1,T], ds [1], rnd [1,192,T]`,
     output `audio [1,1,T*hop]` with hop = sample_rate / 100: a sine of `amplitude` whose frequency

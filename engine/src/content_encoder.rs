@@ -9,8 +9,9 @@ use super::content_encoder_format::{self, ContentEncoderFormat};
 use super::content_frames;
 use super::int8::{Calibration, Scope};
 use super::model_error::ModelError;
+use super::model_error::ModelRole;
 use super::model_file::ModelFile;
-use super::model_output::{self, ModelRole};
+use super::model_output;
 use super::synthesizer_format::ModelVersion;
 use crate::execution_provider::Provider;
 

@@ -1,4 +1,4 @@
-//! How content-encoder frames (50 per second) become synthesiser frames (100 per second), exactly
+//! How content-encoder frames (50 per second) become synthesizer frames (100 per second), exactly
 //! as RVC does it: append a copy of the last frame, repeat every frame twice, and keep as many as
 //! the window has 10 ms frames.
 
@@ -6,7 +6,7 @@
 pub const ENCODER_STRIDE: usize = 320;
 /// Samples the encoder's convolutional front end sees per frame (25 ms).
 pub const ENCODER_FIELD: usize = 400;
-/// Samples per synthesiser frame at 16 kHz (10 ms).
+/// Samples per synthesizer frame at 16 kHz (10 ms).
 pub const SYNTH_HOP_16K: usize = 160;
 
 /// Frames the content encoder gives for `samples` at 16 kHz; none for less than one field.
@@ -14,13 +14,13 @@ pub fn encoder_frames(samples: usize) -> usize {
     if samples < ENCODER_FIELD { 0 } else { (samples - ENCODER_FIELD) / ENCODER_STRIDE + 1 }
 }
 
-/// Frames the synthesiser takes for `samples` at 16 kHz (RVC's `p_len`).
+/// Frames the synthesizer takes for `samples` at 16 kHz (RVC's `p_len`).
 pub fn synth_frames(samples: usize) -> usize {
     samples / SYNTH_HOP_16K
 }
 
 /// Spread `encoder` (`frames × width`, row-major) over `synth_frames(samples)` frames into `out`.
-/// Returns the number of synthesiser frames written.
+/// Returns the number of synthesizer frames written.
 pub fn upsample(encoder: &[f32], width: usize, samples: usize, out: &mut [f32]) -> usize {
     let frames = encoder.len() / width;
     let wanted = synth_frames(samples);
@@ -46,7 +46,7 @@ mod tests {
         assert_eq!(synth_frames(12_960), 81);
     }
 
-    /// RVC's doubling plus one appended frame always covers the synthesiser's frames.
+    /// RVC's doubling plus one appended frame always covers the synthesizer's frames.
     #[test]
     fn upsampled_frames_always_cover_the_window() {
         for samples in ENCODER_FIELD..20_000 {

@@ -1,7 +1,7 @@
-//! RVC's pitch post-processing: the pitch shift, and the coarse pitch the synthesiser embeds.
+//! RVC's pitch post-processing: the pitch shift, and the coarse pitch the synthesizer embeds.
 //!
 //! RVC quantises pitch on the mel scale between 50 and 1100 Hz into 255 steps: step 1 means
-//! unvoiced (or at most 50 Hz), 255 at least 1100 Hz. The synthesiser takes both that coarse pitch
+//! unvoiced (or at most 50 Hz), 255 at least 1100 Hz. The synthesizer takes both that coarse pitch
 //! (an embedding index) and the shifted pitch in Hz (for its sine source).
 
 /// The pitch range RVC's real-time pipeline works in.

@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use super::model_output::{BadValues, ModelRole};
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModelError {
     /// The file is not an ONNX model ONNX Runtime can open (broken, truncated, not ONNX).
@@ -32,3 +30,56 @@ impl fmt::Display for ModelError {
 }
 
 impl std::error::Error for ModelError {}
+
+/// Which of the voice's models an output or a failure belongs to, named as the user knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelRole {
+    Voice,
+    ContentEncoder,
+    PitchModel,
+}
+
+impl ModelRole {
+    /// The largest magnitude an output of this role can sensibly have. RVC's decoder ends in a
+    /// tanh (±1); ContentVec/HuBERT features stay within a few tens; pitch models give Hz (or a
+    /// confidence, or RMVPE's salience). Far beyond these, the model is broken, and its output
+    /// would only reach the user as a deafening burst.
+    pub fn magnitude_bound(self) -> f32 {
+        match self {
+            Self::Voice => 100.0,
+            Self::ContentEncoder => 1.0e4,
+            Self::PitchModel => 1.0e5,
+        }
+    }
+}
+
+impl fmt::Display for ModelRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Voice => "the voice model",
+            Self::ContentEncoder => "the content encoder",
+            Self::PitchModel => "the pitch model",
+        })
+    }
+}
+
+/// What was wrong with an output's values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BadValues {
+    NaN,
+    Infinite,
+    /// Finite, but beyond [`ModelRole::magnitude_bound`]; the largest magnitude seen.
+    OutOfRange {
+        peak: f32,
+    },
+}
+
+impl fmt::Display for BadValues {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NaN => f.write_str("NaN values"),
+            Self::Infinite => f.write_str("infinite values"),
+            Self::OutOfRange { peak } => write!(f, "out-of-range values (magnitude up to {peak:.3e})"),
+        }
+    }
+}

@@ -3,65 +3,10 @@
 //! runner reads its outputs through here, so nothing of that reaches the resamplers (whose FFTs
 //! panic on NaN), the SOLA join or the host.
 
-use std::fmt;
-
 use half::f16;
 use ort::value::{DynValue, TensorElementType};
 
-use super::model_error::ModelError;
-
-/// Which of the voice's models an output or a failure belongs to, named as the user knows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ModelRole {
-    Voice,
-    ContentEncoder,
-    PitchModel,
-}
-
-impl ModelRole {
-    /// The largest magnitude an output of this role can sensibly have. RVC's decoder ends in a
-    /// tanh (±1); ContentVec/HuBERT features stay within a few tens; pitch models give Hz (or a
-    /// confidence, or RMVPE's salience). Far beyond these, the model is broken, and its output
-    /// would only reach the user as a deafening burst.
-    pub fn magnitude_bound(self) -> f32 {
-        match self {
-            Self::Voice => 100.0,
-            Self::ContentEncoder => 1.0e4,
-            Self::PitchModel => 1.0e5,
-        }
-    }
-}
-
-impl fmt::Display for ModelRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Voice => "the voice model",
-            Self::ContentEncoder => "the content encoder",
-            Self::PitchModel => "the pitch model",
-        })
-    }
-}
-
-/// What was wrong with an output's values.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum BadValues {
-    NaN,
-    Infinite,
-    /// Finite, but beyond [`ModelRole::magnitude_bound`]; the largest magnitude seen.
-    OutOfRange {
-        peak: f32,
-    },
-}
-
-impl fmt::Display for BadValues {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::NaN => f.write_str("NaN values"),
-            Self::Infinite => f.write_str("infinite values"),
-            Self::OutOfRange { peak } => write!(f, "out-of-range values (magnitude up to {peak:.3e})"),
-        }
-    }
-}
+use super::model_error::{BadValues, ModelError, ModelRole};
 
 /// Check that every value is finite and within the role's bound.
 pub fn check_values(role: ModelRole, values: &[f32]) -> Result<(), ModelError> {

@@ -1,7 +1,7 @@
 //! Pitch models as ONNX: FCPE and CREPE, decoded to Hz inside their graphs (see
 //! `models/README.md`), voiced by RVC's own rules, and RMVPE in either of its export forms
 //! ([`super::rmvpe`]). All take 16 kHz audio and give one estimate per 10 ms, frame `i` centred on
-//! sample `160 i`, which RVC pairs with synthesiser frame `i` as it is.
+//! sample `160 i`, which RVC pairs with synthesizer frame `i` as it is.
 
 use std::path::Path;
 
@@ -10,8 +10,9 @@ use ort::value::TensorRef;
 
 use super::content_frames::SYNTH_HOP_16K;
 use super::model_error::ModelError;
+use super::model_error::ModelRole;
 use super::model_file::ModelFile;
-use super::model_output::{self, ModelRole};
+use super::model_output;
 use super::pitch_tracker::PitchTracker;
 use super::rmvpe::{self, Rmvpe, RmvpeForm};
 

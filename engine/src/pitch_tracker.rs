@@ -3,7 +3,7 @@
 use super::model_error::ModelError;
 use super::yin::Yin;
 
-/// Estimates f0 per synthesiser frame.
+/// Estimates f0 per synthesizer frame.
 pub trait PitchTracker: Send {
     /// f0 in Hz (0 = unvoiced) for each 10 ms frame of `audio` (16 kHz): frame `i` covers samples
     /// `[i * 160, (i + 1) * 160)`. Writes `audio.len() / 160` values into `f0`.

@@ -17,8 +17,9 @@ use ort::value::TensorRef;
 use super::content_frames::SYNTH_HOP_16K;
 use super::mel::{self, MelSpectrogram};
 use super::model_error::ModelError;
+use super::model_error::ModelRole;
 use super::model_file::ModelFile;
-use super::model_output::{self, ModelRole};
+use super::model_output;
 use super::model_signature::{Element, ModelSignature};
 use super::pitch_tracker::PitchTracker;
 

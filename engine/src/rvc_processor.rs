@@ -2,7 +2,7 @@
 //!
 //! Per block: the host-rate window (context + SOLA margin + block) is resampled to 16 kHz as a
 //! whole; the content encoder and the pitch tracker read it; pitch is shifted and quantised; the
-//! synthesiser renders the window's last frames (the SOLA margin and the block); those are
+//! synthesizer renders the window's last frames (the SOLA margin and the block); those are
 //! resampled to the host rate, and SOLA joins them to the previous block. Windows are resampled
 //! from a clean state each time, so no resampler delay accumulates: the output lags the input by
 //! the SOLA holdback alone, exactly like the identity processor the stream was sized for.
@@ -74,7 +74,7 @@ impl Stage {
             Stage::Input => "denoise + resample in",
             Stage::Content => "content encoder",
             Stage::Pitch => "pitch",
-            Stage::Synthesis => "synthesiser",
+            Stage::Synthesis => "synthesizer",
             Stage::Output => "resample out + SOLA",
         }
     }
@@ -237,7 +237,7 @@ pub struct ModelPrecision {
 
 impl ModelPrecision {
     pub fn summary(&self) -> String {
-        format!("content encoder {}, voice decoder {}", self.content_encoder.summary(), self.synthesizer.summary())
+        format!("content encoder {}, voice model {}", self.content_encoder.summary(), self.synthesizer.summary())
     }
 }
 
@@ -517,7 +517,7 @@ struct WindowPlan {
     block_frames: usize,
     /// Left context: converted for its influence on the newest frames, not played.
     context_frames: usize,
-    /// The SOLA margin and the block: the frames the synthesiser renders.
+    /// The SOLA margin and the block: the frames the synthesizer renders.
     render_frames: usize,
     window_frames: usize,
     /// The window's length at the host rate.

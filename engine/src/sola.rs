@@ -1,6 +1,6 @@
 //! SOLA: joining consecutively converted blocks without a click.
 //!
-//! Each call of the synthesiser restarts its sine source's phase and draws new noise, so two
+//! Each call of the synthesizer restarts its sine source's phase and draws new noise, so two
 //! blocks never continue each other sample-exactly. RVC's real-time engine renders a little more
 //! than a block (`crossfade + search` extra samples), finds the offset within the search range
 //! where the new audio best matches the tail kept from the previous block (normalised
@@ -38,7 +38,7 @@ impl Sola {
         }
     }
 
-    /// Samples the synthesiser must render per block.
+    /// Samples the synthesizer must render per block.
     pub fn rendered_len(&self) -> usize {
         self.block + self.crossfade + self.search
     }
@@ -116,7 +116,7 @@ impl Sola {
 mod tests {
     use super::*;
 
-    /// A stand-in synthesiser: renders a sine for the block's span, but starting `jitter` samples
+    /// A stand-in synthesizer: renders a sine for the block's span, but starting `jitter` samples
     /// early or late, as a real one drifts in phase between calls.
     fn render(start: usize, len: usize, jitter: isize, period: f32) -> Vec<f32> {
         (0..len)

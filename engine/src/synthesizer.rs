@@ -1,4 +1,4 @@
-//! Running an RVC synthesiser, whichever export convention it has.
+//! Running an RVC synthesizer, whichever export convention it has.
 //!
 //! The runner owns every input buffer, sized for the longest window it will be asked to render, so
 //! a render only fills them and hands ONNX Runtime views of them.
@@ -14,8 +14,9 @@ use crate::execution_provider::Provider;
 
 use super::int8::{Calibration, Scope};
 use super::model_error::ModelError;
+use super::model_error::ModelRole;
 use super::model_file::ModelFile;
-use super::model_output::{self, ModelRole};
+use super::model_output;
 use super::noise::LatentNoise;
 use super::synthesizer_format::{self, ExportConvention, SynthesizerFormat};
 
@@ -94,7 +95,7 @@ impl Synthesizer {
         }
     }
 
-    /// Start making an int8 copy of the decoder of the voice at `path` (this synthesiser's file):
+    /// Start making an int8 copy of the decoder of the voice at `path` (this synthesizer's file):
     /// until [`Self::finish_int8_calibration`], renders run a probe model that records the
     /// decoder's activation ranges. Fails, leaving the float model in place, where the copy cannot
     /// be made or would not help (a GPU session).

@@ -1,4 +1,4 @@
-//! Which RVC synthesiser export a model is, read from its inputs, outputs and metadata; no user
+//! Which RVC synthesizer export a model is, read from its inputs, outputs and metadata; no user
 //! flags. Three conventions exist in the field:
 //!
 //! - RVC WebUI: `phone, phone_lengths, pitch, pitchf, ds, rnd -> audio [1,1,T*hop]`; no metadata,
@@ -62,7 +62,7 @@ struct WOkadaMetadata {
 
 const WEBUI: &[&str] = &["phone", "phone_lengths", "ds", "rnd"];
 const WOKADA: &[&str] = &["feats", "p_len", "sid"];
-const EXPECTED: &str = "an RVC voice model (synthesiser)";
+const EXPECTED: &str = "an RVC voice model (synthesizer)";
 
 pub fn detect(signature: &ModelSignature) -> Result<SynthesizerFormat, ModelError> {
     let (convention, features) = if signature.has_inputs(WEBUI) {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct VoiceSelection {
-    /// The RVC synthesiser (`.onnx`).
+    /// The RVC synthesizer (`.onnx`).
     pub synthesizer: Option<PathBuf>,
     /// The content encoder (ContentVec/HuBERT `.onnx`).
     pub content_encoder: Option<PathBuf>,

@@ -1,7 +1,7 @@
 //! Content-feature framing against RVC's own code: `models/reference/content_framing.py` runs
 //! RVC's `Pipeline.vc` (from `inferrvc`, the published MIT copy of RVC's pipeline) with a stub
-//! HuBERT that marks every frame with its index and a stub synthesiser that records what it is
-//! given, over a sweep of window lengths. RVC Live's `content_frames` must give the synthesiser the
+//! HuBERT that marks every frame with its index and a stub synthesizer that records what it is
+//! given, over a sweep of window lengths. RVC Live's `content_frames` must give the synthesizer the
 //! same number of frames, taken from the same encoder frames.
 //!
 //! RVC's offline `vc` doubles the encoder frames and cuts `p_len = N // 160` down to what that
@@ -23,7 +23,7 @@ struct Case {
     encoder_frames: usize,
     p_len: usize,
     feats_frames: usize,
-    /// For each of RVC's `p_len` synthesiser frames, the encoder frame it came from.
+    /// For each of RVC's `p_len` synthesizer frames, the encoder frame it came from.
     source: Vec<usize>,
     /// The pitch frames RVC passed alongside.
     pitch: Vec<usize>,
@@ -53,7 +53,7 @@ fn reference() -> &'static Reference {
     })
 }
 
-/// Our synthesiser frames for `samples`, as the encoder frame each one repeats.
+/// Our synthesizer frames for `samples`, as the encoder frame each one repeats.
 fn our_sources(samples: usize) -> Vec<usize> {
     // Two channels per frame, both carrying the frame index, so a row mixed from two frames shows.
     let width = 2;
@@ -72,7 +72,7 @@ fn our_sources(samples: usize) -> Vec<usize> {
 }
 
 #[test]
-fn synthesiser_frames_come_from_the_same_encoder_frames_as_in_rvc() {
+fn synthesizer_frames_come_from_the_same_encoder_frames_as_in_rvc() {
     let reference = reference();
     assert!(reference.cases.len() >= 10_000, "{} cases", reference.cases.len());
     // How many lengths RVC's offline code leaves 0, 1 or 2 frames short of `N // 160`.
@@ -86,7 +86,7 @@ fn synthesiser_frames_come_from_the_same_encoder_frames_as_in_rvc() {
         let ours = our_sources(n);
         assert_eq!(ours.len(), n / 160, "{label}: our frame count");
         assert!(case.p_len <= ours.len(), "{label}: RVC gives {} frames, we {}", case.p_len, ours.len());
-        // Alignment: every frame RVC gives the synthesiser comes from the same encoder frame in ours,
+        // Alignment: every frame RVC gives the synthesizer comes from the same encoder frame in ours,
         // and the pitch RVC passes with frame i is pitch frame i, as ours is.
         assert_eq!(case.source.len(), case.p_len, "{label}");
         assert_eq!(&ours[..case.p_len], &case.source[..], "{label}: frame alignment");

@@ -67,7 +67,7 @@ fn the_int8_models_sound_like_the_float_ones() {
         assert_eq!(float.precision().content_encoder, Precision::Float(None));
         for (what, precision, least) in [
             ("content encoder", &int8.precision().content_encoder, 10),
-            ("voice decoder", &int8.precision().synthesizer, 20),
+            ("voice model", &int8.precision().synthesizer, 20),
         ] {
             let Precision::Int8 { operators } = *precision else {
                 panic!("no int8 copy of the {what} was made: {}", precision.summary());

@@ -1,4 +1,4 @@
-//! Every synthesiser export convention and content encoder form is recognised from the model file
+//! Every synthesizer export convention and content encoder form is recognised from the model file
 //! alone, and files that cannot work are refused with a reason. Uses the generated analytic models
 //! (`cargo xtask models`), which have the exact interfaces of the real exports.
 

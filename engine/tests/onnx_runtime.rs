@@ -41,9 +41,9 @@ fn a_broken_model_file_is_refused_with_its_path() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// The analytic synthesiser has the RVC WebUI export's interface (float features and noise, int64
+/// The analytic synthesizer has the RVC WebUI export's interface (float features and noise, int64
 /// lengths, coarse pitch and speaker) and sings a sine at `pitchf`: the tensor types and shapes a
-/// real synthesiser takes, with an output known exactly.
+/// real synthesizer takes, with an output known exactly.
 #[test]
 fn analytic_synthesizer_sings_at_the_given_pitch() {
     let mut session =

@@ -1,4 +1,4 @@
-//! RVC Live's engine with structurally real models: RVC's own synthesiser architecture (tiny
+//! RVC Live's engine with structurally real models: RVC's own synthesizer architecture (tiny
 //! configuration, random weights) in every export convention, and ContentVec-shaped encoders,
 //! as `cargo xtask models` generates them (`models/generate_models.py`). Their weights are random,
 //! so the voice is noise-like: these tests check that real graphs load, are recognised, and convert

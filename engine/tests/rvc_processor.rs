@@ -1,4 +1,4 @@
-//! The RVC block processor end to end with the analytic voice (a sine at the synthesiser's
+//! The RVC block processor end to end with the analytic voice (a sine at the synthesizer's
 //! `pitchf`) and the analytic content encoder: the output must sing the input's pitch, shifted by
 //! the pitch parameter, lagging by exactly the processor's delay, and join blocks without clicks.
 

@@ -1,4 +1,4 @@
-//! Rendering through every synthesiser export convention with the analytic voices, whose output
+//! Rendering through every synthesizer export convention with the analytic voices, whose output
 //! is a known sine at `pitchf`.
 
 mod common;

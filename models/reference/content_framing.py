@@ -10,7 +10,7 @@ and `pitchf` RVC hands it. Prints JSON for the Rust parity test
     {"cases": [{"n", "version", "encoder_frames", "p_len", "source", "pitch"}],
      "onnx": [{"n", "frames"}]}
 
-`source[i]` is the encoder frame synthesiser frame i came from; `pitch[i]` the pitch frame RVC
+`source[i]` is the encoder frame synthesizer frame i came from; `pitch[i]` the pitch frame RVC
 passed with it.
 
 `inferrvc.pipeline` cannot be imported as it is here: the package's `__init__` needs faiss, the
@@ -115,7 +115,7 @@ def run_vc(pipeline, samples: int, version: str) -> dict:
         "version": version,
         "encoder_frames": contentvec_frames(samples),
         "p_len": p_len,
-        # The synthesiser reads `p_len` frames of `feats`; RVC's interpolate gives 2x frames.
+        # The synthesizer reads `p_len` frames of `feats`; RVC's interpolate gives 2x frames.
         "feats_frames": int(feats.shape[1]),
         "source": decode_sources(feats[:, :p_len]),
         "pitch": got_pitch[0].tolist(),
@@ -150,7 +150,7 @@ def main() -> None:
 
     # The framing repeats every 320 samples, so: every length from one field to 6 800 samples
     # (20 periods), then every 11th length and both sides of each multiple of 80 (where the
-    # encoder's and the synthesiser's frame counts step) up to 20 000 samples (1.25 s), plus a
+    # encoder's and the synthesizer's frame counts step) up to 20 000 samples (1.25 s), plus a
     # few block sizes RVC's real-time GUI uses. v2 (no projection) and v1 (`final_proj`) alike.
     lengths = set(range(400, 6_801))
     lengths |= set(range(6_800, 20_001, 11))

@@ -222,9 +222,10 @@ impl RvcLive {
         };
         let offline = config.process_mode == ProcessMode::Offline;
         let history = RvcProcessor::history_len(&geometry, &settings);
-        let started = Stream::start(geometry, processor, history, self.stats.clone(), offline, WorkerStall::from_env())
-            .and_then(|mut stream| {
-                let swap = stream.swap.take().expect("a new stream has its swap queues");
+        // Tests slow the inference thread down through the environment (clap_realtime.rs).
+        let processor = WorkerStall::wrap_from_env(processor);
+        let started =
+            Stream::start(geometry, processor, history, self.stats.clone(), offline).and_then(|(stream, swap)| {
                 let params = self.params.clone();
                 let loader =
                     VoiceLoader::spawn(swap, Arc::new(move || params.voice.generation()), generation, voices.loader())?;

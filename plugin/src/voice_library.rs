@@ -3,7 +3,7 @@
 //!
 //! A library is one flat folder:
 //!
-//! - every `.onnx` file that is not a shared model below is a voice's synthesiser;
+//! - every `.onnx` file that is not a shared model below is a voice's synthesizer;
 //! - `<voice>.index` beside it is the voice's retrieval index (kept for when retrieval lands);
 //! - `<voice>.json` beside it may give `name`, `pitch` (semitones), `speaker_id`, and the file
 //!   names of the `content_encoder` and `pitch_model` this voice wants;
@@ -37,7 +37,7 @@ pub struct VoiceLibrary {
 /// One voice of a library.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LibraryVoice {
-    /// The sidecar's `name`, or the synthesiser's file stem.
+    /// The sidecar's `name`, or the synthesizer's file stem.
     pub name: String,
     pub synthesizer: PathBuf,
     pub index: Option<PathBuf>,

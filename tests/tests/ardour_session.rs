@@ -315,7 +315,7 @@ fn a_reopened_session_restores_the_voice_and_settings() {
     }
 }
 
-/// Which role a fault model takes in the voice: `voice-*` the synthesiser, `content-encoder-*`
+/// Which role a fault model takes in the voice: `voice-*` the synthesizer, `content-encoder-*`
 /// the content encoder, `pitch-model-*` the pitch model; the analytic voice fills the others.
 fn voice_with_fault(model: &Path) -> VoiceSelection {
     let name = model.file_name().unwrap().to_string_lossy();

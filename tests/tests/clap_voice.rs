@@ -1,4 +1,4 @@
-//! A voice through the CLAP bundle: the analytic voice (a sine at the synthesiser's pitch input)
+//! A voice through the CLAP bundle: the analytic voice (a sine at the synthesizer's pitch input)
 //! chosen through the saved state, converting a tone sequence in clack-host. The output must sing
 //! the input's pitch shifted by the Pitch parameter, lag by the reported latency, and join blocks
 //! without clicks; a voice that cannot load must leave the audio flowing in time.

@@ -3,7 +3,7 @@
 //!
 //! The demo voice is the analytic one the project generates: it sings a pure tone at the pitch it
 //! is given, so what comes out is the sentence's melody, shifted up a fifth, through the whole
-//! pipeline (resampling, content encoder, pitch tracking, synthesiser, SOLA).
+//! pipeline (resampling, content encoder, pitch tracking, synthesizer, SOLA).
 
 use std::process::Command;
 

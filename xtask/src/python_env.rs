@@ -40,9 +40,7 @@ impl PythonEnv {
     pub fn provision(&self) -> anyhow::Result<PathBuf> {
         let python = self.interpreter();
         if !python.is_file() {
-            command::run(
-                Command::new(crate::onnxruntime::system_python()).args(["-m", "venv"]).arg(paths::cache(self.name)),
-            )?;
+            command::run(Command::new(system_python()).args(["-m", "venv"]).arg(paths::cache(self.name)))?;
         }
         let mut wanted = String::new();
         for file in self.requirements {
@@ -67,6 +65,16 @@ impl PythonEnv {
 
 pub fn interpreter() -> PathBuf {
     TOOLS.interpreter()
+}
+
+/// The Python that fetches wheels: the project's environment if it exists, else the system's.
+pub fn wheel_fetcher() -> PathBuf {
+    let venv = interpreter();
+    if venv.is_file() { venv } else { PathBuf::from(system_python()) }
+}
+
+fn system_python() -> &'static str {
+    if cfg!(windows) { "python" } else { "python3" }
 }
 
 pub fn provision() -> anyhow::Result<PathBuf> {

@@ -34,7 +34,7 @@ enum Command {
     /// Convert a 48 kHz WAV file at every grid point and time each block and stage.
     Run {
         input: PathBuf,
-        /// The voice model (RVC synthesiser `.onnx`).
+        /// The voice model (RVC synthesizer `.onnx`).
         #[arg(long)]
         voice: PathBuf,
         /// The content encoder (`.onnx`).

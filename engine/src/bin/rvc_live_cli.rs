@@ -32,7 +32,7 @@ enum Command {
     Convert {
         input: PathBuf,
         output: PathBuf,
-        /// The voice model (RVC synthesiser `.onnx`, any export convention).
+        /// The voice model (RVC synthesizer `.onnx`, any export convention).
         #[arg(long)]
         voice: PathBuf,
         /// The content encoder (ContentVec/HuBERT `.onnx`) the voice was trained with.
@@ -148,8 +148,8 @@ fn convert(
     let precision = processor.precision().summary();
     let latency = geometry.latency();
     let stats = Arc::new(StreamStats::default());
-    let mut stream =
-        Stream::start(geometry, Box::new(processor), 0, stats.clone(), true, None).map_err(|e| e.to_string())?;
+    let (mut stream, _swap) =
+        Stream::start(geometry, Box::new(processor), 0, stats.clone(), true).map_err(|e| e.to_string())?;
     let mut mixer = DryWetMixer::new(1, latency);
     let mix = MixControls { dry_wet: 1.0, output_gain: 1.0, bypass: 0.0 };
 

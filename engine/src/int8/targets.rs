@@ -1,7 +1,7 @@
 //! Which operators to quantise.
 //!
 //! - In a voice model ([`Scope::Decoder`]): the convolutions of the waveform decoder. An RVC
-//!   synthesiser spends most of its time in the NSF-HiFiGAN decoder's residual blocks, which run at
+//!   synthesizer spends most of its time in the NSF-HiFiGAN decoder's residual blocks, which run at
 //!   up to the output sample rate, after the transposed convolutions that upsample the latent. The
 //!   text encoder and the flow before them are cheap and shape what the voice says, so they stay in
 //!   float. "Downstream of a `ConvTranspose`" finds the decoder in every export convention without

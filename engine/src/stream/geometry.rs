@@ -38,7 +38,7 @@ impl StreamGeometry {
         let settings = settings.clamped();
         let sr = f64::from(sample_rate.max(1.0));
         let ms = |v: f32| (f64::from(v) * sr / 1000.0).round() as usize;
-        // Whole 10 ms frames: the content encoder, pitch trackers and synthesiser all step at
+        // Whole 10 ms frames: the content encoder, pitch trackers and synthesizer all step at
         // 100 frames per second.
         let frames = (settings.block_ms / 10.0).round().max(1.0);
         let block = ms(frames * 10.0).max(1);

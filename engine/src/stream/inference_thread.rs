@@ -14,34 +14,6 @@ use super::wet_sample::WetSample;
 use crate::injected_panic::{self, Site};
 use crate::panic_guard;
 
-/// A deliberate slowdown of the inference thread, for tests that make the output queue run dry.
-/// Read from `RVC_LIVE_TEST_WORKER_STALL=AFTER:COUNT:MILLIS`: after `AFTER` blocks, each of the
-/// next `COUNT` blocks takes `MILLIS` longer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WorkerStall {
-    pub after_blocks: u64,
-    pub blocks: u64,
-    pub extra: Duration,
-}
-
-impl WorkerStall {
-    pub const ENV: &'static str = "RVC_LIVE_TEST_WORKER_STALL";
-
-    pub fn from_env() -> Option<Self> {
-        std::env::var(Self::ENV).ok().and_then(|v| Self::parse(&v))
-    }
-
-    pub fn parse(spec: &str) -> Option<Self> {
-        let mut parts = spec.split(':').map(|p| p.trim().parse::<u64>().ok());
-        let (after_blocks, blocks, millis) = (parts.next()??, parts.next()??, parts.next()??);
-        Some(Self { after_blocks, blocks, extra: Duration::from_millis(millis) })
-    }
-
-    fn applies_to(&self, block_index: u64) -> bool {
-        block_index >= self.after_blocks && block_index < self.after_blocks + self.blocks
-    }
-}
-
 /// A processor on its way to or from the inference thread.
 pub type ProcessorBox = Box<dyn BlockProcessor>;
 
@@ -68,7 +40,6 @@ pub struct InferenceThread {
 impl InferenceThread {
     /// Start converting with `processor`. The thread keeps the newest `history` input samples so
     /// that a processor swapped in later starts with full context.
-    #[allow(clippy::too_many_arguments)]
     pub fn spawn(
         geometry: StreamGeometry,
         processor: ProcessorBox,
@@ -77,7 +48,6 @@ impl InferenceThread {
         output: Producer<WetSample>,
         control: Arc<StreamControl>,
         stats: Arc<StreamStats>,
-        stall: Option<WorkerStall>,
     ) -> std::io::Result<(Self, ProcessorSwap)> {
         let (swap_in, incoming) = RingBuffer::new(SWAP_QUEUE);
         let (retired, swap_out) = RingBuffer::new(SWAP_QUEUE);
@@ -100,7 +70,6 @@ impl InferenceThread {
             output,
             control: control.clone(),
             stats,
-            stall,
         };
         let exited = control.clone();
         let handle = std::thread::Builder::new().name("rvc-live-inference".into()).spawn(move || {
@@ -151,7 +120,6 @@ struct Worker {
     output: Producer<WetSample>,
     control: Arc<StreamControl>,
     stats: Arc<StreamStats>,
-    stall: Option<WorkerStall>,
 }
 
 impl Worker {
@@ -193,9 +161,6 @@ impl Worker {
             });
             if let Err(why) = converted {
                 self.stop_converting(why);
-            }
-            if let Some(stall) = self.stall.filter(|s| s.applies_to(block_index)) {
-                std::thread::sleep(stall.extra);
             }
             self.stats.record_block((started.elapsed().as_secs_f64() / self.block_seconds) as f32);
             block_index += 1;
@@ -252,20 +217,5 @@ impl Worker {
             }
             std::thread::sleep(self.poll);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stall_spec_parses() {
-        assert_eq!(
-            WorkerStall::parse("10:3:250"),
-            Some(WorkerStall { after_blocks: 10, blocks: 3, extra: Duration::from_millis(250) })
-        );
-        assert_eq!(WorkerStall::parse("10:3"), None);
-        assert_eq!(WorkerStall::parse("a:b:c"), None);
     }
 }

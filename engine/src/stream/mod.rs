@@ -11,6 +11,7 @@ pub mod geometry;
 mod inference_thread;
 mod load_histogram;
 pub mod settings;
+mod stalling_processor;
 pub mod stats;
 mod wet_sample;
 
@@ -19,8 +20,9 @@ use std::sync::Arc;
 pub use audio_end::AudioEnd;
 pub use block_processor::{BlockProcessor, DryProcessor, IdentityProcessor};
 pub use geometry::StreamGeometry;
-pub use inference_thread::{InferenceThread, ProcessorBox, ProcessorSwap, WorkerStall};
+pub use inference_thread::{InferenceThread, ProcessorBox, ProcessorSwap};
 pub use settings::StreamSettings;
+pub use stalling_processor::WorkerStall;
 pub use stats::StreamStats;
 pub use wet_sample::WetSample;
 
@@ -30,23 +32,21 @@ use control::StreamControl;
 /// joins the inference thread off the audio thread).
 pub struct Stream {
     pub audio: AudioEnd,
-    /// Where new voices go in and replaced ones come out; taken by the voice loader.
-    pub swap: Option<ProcessorSwap>,
     /// Kept for its `Drop`, which stops the thread.
     _inference: InferenceThread,
 }
 
 impl Stream {
     /// Start the inference thread with `processor`; it keeps `history` samples of input for
-    /// processors swapped in later.
+    /// processors swapped in later. Returns the stream and the queues new voices go in through
+    /// (and replaced ones come back out of), for the voice loader.
     pub fn start(
         geometry: StreamGeometry,
         processor: ProcessorBox,
         history: usize,
         stats: Arc<StreamStats>,
         offline: bool,
-        stall: Option<WorkerStall>,
-    ) -> std::io::Result<Self> {
+    ) -> std::io::Result<(Self, ProcessorSwap)> {
         if processor.delay() != geometry.processor_delay() {
             return Err(std::io::Error::other(format!(
                 "the processor delays by {} samples where the latency counts {}",
@@ -74,13 +74,12 @@ impl Stream {
             worker_output,
             control.clone(),
             stats.clone(),
-            stall,
         )?;
-        Ok(Self {
+        let stream = Self {
             audio: AudioEnd::new(geometry, to_worker, from_worker, control, stats, offline),
-            swap: Some(swap),
             _inference: inference,
-        })
+        };
+        Ok((stream, swap))
     }
 }
 
@@ -90,7 +89,7 @@ mod tests {
 
     /// A running stream with the real inference thread and the identity processor, in offline
     /// mode (the audio end waits for the thread), for host buffers of up to `max_buffer`.
-    fn offline_identity_stream(max_buffer: u32) -> (Stream, StreamGeometry) {
+    fn offline_identity_stream(max_buffer: u32) -> (Stream, ProcessorSwap, StreamGeometry) {
         let settings = StreamSettings {
             block_ms: 30.0,
             crossfade_ms: 10.0,
@@ -100,14 +99,14 @@ mod tests {
         };
         let geometry = StreamGeometry::new(settings, 16_000.0, max_buffer);
         let processor = Box::new(IdentityProcessor::new(geometry.processor_delay(), geometry.crossfade));
-        let stream = Stream::start(geometry, processor, 0, Arc::new(StreamStats::default()), true, None).unwrap();
-        (stream, geometry)
+        let (stream, swap) = Stream::start(geometry, processor, 0, Arc::new(StreamStats::default()), true).unwrap();
+        (stream, swap, geometry)
     }
 
     /// Offline, the output is exactly the input delayed by the latency, whatever the host buffers.
     #[test]
     fn a_running_stream_delays_by_exactly_its_latency() {
-        let (mut stream, geometry) = offline_identity_stream(100);
+        let (mut stream, _swap, geometry) = offline_identity_stream(100);
         let latency = geometry.latency();
         let total = 3 * latency;
         let input: Vec<f32> = (0..total).map(|i| ((i * 7919) % 1000) as f32 / 1000.0 + 0.001).collect();
@@ -130,7 +129,7 @@ mod tests {
 
     #[test]
     fn offline_reset_restarts_exactly_like_a_fresh_stream() {
-        let (mut stream, geometry) = offline_identity_stream(64);
+        let (mut stream, _swap, geometry) = offline_identity_stream(64);
         let latency = geometry.latency();
         let total = 4 * latency;
         let input: Vec<f32> = (0..total).map(|i| i as f32 + 1.0).collect();
@@ -154,8 +153,7 @@ mod tests {
     /// another is inaudible, and the replaced one comes back to be freed off the thread.
     #[test]
     fn a_swapped_in_processor_continues_the_stream_in_time() {
-        let (mut stream, geometry) = offline_identity_stream(100);
-        let mut swap = stream.swap.take().unwrap();
+        let (mut stream, mut swap, geometry) = offline_identity_stream(100);
         let latency = geometry.latency();
         let total = 8 * latency;
         let input: Vec<f32> = (0..total).map(|i| ((i * 7919) % 1000) as f32 / 1000.0 + 0.001).collect();
@@ -215,7 +213,7 @@ mod tests {
         let inner = IdentityProcessor::new(geometry.processor_delay(), geometry.crossfade);
         let processor = Box::new(PanickingProcessor { inner, blocks: 0, panic_at: 4 });
         let stats = Arc::new(StreamStats::default());
-        let mut stream = Stream::start(geometry, processor, 0, stats.clone(), true, None).unwrap();
+        let (mut stream, _swap) = Stream::start(geometry, processor, 0, stats.clone(), true).unwrap();
         let total = 12 * geometry.block + geometry.latency();
         let input: Vec<f32> = (0..total).map(|i| (i % 97) as f32 / 97.0 + 0.01).collect();
         let (mut wet, mut weight) = (vec![0.0; total], vec![0.0; total]);
@@ -238,7 +236,8 @@ mod tests {
     fn offline_reset_before_the_first_buffer_does_not_stall() {
         let geometry = StreamGeometry::new(StreamSettings::default(), 48_000.0, 512);
         let processor = Box::new(IdentityProcessor::new(geometry.processor_delay(), geometry.crossfade));
-        let mut stream = Stream::start(geometry, processor, 0, Arc::new(StreamStats::default()), true, None).unwrap();
+        let (mut stream, _swap) =
+            Stream::start(geometry, processor, 0, Arc::new(StreamStats::default()), true).unwrap();
         stream.audio.reset();
         let input = vec![0.25f32; 512];
         let (mut wet, mut weight) = (vec![0.0; 512], vec![0.0; 512]);

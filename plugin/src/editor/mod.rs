@@ -10,9 +10,8 @@ use std::time::Duration;
 
 use egui::{RichText, Ui};
 use nice_plug::context::gui::GuiContext;
-use nice_plug::editor::dpi::LogicalSize;
 use nice_plug::params::persist::PersistentField;
-use nice_plug_egui::{EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier, create_egui_editor};
+use nice_plug_egui::{EguiEditor, EguiNiceSettings, NiceEguiApp, RepaintNotifier, create_egui_editor};
 
 use crate::meters::LevelMeters;
 use crate::params::RvcLiveParams;
@@ -28,7 +27,7 @@ mod file_dialog;
 mod level_meter;
 mod status_banner;
 mod stream_settings;
-mod theme;
+pub mod theme;
 mod voice_facts;
 mod voice_library;
 mod voice_picker;
@@ -42,11 +41,6 @@ pub use voice_library::LIBRARY_ENV;
 const FRAME_INTERVAL: Duration = Duration::from_millis(33);
 /// The title block left of the banner.
 const TITLE_WIDTH: f32 = 96.0;
-
-/// The window's size as the plugin opens it.
-pub fn default_state() -> Arc<EguiEditorState> {
-    EguiEditorState::from_size(LogicalSize::new(theme::WINDOW_WIDTH, theme::WINDOW_HEIGHT), 1.0)
-}
 
 /// Everything the editor shows, shared with the plugin.
 #[derive(Clone)]

@@ -32,7 +32,7 @@ enum Command {
         /// Use random buffer sizes up to `--block`, changing on every call, from this seed.
         #[arg(long)]
         random_blocks: Option<u64>,
-        /// Convert with this voice model (synthesiser `.onnx`), chosen through the plugin's state.
+        /// Convert with this voice model (synthesizer `.onnx`), chosen through the plugin's state.
         #[arg(long, requires = "content_encoder")]
         voice: Option<PathBuf>,
         /// The content encoder (`.onnx`) the voice needs.

@@ -25,7 +25,7 @@ struct Cli {
     /// Silence after each pass of the speech, in seconds.
     #[arg(long, default_value_t = 1.5)]
     pause: f64,
-    /// The two voices (synthesiser `.onnx`) to switch between: `--voice A --voice B`.
+    /// The two voices (synthesizer `.onnx`) to switch between: `--voice A --voice B`.
     #[arg(long, num_args = 1, required = true)]
     voice: Vec<PathBuf>,
     /// Speaker ids of the two voices.
