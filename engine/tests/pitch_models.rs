@@ -11,16 +11,10 @@ use rvc_live_engine::pitch_model::{PitchDecoding, PitchModel};
 use rvc_live_engine::pitch_tracker::PitchTracker;
 use rvc_live_engine::rvc_processor::{ConversionControls, ConversionStats, RvcProcessor};
 use rvc_live_engine::stream::{BlockProcessor, StreamGeometry, StreamSettings};
+use rvc_live_test_support::signals;
 
-/// A voice-like tone: six harmonics falling off as 1/k, what the pitch models were trained on (a
-/// bare low sine is out of FCPE's training distribution and reads a few percent sharp).
 fn tone(frequency: f32, samples: usize, rate: f32) -> Vec<f32> {
-    (0..samples)
-        .map(|n| {
-            let phase = 2.0 * std::f32::consts::PI * frequency * n as f32 / rate;
-            0.25 * (1..=6).map(|k| (k as f32 * phase).sin() / k as f32).sum::<f32>()
-        })
-        .collect()
+    signals::harmonic_tone(|_| f64::from(frequency), samples, f64::from(rate), 0.25)
 }
 
 fn median(values: &mut [f32]) -> f32 {

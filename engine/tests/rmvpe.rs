@@ -20,6 +20,7 @@ use rvc_live_engine::model_error::ModelError;
 use rvc_live_engine::pitch_model::{PitchDecoding, PitchModel};
 use rvc_live_engine::pitch_tracker::PitchTracker;
 use rvc_live_engine::rmvpe::{self, Rmvpe, RmvpeForm};
+use rvc_live_test_support::signals;
 use serde::Deserialize;
 
 const MEL_MODEL: &str = "rmvpe_tiny_mel.onnx";
@@ -60,25 +61,13 @@ fn allocations_in(f: impl FnOnce()) -> usize {
 
 // --- signals ---------------------------------------------------------------------------------------
 
-/// A voice-like tone: six harmonics falling off as 1/k; `frequency` may glide (Hz at each sample).
+/// A voice-like tone at 16 kHz; `frequency` may glide (Hz at each sample).
 fn tone(frequency: impl Fn(usize) -> f32, samples: usize) -> Vec<f32> {
-    let mut phase = 0.0f64;
-    (0..samples)
-        .map(|n| {
-            phase += 2.0 * std::f64::consts::PI * f64::from(frequency(n)) / 16_000.0;
-            0.3 * (1..=6).map(|k| (k as f64 * phase).sin() as f32 / k as f32).sum::<f32>()
-        })
-        .collect()
+    signals::harmonic_tone(|n| f64::from(frequency(n)), samples, 16_000.0, 0.3)
 }
 
 fn noise(samples: usize, seed: u64) -> Vec<f32> {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-    (0..samples)
-        .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.2
-        })
-        .collect()
+    signals::noise(samples, seed, 0.1)
 }
 
 fn track(model: &mut PitchModel, audio: &[f32]) -> Vec<f32> {

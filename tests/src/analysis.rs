@@ -2,6 +2,7 @@
 //! and which of the plugin's two paths (converted or dry fallback) produced each sample.
 
 use crate::fft::cross_correlation;
+pub use rvc_live_test_support::analysis::zero_crossing_frequency;
 
 /// The largest absolute difference between `a` and `b` over their common length, and where.
 pub fn max_abs_error(a: &[f32], b: &[f32]) -> (f32, usize) {
@@ -92,17 +93,6 @@ impl PathReport {
         }
         report
     }
-}
-
-/// Frequency of a steady tone from its upward zero crossings, interpolated between samples.
-pub fn zero_crossing_frequency(signal: &[f32], sample_rate: f64) -> f64 {
-    let crossings: Vec<f64> = signal
-        .windows(2)
-        .enumerate()
-        .filter(|(_, w)| w[0] < 0.0 && w[1] >= 0.0)
-        .map(|(i, w)| i as f64 + f64::from(-w[0] / (w[1] - w[0])))
-        .collect();
-    (crossings.len() - 1) as f64 / (crossings.last().unwrap() - crossings[0]) * sample_rate
 }
 
 #[cfg(test)]

@@ -41,29 +41,7 @@ pub const ANALYTIC_ENCODER: &str = "analytic_content_units.onnx";
 /// The pitch model the pitch-model faults are made from.
 pub const PITCH_MODEL: &str = "crepe_tiny.onnx";
 
-fn models_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../.cache/models")
-}
-
-/// A generated model, asserted to exist, with instructions when it does not.
-pub fn model(folder: &str, name: &str) -> PathBuf {
-    let path = models_dir().join(folder).join(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: run `cargo xtask models` (the pitch-model files also need the ci set: `cargo xtask models \
-         --set ci`, which `cargo xtask test` runs)",
-        path.display()
-    );
-    path
-}
-
-pub fn fault_model(name: &str) -> PathBuf {
-    model("faults", name)
-}
-
-pub fn analytic_model(name: &str) -> PathBuf {
-    model("analytic", name)
-}
+pub use rvc_live_test_support::models::{analytic as analytic_model, fault as fault_model, model};
 
 /// Which of the voice's models a fault is in, named as the plugin names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

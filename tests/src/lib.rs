@@ -18,7 +18,6 @@ pub mod latency;
 pub mod params;
 pub mod plugin_paths;
 pub mod scenarios;
-pub mod signals;
 pub mod soak;
 pub mod state;
 pub mod subprocess;
@@ -27,3 +26,4 @@ pub mod wav;
 
 pub use clack_extensions::render::RenderMode;
 pub use host::{AudioConfig, Pace, PluginHost};
+pub use rvc_live_test_support::signals;

@@ -47,10 +47,7 @@ pub const PLAN: [Selection; 21] = {
     ]
 };
 
-/// The analytic model `name` generated into the checkout's model cache.
-pub fn analytic_model(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/models/analytic").join(name)
-}
+pub use rvc_live_test_support::models::analytic as analytic_model;
 
 fn voice_for(selection: Selection) -> VoiceSelection {
     let synthesizer = match selection {

@@ -21,6 +21,7 @@
 //! it), the VST3 bundle (`RVC_LIVE_VST3`, or `target/bundled`), and the generated models
 //! (`cargo xtask models`). The tests run one at a time: real-time recordings need the CPU.
 
+use rvc_live_test_support::models::model;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -45,10 +46,9 @@ fn sandbox(test: &str) -> Sandbox {
     Sandbox::new(test, &bundle).unwrap_or_else(|e| panic!("{e:#}"))
 }
 
+/// A generated model's path without `..`, as a session file holds it.
 fn models(folder: &str, name: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/models").join(folder).join(name);
-    assert!(path.is_file(), "{} is missing: run `cargo xtask models` (or `cargo xtask test`)", path.display());
-    path.canonicalize().unwrap()
+    model(folder, name).canonicalize().unwrap()
 }
 
 /// The analytic voice: it sings a sine at the pitch the engine tracks.

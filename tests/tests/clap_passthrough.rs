@@ -3,7 +3,7 @@
 //! channels are uncorrelated noise, so a mono downmix (or a swapped channel) is off by about the
 //! signal itself.
 
-use std::path::PathBuf;
+use rvc_live_test_support::models::analytic;
 
 use rvc_live_hosts::blocks::RandomBlocks;
 use rvc_live_hosts::fixtures::{EXACT, release_bundle};
@@ -13,12 +13,6 @@ use rvc_live_hosts::{AudioConfig, Pace, PluginHost, RenderMode, signals};
 
 const RATE: f64 = 48_000.0;
 const MAX_FRAMES: u32 = 1024;
-
-fn analytic(name: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/models/analytic").join(name);
-    assert!(path.is_file(), "{} is missing: run `cargo xtask models` (or `cargo xtask test`)", path.display());
-    path
-}
 
 /// The analytic voice: it sings a sine at the tracked pitch, nothing like the noise going in.
 fn analytic_voice() -> VoiceSelection {

@@ -3,6 +3,7 @@
 //! the input's pitch shifted by the Pitch parameter, lag by the reported latency, and join blocks
 //! without clicks; a voice that cannot load must leave the audio flowing in time.
 
+use rvc_live_test_support::models::analytic;
 use std::path::PathBuf;
 
 use rvc_live_hosts::analysis::zero_crossing_frequency;
@@ -13,12 +14,6 @@ use rvc_live_hosts::state::{NiceState, VoiceSelection};
 use rvc_live_hosts::{AudioConfig, Pace, PluginHost, RenderMode, signals};
 
 const RATE: f64 = 48_000.0;
-
-fn analytic(name: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/models/analytic").join(name);
-    assert!(path.is_file(), "{} is missing: run `cargo xtask models` (or `cargo xtask test`)", path.display());
-    path
-}
 
 /// A host whose saved state chose `voice` and a pitch shift, active offline at 48 kHz.
 fn host_with_voice(voice: &VoiceSelection, semitones: f32) -> (PluginHost, usize) {

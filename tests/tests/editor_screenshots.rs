@@ -7,6 +7,7 @@
 //!
 //! Needs Xvfb, xdotool and ImageMagick; the test fails with the `apt-get` line when they are missing.
 
+use rvc_live_test_support::models::analytic;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -35,12 +36,6 @@ const BROWSE_BUTTON: (usize, usize) = (327, 308);
 
 fn standalone() -> PathBuf {
     rvc_live_hosts::fixtures::standalone_app()
-}
-
-fn analytic(name: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/models/analytic").join(name);
-    assert!(path.is_file(), "{} is missing: run `cargo xtask models`", path.display());
-    path
 }
 
 fn require_tools() {

@@ -63,6 +63,42 @@ pub fn mono_mix(channels: &[Vec<f32>]) -> Vec<f32> {
     (0..len).map(|n| channels.iter().map(|c| c[n]).sum::<f32>() / channels.len() as f32).collect()
 }
 
+/// A voice-like tone at `amplitude`: six harmonics falling off as 1/k, what pitch models were
+/// trained on (a bare low sine is out of FCPE's training distribution and reads a few percent
+/// sharp). `frequency` gives the pitch in Hz at each sample, so the tone may glide.
+pub fn harmonic_tone(frequency: impl Fn(usize) -> f64, samples: usize, rate: f64, amplitude: f32) -> Vec<f32> {
+    let mut cycles = 0.0f64;
+    (0..samples)
+        .map(|n| {
+            cycles += frequency(n) / rate;
+            let phase = 2.0 * std::f64::consts::PI * cycles;
+            (f64::from(amplitude) * (1..=6).map(|k| (k as f64 * phase).sin() / k as f64).sum::<f64>()) as f32
+        })
+        .collect()
+}
+
+/// 20 s at `rate` of a voice-like harmonic tone around 170 Hz whose pitch glides over ±4
+/// semitones with a 5 Hz vibrato; with `pauses`, in phrases of 3.3 s out of every 4 s.
+pub fn gliding_voice(rate: f32, pauses: bool) -> Vec<f32> {
+    let rate = f64::from(rate);
+    let seconds = |n: usize| n as f64 / rate;
+    let pitch = |n: usize| {
+        let t = seconds(n);
+        let semitones =
+            4.0 * (2.0 * std::f64::consts::PI * 0.07 * t).sin() + 0.3 * (2.0 * std::f64::consts::PI * 5.0 * t).sin();
+        170.0 * 2f64.powf(semitones / 12.0)
+    };
+    let mut voice = harmonic_tone(pitch, (20.0 * rate) as usize, rate, 0.25);
+    if pauses {
+        for (n, sample) in voice.iter_mut().enumerate() {
+            if seconds(n) % 4.0 >= 3.3 {
+                *sample = 0.0;
+            }
+        }
+    }
+    voice
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,34 @@
+//! The models `cargo xtask models` generates into the checkout's `.cache/models`, by folder.
+
+use std::path::{Path, PathBuf};
+
+fn models_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/models")
+}
+
+/// A generated model, asserted to exist, with instructions when it does not.
+pub fn model(folder: &str, name: &str) -> PathBuf {
+    let path = models_dir().join(folder).join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cargo xtask models` (the real-architecture, pitch and fault models need the ci \
+         set: `cargo xtask models --set ci`, which `cargo xtask test` runs)",
+        path.display()
+    );
+    path
+}
+
+/// The analytic models (`models/generate_analytic.py`).
+pub fn analytic(name: &str) -> PathBuf {
+    model("analytic", name)
+}
+
+/// The real-architecture and pitch models (`models/generate_models.py`).
+pub fn generated(name: &str) -> PathBuf {
+    model("rvc", name)
+}
+
+/// The broken models (`models/generate_faults.py`).
+pub fn fault(name: &str) -> PathBuf {
+    model("faults", name)
+}
