@@ -9,9 +9,11 @@ use std::sync::Arc;
 
 use nice_plug::prelude::*;
 
+pub mod active_stream;
 pub mod editor;
 pub mod meters;
 pub mod params;
+pub mod shared_state;
 pub mod voice;
 pub mod voice_library;
 pub mod voice_loader;
@@ -20,33 +22,19 @@ pub mod voice_status;
 use params::RvcLiveParams;
 use rvc_live_engine::dry_wet_mixer::{DryWetMixer, MixControls};
 use rvc_live_engine::rvc_processor::{ConversionControls, ConversionStats, RvcProcessor};
-use rvc_live_engine::stream::{
-    DryProcessor, ProcessorBox, Stream, StreamGeometry, StreamSettings, StreamStats, WorkerStall,
-};
+use rvc_live_engine::stream::{DryProcessor, ProcessorBox, Stream, StreamGeometry, StreamSettings, WorkerStall};
 use rvc_live_engine::{injected_panic, panic_guard};
+use shared_state::SharedState;
 use voice_loader::VoiceLoader;
 use voice_status::{VoiceFacts, VoiceState, VoiceStatus};
 
 /// Time for bypass to cross-fade between the processed and the delayed dry signal.
 const BYPASS_FADE_SECONDS: f32 = 0.01;
 
+#[derive(Default)]
 pub struct RvcLive {
-    /// Shared with the host's parameter handling (main thread) and read on the audio thread.
-    params: Arc<RvcLiveParams>,
-    /// Written by the audio and inference threads, read by the main thread for the log (and by
-    /// the editor).
-    stats: Arc<StreamStats>,
-    /// What the conversion did (failed and gated blocks). Written by the inference thread, read
-    /// by the main thread for the log.
-    conversion: Arc<ConversionStats>,
-    /// Whether the chosen voice loaded, and why not. Written by the main thread (activation) and
-    /// the voice loader thread, read by the editor.
-    voice_status: Arc<VoiceStatus>,
-    /// Peak levels in and out. Written by the audio thread, read by the editor.
-    meters: Arc<meters::LevelMeters>,
-    /// The running stream's rate, buffer size, latency and settings. Written by the main thread
-    /// in `activate`/`deactivate`, read by the editor.
-    active_stream: Arc<editor::ActiveStream>,
+    /// What the audio, inference, loader, main and GUI threads share.
+    shared: SharedState,
     /// Everything that exists only between `activate` and `deactivate`.
     active: Option<Active>,
 }
@@ -66,20 +54,6 @@ struct Active {
     bypass_step: f32,
     /// Set if `process` ever panicked: from then on only the latency-compensated dry signal plays.
     audio_fault: bool,
-}
-
-impl Default for RvcLive {
-    fn default() -> Self {
-        Self {
-            params: Arc::new(RvcLiveParams::default()),
-            stats: Arc::new(StreamStats::default()),
-            conversion: Arc::new(ConversionStats::default()),
-            voice_status: Arc::new(VoiceStatus::default()),
-            meters: Arc::new(meters::LevelMeters::default()),
-            active_stream: Arc::new(editor::ActiveStream::default()),
-            active: None,
-        }
-    }
 }
 
 impl Plugin for RvcLive {
@@ -108,18 +82,11 @@ impl Plugin for RvcLive {
     type BackgroundTask = ();
 
     fn params(&self) -> Arc<dyn Params> {
-        self.params.clone()
+        self.shared.params.clone()
     }
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
-        editor::create(editor::EditorData {
-            params: self.params.clone(),
-            stats: self.stats.clone(),
-            conversion: self.conversion.clone(),
-            voice_status: self.voice_status.clone(),
-            meters: self.meters.clone(),
-            active: self.active_stream.clone(),
-        })
+        editor::create(self.shared.clone())
     }
 
     fn filter_state(state: &mut PluginState) {
@@ -141,7 +108,7 @@ impl Plugin for RvcLive {
             Ok(started) => started,
             Err(why) => {
                 nice_error!("RVC Live could not activate after an internal error: {why}");
-                self.voice_status.set(VoiceState::Failed, format!("RVC Live could not start: {why}"));
+                self.shared.voice_status.set(VoiceState::Failed, format!("RVC Live could not start: {why}"));
                 self.active = None;
                 false
             }
@@ -165,7 +132,7 @@ impl Plugin for RvcLive {
             return ProcessStatus::Normal;
         };
         if !active.audio_fault {
-            let (params, meters) = (&self.params, &self.meters);
+            let (params, meters) = (&self.shared.params, &self.shared.meters);
             // Without a panic this neither allocates nor locks; with one, the buffer and the
             // stream are left as they were, and the next call starts the dry path.
             if panic_guard::catch(|| active.convert(buffer, params, meters)).is_err() {
@@ -180,7 +147,7 @@ impl Plugin for RvcLive {
     }
 
     fn deactivate(&mut self) {
-        self.active_stream.deactivated();
+        self.shared.active_stream.deactivated();
         if let Some(active) = self.active.take() {
             if active.audio_fault {
                 nice_error!("RVC Live's audio processing panicked; the input played dry since");
@@ -201,18 +168,18 @@ impl RvcLive {
         // A host may activate twice in a row; the old inference thread is stopped first.
         self.active = None;
 
-        let settings = *self.params.stream.read();
+        let settings = *self.shared.params.stream.read();
         let geometry = RvcProcessor::stream_geometry(&settings, config.sample_rate, config.max_buffer_size);
         let voices = VoiceSource {
-            params: self.params.clone(),
-            conversion: self.conversion.clone(),
-            status: self.voice_status.clone(),
+            params: self.shared.params.clone(),
+            conversion: self.shared.conversion.clone(),
+            status: self.shared.voice_status.clone(),
             geometry,
             settings,
         };
         // The saved voice loads before the first block, so an offline bounce converts from its
         // first sample; later selections load in the background.
-        let generation = self.params.voice.generation();
+        let generation = self.shared.params.voice.generation();
         let processor = match panic_guard::catch(|| {
             injected_panic::at(injected_panic::Site::Activate);
             voices.load()
@@ -224,13 +191,14 @@ impl RvcLive {
         let history = RvcProcessor::history_len(&geometry, &settings);
         // Tests slow the inference thread down through the environment (clap_realtime.rs).
         let processor = WorkerStall::wrap_from_env(processor);
-        let started =
-            Stream::start(geometry, processor, history, self.stats.clone(), offline).and_then(|(stream, swap)| {
-                let params = self.params.clone();
+        let started = Stream::start(geometry, processor, history, self.shared.stats.clone(), offline).and_then(
+            |(stream, swap)| {
+                let params = self.shared.params.clone();
                 let loader =
                     VoiceLoader::spawn(swap, Arc::new(move || params.voice.generation()), generation, voices.loader())?;
                 Ok((stream, loader))
-            });
+            },
+        );
         let (stream, loader) = match started {
             Ok(started) => started,
             Err(e) => {
@@ -249,14 +217,14 @@ impl RvcLive {
             mono: vec![0.0; scratch],
             wet: vec![0.0; scratch],
             wet_weight: vec![0.0; scratch],
-            bypass_mix: if self.params.bypass.value() { 1.0 } else { 0.0 },
+            bypass_mix: if self.shared.params.bypass.value() { 1.0 } else { 0.0 },
             bypass_step: 1.0 / (BYPASS_FADE_SECONDS * config.sample_rate).max(1.0),
             audio_fault: false,
         });
 
         let latency = geometry.latency();
         context.set_latency_samples(latency as u32);
-        self.active_stream.activated(&geometry, config.max_buffer_size, settings);
+        self.shared.active_stream.activated(&geometry, config.max_buffer_size, settings);
         nice_log!(
             "RVC Live active at {} Hz ({:?}): block {} ({:.0} ms), latency {} samples ({:.1} ms)",
             geometry.sample_rate,
@@ -272,7 +240,7 @@ impl RvcLive {
     fn log_stop(&self, geometry: &StreamGeometry) {
         use std::sync::atomic::Ordering::Relaxed;
         let block_ms = geometry.samples_to_ms(geometry.block);
-        let stats = &self.stats;
+        let stats = &self.shared.stats;
         let peak = stats.peak_load();
         // A percentile is a bucket's upper edge, which can lie above the worst block itself.
         let ms = |load: Option<f32>| f64::from(load.unwrap_or(0.0).min(peak)) * block_ms;
@@ -286,8 +254,8 @@ impl RvcLive {
             stats.underruns.load(Relaxed),
             stats.fallback_samples.load(Relaxed),
             stats.overflows.load(Relaxed),
-            self.conversion.failed.swap(0, Relaxed),
-            self.conversion.gated.swap(0, Relaxed),
+            self.shared.conversion.failed.swap(0, Relaxed),
+            self.shared.conversion.gated.swap(0, Relaxed),
             stats.swaps.load(Relaxed)
         );
     }

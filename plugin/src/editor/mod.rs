@@ -5,7 +5,6 @@
 //! thread's counters through atomics only, and the voice status through a mutex the audio
 //! thread never takes.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use egui::{RichText, Ui};
@@ -13,14 +12,9 @@ use nice_plug::context::gui::GuiContext;
 use nice_plug::params::persist::PersistentField;
 use nice_plug_egui::{EguiEditor, EguiNiceSettings, NiceEguiApp, RepaintNotifier, create_egui_editor};
 
-use crate::meters::LevelMeters;
-use crate::params::RvcLiveParams;
+use crate::shared_state::SharedState;
 use crate::voice_status::VoiceState;
-use crate::voice_status::VoiceStatus;
-use rvc_live_engine::rvc_processor::ConversionStats;
-use rvc_live_engine::stream::StreamStats;
 
-mod active_stream;
 mod controls;
 mod engine_load;
 mod file_dialog;
@@ -32,7 +26,6 @@ mod voice_facts;
 mod voice_library;
 mod voice_picker;
 
-pub use active_stream::{ActiveSnapshot, ActiveStream};
 pub use stream_settings::latency_ms;
 pub use voice_library::LIBRARY_ENV;
 
@@ -42,23 +35,7 @@ const FRAME_INTERVAL: Duration = Duration::from_millis(33);
 /// The title block left of the banner.
 const TITLE_WIDTH: f32 = 96.0;
 
-/// Everything the editor shows, shared with the plugin.
-#[derive(Clone)]
-pub struct EditorData {
-    pub params: Arc<RvcLiveParams>,
-    /// Written by the audio and inference threads.
-    pub stats: Arc<StreamStats>,
-    /// Written by the inference thread.
-    pub conversion: Arc<ConversionStats>,
-    /// Written by the main and voice loader threads.
-    pub voice_status: Arc<VoiceStatus>,
-    /// Written by the audio thread.
-    pub meters: Arc<LevelMeters>,
-    /// Written by `activate` and `deactivate`.
-    pub active: Arc<ActiveStream>,
-}
-
-pub fn create(data: EditorData) -> Option<EguiEditor<RvcLiveEditor>> {
+pub fn create(data: SharedState) -> Option<EguiEditor<RvcLiveEditor>> {
     let repaint = RepaintNotifier::new();
     let settings = EguiNiceSettings::new().with_tile("RVC Live").with_repaint_poll_interval(FRAME_INTERVAL);
     let editor_state = data.params.editor_state.clone();
@@ -66,7 +43,7 @@ pub fn create(data: EditorData) -> Option<EguiEditor<RvcLiveEditor>> {
 }
 
 pub struct RvcLiveEditor {
-    data: EditorData,
+    data: SharedState,
     repaint: RepaintNotifier,
     /// Only while the window is open.
     gui: Option<GuiContext>,
@@ -80,7 +57,7 @@ pub struct RvcLiveEditor {
 }
 
 impl RvcLiveEditor {
-    fn new(data: EditorData, repaint: RepaintNotifier) -> Self {
+    fn new(data: SharedState, repaint: RepaintNotifier) -> Self {
         Self {
             data,
             repaint,
@@ -122,7 +99,7 @@ impl RvcLiveEditor {
         let params = &self.data.params;
         theme::section(ui, "Controls", |ui| controls::show(ui, params, &gui.param_setter()));
         ui.add_space(theme::SECTION_GAP);
-        theme::section(ui, "Stream", |ui| self.stream.show(ui, params, self.data.active.snapshot(), gui));
+        theme::section(ui, "Stream", |ui| self.stream.show(ui, params, self.data.active_stream.snapshot(), gui));
     }
 
     fn meter_row(&mut self, ui: &mut Ui) {

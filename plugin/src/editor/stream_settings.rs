@@ -5,8 +5,8 @@ use egui::{DragValue, RichText, Ui};
 use nice_plug::context::gui::GuiContext;
 use nice_plug::prelude::PluginApi;
 
-use super::active_stream::ActiveSnapshot;
 use super::theme;
+use crate::active_stream::ActiveSnapshot;
 use crate::params::RvcLiveParams;
 use rvc_live_engine::rvc_processor::RvcProcessor;
 use rvc_live_engine::stream::StreamSettings;
