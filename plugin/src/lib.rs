@@ -360,8 +360,8 @@ impl VoiceSource {
         self.dry()
     }
 
-    /// The processor for the chosen voice: the RVC conversion, or the identity when no voice
-    /// model is chosen. `None` when the voice cannot be loaded: the reason goes to the log and
+    /// The processor for the chosen voice: the RVC conversion, or the dry processor (every
+    /// channel passes through) when no voice model is chosen. `None` when the voice cannot be loaded: the reason goes to the log and
     /// the status, and whatever plays now should keep playing.
     fn load(&self) -> Option<ProcessorBox> {
         let voice = self.params.voice.get();

@@ -59,19 +59,11 @@ def test_with_no_voice_each_channel_passes_through(plugin, buffer_size):
 
 
 @pytest.mark.parametrize("voice", ["no voice", "analytic voice"])
-def test_in_bypass_each_channel_passes_through(plugin, voice):
+@pytest.mark.parametrize("parameter, raw_value", [("bypass", 1.0), ("dry_wet", 0.0)], ids=["bypass", "dry_wet_0"])
+def test_in_bypass_or_at_dry_wet_0_each_channel_passes_through(plugin, voice, parameter, raw_value):
     if voice == "analytic voice":
         choose_analytic_voice(plugin)
-    plugin.parameters["bypass"].raw_value = 1.0
-    x = stereo_noise()
-    assert_each_channel_passes_through(plugin.process(x, SAMPLE_RATE, buffer_size=512), x)
-
-
-@pytest.mark.parametrize("voice", ["no voice", "analytic voice"])
-def test_at_dry_wet_0_each_channel_passes_through(plugin, voice):
-    if voice == "analytic voice":
-        choose_analytic_voice(plugin)
-    plugin.parameters["dry_wet"].raw_value = 0.0
+    plugin.parameters[parameter].raw_value = raw_value
     x = stereo_noise()
     assert_each_channel_passes_through(plugin.process(x, SAMPLE_RATE, buffer_size=512), x)
 
