@@ -505,7 +505,7 @@ impl RvcProcessor {
         }
     }
 
-    /// Whether the newest block is quieter than the gate.
+    /// Whether `block` is quieter than the gate.
     fn is_silent(&self, block: &[f32], gate_db: f32) -> bool {
         let mean_square = block.iter().map(|x| x * x).sum::<f32>() / block.len().max(1) as f32;
         10.0 * mean_square.max(1e-20).log10() < gate_db
@@ -586,8 +586,11 @@ impl BlockProcessor for RvcProcessor {
         }
 
         let controls = (self.controls)();
-        // Gate on what the voice model would hear: denoised, when denoise is on.
-        if self.is_silent(&self.history[keep..], controls.gate_db) {
+        // Gate on what the voice model would hear: denoised, when denoise is on. The block plays
+        // input from SOLA's delay before the newest block on, so that stretch counts too: a
+        // phrase ending in it would otherwise be cut short by the fade into silence.
+        let audible_from = keep.saturating_sub(self.sola.delay());
+        if self.is_silent(&self.history[audible_from..], controls.gate_db) {
             // Nothing to convert: let the previous block's tail fade out through SOLA's crossfade
             // into silence, without running the models.
             self.stats.gated.fetch_add(1, Ordering::Relaxed);

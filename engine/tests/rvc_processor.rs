@@ -144,6 +144,36 @@ fn silence_is_gated_and_costs_no_inference() {
     assert!((freq(loud) / 220.0 - 1.0).abs() < 0.01, "conversion resumes after the gate");
 }
 
+/// A phrase ending just before a block the gate silences keeps its end: the block still plays
+/// the input from the processor's delay before it, so the voice ends where the tone does (one
+/// delay later), not up to a delay early where the fade into silence would cut it.
+#[test]
+fn a_phrase_ending_before_a_gated_block_keeps_its_end() {
+    let gate = ConversionControls { gate_db: -50.0, ..Default::default() };
+    let frame = (RATE / 100.0) as isize;
+    for before_boundary_ms in [1.0f32, 4.0, 8.0, 12.0] {
+        let (mut processor, geometry, stats) = processor_with("analytic_synth_v2_40k.onnx", gate);
+        let delay = processor.delay();
+        assert!(
+            ((before_boundary_ms / 1000.0 * RATE) as usize) < delay,
+            "the tone must end within the delay before the boundary"
+        );
+        let lead = 0.6;
+        let end_in = 5 * geometry.block + (lead * RATE) as usize - (before_boundary_ms / 1000.0 * RATE) as usize;
+        let mut input = tones(&[220.0], (end_in as f32 - lead * RATE) / RATE, lead);
+        input.resize(end_in + 4 * geometry.block, 0.0);
+        let output = run(&mut processor, &input, geometry.block);
+        assert!(stats.gated.load(std::sync::atomic::Ordering::Relaxed) >= 2, "the silence after the tone was gated");
+        let end_out = output.iter().rposition(|v| v.abs() > 0.05).unwrap();
+        let expected = input.iter().rposition(|v| v.abs() > 0.05).unwrap() + delay;
+        assert!(
+            (end_out as isize - expected as isize).abs() <= frame + 8,
+            "tone ending {before_boundary_ms} ms before a gated block: the voice ends at {end_out}, expected \
+             {expected} (input end + delay {delay})"
+        );
+    }
+}
+
 #[test]
 fn the_envelope_control_gives_the_voice_the_input_loudness() {
     let follow = ConversionControls { envelope: 0.0, ..Default::default() };
