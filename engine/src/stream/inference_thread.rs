@@ -4,31 +4,16 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rtrb::{Consumer, Producer, RingBuffer};
+use rtrb::{Consumer, Producer};
 
 use super::block_processor::{BlockProcessor, DryProcessor};
 use super::control::StreamControl;
 use super::geometry::StreamGeometry;
 use super::stats::StreamStats;
+use super::voice_swapper::{ProcessorBox, ProcessorSwap, VoiceSwapper};
 use super::wet_sample::WetSample;
 use crate::injected_panic::{self, Site};
 use crate::panic_guard;
-
-/// A processor on its way to or from the inference thread.
-pub type ProcessorBox = Box<dyn BlockProcessor>;
-
-/// The loader's ends of the queues around the inference thread: a new processor (a voice) goes in
-/// through `incoming` and takes over between two blocks; the one it replaced comes back through
-/// `retired`, to be freed by the loader rather than on the inference thread, whose time is the
-/// stream's budget (fundsp's `realnet` does the same for its audio thread).
-pub struct ProcessorSwap {
-    pub incoming: Producer<ProcessorBox>,
-    pub retired: Consumer<ProcessorBox>,
-}
-
-/// Processors in flight either way; the loader sends one at a time and drains the retired queue
-/// before sending the next, so two slots are plenty.
-const SWAP_QUEUE: usize = 2;
 
 /// Owns the inference thread; dropping it stops and joins the thread. Must be dropped off the
 /// audio thread (it waits for the current block to finish).
@@ -49,8 +34,8 @@ impl InferenceThread {
         control: Arc<StreamControl>,
         stats: Arc<StreamStats>,
     ) -> std::io::Result<(Self, ProcessorSwap)> {
-        let (swap_in, incoming) = RingBuffer::new(SWAP_QUEUE);
-        let (retired, swap_out) = RingBuffer::new(SWAP_QUEUE);
+        let history = history.max(geometry.block);
+        let (processor, swap) = VoiceSwapper::new(processor, history, geometry.crossfade, stats.clone());
         let worker = Worker {
             block_seconds: geometry.block as f64 / f64::from(geometry.sample_rate),
             // Polling instead of a wake-up from the audio thread keeps the audio thread free of
@@ -60,12 +45,7 @@ impl InferenceThread {
             block_in: vec![0.0; geometry.block],
             block_out: vec![0.0; geometry.block],
             block_weight: vec![0.0; geometry.block],
-            recent: vec![0.0; history.max(geometry.block)],
-            pending: vec![0.0; geometry.crossfade],
-            pending_weight: vec![0.0; geometry.crossfade],
             processor,
-            incoming,
-            retired,
             input,
             output,
             control: control.clone(),
@@ -77,7 +57,7 @@ impl InferenceThread {
             let _exited = ExitFlag(exited);
             worker.run();
         })?;
-        Ok((Self { control, handle: Some(handle) }, ProcessorSwap { incoming: swap_in, retired: swap_out }))
+        Ok((Self { control, handle: Some(handle) }, swap))
     }
 }
 
@@ -108,14 +88,8 @@ struct Worker {
     block_in: Vec<f32>,
     block_out: Vec<f32>,
     block_weight: Vec<f32>,
-    /// The newest input, oldest first: the context a newly swapped-in processor starts from.
-    recent: Vec<f32>,
-    /// What the current processor would play next, handed to its successor to fade from.
-    pending: Vec<f32>,
-    pending_weight: Vec<f32>,
-    processor: ProcessorBox,
-    incoming: Consumer<ProcessorBox>,
-    retired: Producer<ProcessorBox>,
+    /// The one processor the worker drives; voices change inside it.
+    processor: VoiceSwapper,
     input: Consumer<f32>,
     output: Producer<WetSample>,
     control: Arc<StreamControl>,
@@ -135,7 +109,6 @@ impl Worker {
                     chunk.commit_all();
                 }
                 self.processor.reset();
-                self.recent.fill(0.0);
                 epoch = requested;
                 self.control.acknowledge_reset(epoch);
                 continue;
@@ -152,10 +125,6 @@ impl Worker {
 
             let started = Instant::now();
             let converted = panic_guard::catch(|| {
-                self.swap_processor();
-                let keep = self.recent.len() - block;
-                self.recent.copy_within(block.., 0);
-                self.recent[keep..].copy_from_slice(&self.block_in);
                 injected_panic::at(Site::Inference { block: block_index });
                 self.processor.process_block(&self.block_in, &mut self.block_out, &mut self.block_weight);
             });
@@ -169,23 +138,6 @@ impl Worker {
         }
     }
 
-    /// Let a processor the loader sent take over before the next block. One whose delay differs
-    /// would shift the output against the reported latency, so it is sent back unused.
-    fn swap_processor(&mut self) {
-        let Ok(mut next) = self.incoming.pop() else {
-            return;
-        };
-        if next.delay() == self.processor.delay() {
-            self.processor.pending_output(&self.recent, &mut self.pending, &mut self.pending_weight);
-            next.take_over(&self.recent, &self.pending, &self.pending_weight);
-            std::mem::swap(&mut self.processor, &mut next);
-            self.stats.swaps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
-        // The loader drains this queue before sending again; should it ever be full, the old
-        // processor is freed here instead, which only costs time.
-        let _ = self.retired.push(next);
-    }
-
     /// A panic while converting: whatever the processor holds may be broken, so it is replaced by
     /// the dry processor for the rest of this activation (the next activation starts a new
     /// stream) and this block plays the dry input. The reason goes to the log and the editor.
@@ -194,9 +146,7 @@ impl Worker {
         tracing::error!("RVC Live {message}");
         self.stats.set_fault(message);
         let dry = DryProcessor::new(self.geometry.processor_delay(), self.geometry.crossfade);
-        let broken = std::mem::replace(&mut self.processor, Box::new(dry));
-        // Freed by the loader, like any replaced processor; dropping it here could panic again.
-        if let Err(rtrb::PushError::Full(broken)) = self.retired.push(broken) {
+        if let Some(broken) = self.processor.fall_back(Box::new(dry)) {
             let _ = panic_guard::catch(move || drop(broken));
         }
         self.block_out.fill(0.0);

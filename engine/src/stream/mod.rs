@@ -13,6 +13,7 @@ mod load_histogram;
 pub mod settings;
 mod stalling_processor;
 pub mod stats;
+mod voice_swapper;
 mod wet_sample;
 
 use std::sync::Arc;
@@ -20,10 +21,11 @@ use std::sync::Arc;
 pub use audio_end::AudioEnd;
 pub use block_processor::{BlockProcessor, DryProcessor, IdentityProcessor};
 pub use geometry::StreamGeometry;
-pub use inference_thread::{InferenceThread, ProcessorBox, ProcessorSwap};
+pub use inference_thread::InferenceThread;
 pub use settings::StreamSettings;
 pub use stalling_processor::WorkerStall;
 pub use stats::StreamStats;
+pub use voice_swapper::{ProcessorBox, ProcessorSwap, VoiceSwapper};
 pub use wet_sample::WetSample;
 
 use control::StreamControl;

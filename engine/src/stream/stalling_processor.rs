@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::block_processor::BlockProcessor;
-use super::inference_thread::ProcessorBox;
+use super::voice_swapper::ProcessorBox;
 
 /// `RVC_LIVE_TEST_WORKER_STALL=AFTER:COUNT:MILLIS`: after `AFTER` blocks, each of the next
 /// `COUNT` blocks takes `MILLIS` longer.

@@ -1,0 +1,62 @@
+//! Making the int8 copies at load: the pipeline converts the calibration voice while both models
+//! record what they see.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::{ConversionControls, ConversionStats, ModelPrecision, Precision, RvcProcessor};
+use crate::calibration_voice;
+use crate::int8;
+use crate::stream::BlockProcessor;
+
+/// Audio the int8 copies are calibrated on at load: every pitch, vowel and level of
+/// [`calibration_voice`] at least once, for a few blocks' worth of load time.
+const CALIBRATION_SECONDS: f64 = 2.4;
+
+impl RvcProcessor {
+    /// Calibrate and swap in int8 copies of the content encoder and the voice's decoder (see
+    /// [`super::int8`]): the pipeline converts the calibration voice block by block, as it will
+    /// convert the user's, while both models record what they see. Leaves the processor as freshly
+    /// loaded; a model whose copy cannot be made stays in float.
+    pub(super) fn make_int8_copies(
+        &mut self,
+        encoder: &Path,
+        synthesizer: &Path,
+        rate: u32,
+        threads: usize,
+    ) -> ModelPrecision {
+        let encoder_started = self.encoder.begin_int8_calibration(encoder, threads);
+        let synthesizer_started = self.synthesizer.begin_int8_calibration(synthesizer, threads);
+        let mut converted = Ok(());
+        if encoder_started.is_ok() || synthesizer_started.is_ok() {
+            // Calibration blocks are not the user's: keep them out of the counters.
+            let stats = std::mem::replace(&mut self.stats, Arc::new(ConversionStats::default()));
+            let voice = calibration_voice::render(rate, CALIBRATION_SECONDS);
+            let mut output = vec![0.0; self.block];
+            let controls = ConversionControls::default();
+            for block in voice.chunks_exact(self.block) {
+                let keep = self.history.len() - block.len();
+                self.history.copy_within(block.len().., 0);
+                self.history[keep..].copy_from_slice(block);
+                if let Err(e) = self.convert(&controls, &mut output, Instant::now()) {
+                    converted = Err(format!("calibration failed: {e}"));
+                    break;
+                }
+            }
+            self.stats = stats;
+            self.reset();
+        }
+        // Each model that started calibrating finishes (its float session comes back either way);
+        // where the calibration run itself failed, that is the reason to give.
+        let ok = converted.is_ok();
+        let encoder_made = encoder_started.map(|()| self.encoder.finish_int8_calibration(encoder, threads, ok));
+        let synthesizer_made =
+            synthesizer_started.map(|()| self.synthesizer.finish_int8_calibration(synthesizer, threads, ok));
+        int8::return_to_system();
+        let precision = |made: Result<Result<usize, String>, String>| {
+            Precision::of(made.and_then(|quantised| converted.clone().and(quantised)))
+        };
+        ModelPrecision { content_encoder: precision(encoder_made), synthesizer: precision(synthesizer_made) }
+    }
+}
