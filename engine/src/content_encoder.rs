@@ -7,7 +7,7 @@ use ort::value::TensorRef;
 
 use super::content_encoder_format::{self, ContentEncoderFormat};
 use super::content_frames;
-use super::int8::{Calibration, Scope};
+use super::int8::{Calibration, Int8Error, Scope};
 use super::model_error::ModelError;
 use super::model_error::ModelRole;
 use super::model_file::ModelFile;
@@ -78,7 +78,7 @@ impl ContentEncoder {
 
     /// Start making an int8 copy of the encoder at `path` (this encoder's file): until
     /// [`Self::finish_int8_calibration`], encoding runs a probe that records activation ranges.
-    pub fn begin_int8_calibration(&mut self, path: &Path, threads: usize) -> Result<(), String> {
+    pub fn begin_int8_calibration(&mut self, path: &Path, threads: usize) -> Result<(), Int8Error> {
         let calibration = Calibration::begin(&mut self.session, self.provider, path, Scope::ContentEncoder, threads)?;
         self.calibration = Some(calibration);
         Ok(())
@@ -86,12 +86,13 @@ impl ContentEncoder {
 
     /// End calibration: with `quantise`, swap in the int8 copy once it passes the load check;
     /// otherwise (or if that fails) the float model stays. Returns how many operators run in int8.
-    pub fn finish_int8_calibration(&mut self, path: &Path, threads: usize, quantise: bool) -> Result<usize, String> {
-        let calibration = self.calibration.take().ok_or("no int8 calibration is running")?;
+    pub fn finish_int8_calibration(&mut self, path: &Path, threads: usize, quantise: bool) -> Result<usize, Int8Error> {
+        let calibration =
+            self.calibration.take().ok_or_else(|| Int8Error::Calibration("no int8 calibration is running".into()))?;
         let (float, operators) = calibration.finish(&mut self.session, threads, quantise)?;
         if let Err(e) = self.check(path) {
             self.session = float;
-            return Err(e.to_string());
+            return Err(Int8Error::FailedCheck(e.to_string()));
         }
         Ok(operators)
     }

@@ -5,7 +5,7 @@
 
 use nnnoiseless::DenoiseState;
 
-use super::resampler::BlockResampler;
+use super::resampler::{BlockResampler, ResamplerSetupError};
 
 const RATE_48K: u32 = 48_000;
 /// RNNoise works on 16-bit-scaled samples.
@@ -23,11 +23,11 @@ pub struct Denoiser {
 impl Denoiser {
     /// A denoiser for blocks of `block` samples at `sample_rate`. The block must be whole 10 ms
     /// frames at 48 kHz once resampled.
-    pub fn new(sample_rate: u32, block: usize) -> Result<Self, String> {
+    pub fn new(sample_rate: u32, block: usize) -> Result<Self, DenoiserError> {
         let to_48k = BlockResampler::new(sample_rate, RATE_48K, block)?;
         let frames = to_48k.output_len();
         if !frames.is_multiple_of(DenoiseState::FRAME_SIZE) {
-            return Err(format!("a {block}-sample block at {sample_rate} Hz is not whole 10 ms frames"));
+            return Err(DenoiserError::PartialFrames { sample_rate, block });
         }
         let from_48k = BlockResampler::new(RATE_48K, sample_rate, frames)?;
         Ok(Self {
@@ -70,6 +70,36 @@ impl Denoiser {
         self.from_48k.reset();
     }
 }
+
+/// Why the denoiser cannot run at a rate and block size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DenoiserError {
+    Resampler(ResamplerSetupError),
+    /// RNNoise takes whole 10 ms frames at 48 kHz; the block resamples to a part of one.
+    PartialFrames {
+        sample_rate: u32,
+        block: usize,
+    },
+}
+
+impl From<ResamplerSetupError> for DenoiserError {
+    fn from(e: ResamplerSetupError) -> Self {
+        Self::Resampler(e)
+    }
+}
+
+impl std::fmt::Display for DenoiserError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Resampler(e) => write!(f, "denoise: {e}"),
+            Self::PartialFrames { sample_rate, block } => {
+                write!(f, "denoise: a {block}-sample block at {sample_rate} Hz is not whole 10 ms frames")
+            }
+        }
+    }
+}
+
+impl std::error::Error for DenoiserError {}
 
 #[cfg(test)]
 mod tests {

@@ -2,10 +2,15 @@
 
 use std::fmt;
 
+use crate::denoiser::DenoiserError;
+use crate::onnx_runtime::SessionError;
+use crate::resampler::{ResampleError, ResamplerSetupError};
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModelError {
-    /// The file is not an ONNX model ONNX Runtime can open (broken, truncated, not ONNX).
-    Unreadable(String),
+    /// The file is not an ONNX model ONNX Runtime can open (broken, truncated, not ONNX), or
+    /// ONNX Runtime itself is missing.
+    Unreadable(SessionError),
     /// The model's inputs and outputs match none of the interfaces this kind of model comes in.
     UnknownInterface { expected: &'static str, found: String },
     /// The interface is recognised, but something in it is not what that interface requires.
@@ -14,6 +19,30 @@ pub enum ModelError {
     Mismatch(String),
     /// A model ran but its output cannot be used: NaN, infinite or absurd values.
     BadOutput { role: ModelRole, values: BadValues },
+    /// The voice's rate and the host's have no resampler between them.
+    Resampler(ResamplerSetupError),
+    /// Denoise cannot run at the host's rate and block size.
+    Denoiser(DenoiserError),
+    /// Audio on its way between the host's rate and a model's could not be resampled.
+    Resample(ResampleError),
+}
+
+impl From<ResamplerSetupError> for ModelError {
+    fn from(e: ResamplerSetupError) -> Self {
+        Self::Resampler(e)
+    }
+}
+
+impl From<DenoiserError> for ModelError {
+    fn from(e: DenoiserError) -> Self {
+        Self::Denoiser(e)
+    }
+}
+
+impl From<ResampleError> for ModelError {
+    fn from(e: ResampleError) -> Self {
+        Self::Resample(e)
+    }
 }
 
 impl fmt::Display for ModelError {
@@ -25,6 +54,9 @@ impl fmt::Display for ModelError {
             }
             Self::Invalid(why) | Self::Mismatch(why) => f.write_str(why),
             Self::BadOutput { role, values } => write!(f, "{role} produced {values}"),
+            Self::Resampler(e) => e.fmt(f),
+            Self::Denoiser(e) => e.fmt(f),
+            Self::Resample(e) => e.fmt(f),
         }
     }
 }

@@ -7,7 +7,7 @@ use ort::session::Session;
 use super::model_error::ModelError;
 use super::model_signature::ModelSignature;
 use crate::execution_provider::Provider;
-use crate::onnx_runtime;
+use crate::onnx_runtime::{self, SessionError};
 
 pub struct ModelFile {
     pub session: Session,
@@ -21,7 +21,7 @@ impl ModelFile {
     /// missing ONNX Runtime, comes back as an error that names the file.
     pub fn open(path: &Path, threads: usize) -> Result<Self, ModelError> {
         if !path.is_file() {
-            return Err(ModelError::Unreadable(format!("{} does not exist", path.display())));
+            return Err(ModelError::Unreadable(SessionError::Missing(path.to_path_buf())));
         }
         let (session, choice) =
             onnx_runtime::open_session_on_provider(path, threads).map_err(ModelError::Unreadable)?;

@@ -50,6 +50,45 @@ impl std::fmt::Display for RuntimeError {
 
 impl std::error::Error for RuntimeError {}
 
+/// Why a model could not be opened: ONNX Runtime is missing, or it refused the model.
+#[derive(Debug, Clone)]
+pub enum SessionError {
+    Runtime(RuntimeError),
+    /// The model's file is not there.
+    Missing(PathBuf),
+    /// ONNX Runtime's reason, with the file when the model came from one.
+    Refused {
+        model: Option<PathBuf>,
+        why: String,
+    },
+}
+
+impl SessionError {
+    fn refused(model: Option<&Path>, why: impl std::fmt::Display) -> Self {
+        Self::Refused { model: model.map(Path::to_path_buf), why: why.to_string() }
+    }
+}
+
+impl PartialEq for SessionError {
+    /// Errors compare by what they say: ONNX Runtime's own errors are not comparable.
+    fn eq(&self, other: &Self) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+impl std::fmt::Display for SessionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Runtime(e) => e.fmt(f),
+            Self::Missing(path) => write!(f, "{} does not exist", path.display()),
+            Self::Refused { model: Some(model), why } => write!(f, "{}: {why}", model.display()),
+            Self::Refused { model: None, why } => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for SessionError {}
+
 /// Written once by whichever thread first needs ONNX Runtime (a model loader, never the audio
 /// thread), then only read. A failed start is not remembered, so a library installed later is
 /// picked up by the next attempt.
@@ -90,34 +129,33 @@ pub fn environment_from(candidates: impl IntoIterator<Item = PathBuf>) -> Result
 
 /// Open a model with the settings every RVC Live session uses. The error says which file failed
 /// and why, ready for the log and the editor.
-pub fn open_session(model: &Path, threads: usize) -> Result<Session, String> {
+pub fn open_session(model: &Path, threads: usize) -> Result<Session, SessionError> {
     open_session_on_provider(model, threads).map(|(session, _)| session)
 }
 
 /// [`open_session`], also saying which execution provider the session runs on: the first of the
 /// compiled-in hardware providers that starts, else the CPU with the reasons the others did not
 /// (see [`crate::execution_provider`]).
-pub fn open_session_on_provider(model: &Path, threads: usize) -> Result<(Session, ProviderChoice), String> {
-    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", model.display());
-    let mut builder = builder(threads).map_err(|e| fail(&e))?;
-    execution_provider::commit(&mut builder, model).map_err(|e| fail(&e))
+pub fn open_session_on_provider(model: &Path, threads: usize) -> Result<(Session, ProviderChoice), SessionError> {
+    let mut builder = builder(threads, Some(model))?;
+    execution_provider::commit(&mut builder, model).map_err(|e| SessionError::refused(Some(model), e))
 }
 
 /// A CPU session, with the usual settings, over a model made in memory (an int8 copy or its
 /// calibration probe): these exist for the CPU alone.
-pub fn open_cpu_session_from_memory(model: &[u8], threads: usize) -> Result<Session, String> {
-    builder(threads)?.commit_from_memory(model).map_err(|e| e.to_string())
+pub fn open_cpu_session_from_memory(model: &[u8], threads: usize) -> Result<Session, SessionError> {
+    builder(threads, None)?.commit_from_memory(model).map_err(|e| SessionError::refused(None, e))
 }
 
-fn builder(threads: usize) -> Result<SessionBuilder, String> {
-    let env = environment().map_err(|e| e.to_string())?;
+fn builder(threads: usize, model: Option<&Path>) -> Result<SessionBuilder, SessionError> {
+    let env = environment().map_err(SessionError::Runtime)?;
     let configure = || -> ort::Result<SessionBuilder> {
         let builder = Session::builder(&env)?.with_intra_threads(threads.max(1))?;
         // Idle sessions spinning on a busy core steal time from the one running; on two cores
         // that costs more than the wake-up latency it saves.
         Ok(builder.with_config_entry("session.intra_op.allow_spinning", "0")?)
     };
-    configure().map_err(|e| e.to_string())
+    configure().map_err(|e| SessionError::refused(model, e))
 }
 
 /// Where to look for the library, in order: the environment variables, beside the plugin binary

@@ -18,25 +18,22 @@ pub struct BlockResampler {
 impl BlockResampler {
     /// A resampler taking `input_len` samples at `rate_in` per call. Fails if that many samples do
     /// not correspond to a whole number at `rate_out`, or the rates are unusable.
-    pub fn new(rate_in: u32, rate_out: u32, input_len: usize) -> Result<Self, String> {
+    pub fn new(rate_in: u32, rate_out: u32, input_len: usize) -> Result<Self, ResamplerSetupError> {
+        if rate_in == 0 || rate_out == 0 {
+            return Err(ResamplerSetupError::ZeroRate { rate_in, rate_out });
+        }
         let scaled = input_len as u64 * u64::from(rate_out);
-        if rate_in == 0 || rate_out == 0 || input_len == 0 || !scaled.is_multiple_of(u64::from(rate_in)) {
-            return Err(format!(
-                "{input_len} samples at {rate_in} Hz are not a whole number of samples at {rate_out} Hz"
-            ));
+        if input_len == 0 || !scaled.is_multiple_of(u64::from(rate_in)) {
+            return Err(ResamplerSetupError::UnusableBlock { rate_in, rate_out, input_len });
         }
         let output_len = (scaled / u64::from(rate_in)) as usize;
         if rate_in == rate_out {
             return Ok(Self { fft: None, input_len, output_len });
         }
         let fft = Fft::new(rate_in as usize, rate_out as usize, input_len, 1, FixedSync::Both)
-            .map_err(|e| format!("no {rate_in} Hz to {rate_out} Hz resampler for {input_len}-sample blocks: {e}"))?;
+            .map_err(|e| ResamplerSetupError::Rubato { rate_in, rate_out, why: e.to_string() })?;
         if fft.input_frames_next() != input_len || fft.output_frames_next() != output_len {
-            return Err(format!(
-                "{rate_in} Hz to {rate_out} Hz resampling cannot use {input_len}-sample blocks (it would take {} and give {})",
-                fft.input_frames_next(),
-                fft.output_frames_next()
-            ));
+            return Err(ResamplerSetupError::UnusableBlock { rate_in, rate_out, input_len });
         }
         Ok(Self { fft: Some(fft), input_len, output_len })
     }
@@ -91,9 +88,9 @@ pub struct WindowResampler {
 }
 
 impl WindowResampler {
-    pub fn new(rate_in: u32, rate_out: u32) -> Result<Self, String> {
+    pub fn new(rate_in: u32, rate_out: u32) -> Result<Self, ResamplerSetupError> {
         if rate_in == 0 || rate_out == 0 {
-            return Err(format!("cannot resample {rate_in} Hz to {rate_out} Hz"));
+            return Err(ResamplerSetupError::ZeroRate { rate_in, rate_out });
         }
         let ratio = f64::from(rate_out) / f64::from(rate_in);
         if rate_in == rate_out {
@@ -102,7 +99,7 @@ impl WindowResampler {
         // Chunks of about 20 ms at the input rate, rounded to what the rate pair allows.
         let chunk = (rate_in as usize / 50).max(64);
         let fft = Fft::new(rate_in as usize, rate_out as usize, chunk, 1, FixedSync::Input)
-            .map_err(|e| format!("no {rate_in} Hz to {rate_out} Hz resampler: {e}"))?;
+            .map_err(|e| ResamplerSetupError::Rubato { rate_in, rate_out, why: e.to_string() })?;
         Ok(Self { fft: Some(fft), ratio })
     }
 
@@ -144,6 +141,42 @@ impl WindowResampler {
         Ok(written)
     }
 }
+
+/// Why a resampler could not be built for a pair of rates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResamplerSetupError {
+    ZeroRate {
+        rate_in: u32,
+        rate_out: u32,
+    },
+    /// Blocks of `input_len` samples are no whole number of samples at the other rate, or not a
+    /// size rubato can take whole.
+    UnusableBlock {
+        rate_in: u32,
+        rate_out: u32,
+        input_len: usize,
+    },
+    /// rubato refused the pair of rates.
+    Rubato {
+        rate_in: u32,
+        rate_out: u32,
+        why: String,
+    },
+}
+
+impl std::fmt::Display for ResamplerSetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::ZeroRate { rate_in, rate_out } => write!(f, "cannot resample {rate_in} Hz to {rate_out} Hz"),
+            Self::UnusableBlock { rate_in, rate_out, input_len } => {
+                write!(f, "{input_len}-sample blocks at {rate_in} Hz cannot be resampled whole to {rate_out} Hz")
+            }
+            Self::Rubato { rate_in, rate_out, why } => write!(f, "no {rate_in} Hz to {rate_out} Hz resampler: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for ResamplerSetupError {}
 
 /// Why a window could not be resampled.
 #[derive(Debug, Clone, PartialEq, Eq)]

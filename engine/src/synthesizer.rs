@@ -12,7 +12,7 @@ use ort::value::TensorRef;
 
 use crate::execution_provider::Provider;
 
-use super::int8::{Calibration, Scope};
+use super::int8::{Calibration, Int8Error, Scope};
 use super::model_error::ModelError;
 use super::model_error::ModelRole;
 use super::model_file::ModelFile;
@@ -99,7 +99,7 @@ impl Synthesizer {
     /// until [`Self::finish_int8_calibration`], renders run a probe model that records the
     /// decoder's activation ranges. Fails, leaving the float model in place, where the copy cannot
     /// be made or would not help (a GPU session).
-    pub fn begin_int8_calibration(&mut self, path: &Path, threads: usize) -> Result<(), String> {
+    pub fn begin_int8_calibration(&mut self, path: &Path, threads: usize) -> Result<(), Int8Error> {
         let calibration = Calibration::begin(&mut self.session, self.provider, path, Scope::Decoder, threads)?;
         self.calibration = Some(calibration);
         Ok(())
@@ -108,18 +108,19 @@ impl Synthesizer {
     /// End calibration: with `quantise`, swap in the int8 model made from the ranges seen, once it
     /// renders like the float one at the warm-up lengths; otherwise (or if that fails) the float
     /// model stays. Returns how many convolutions run in int8.
-    pub fn finish_int8_calibration(&mut self, path: &Path, threads: usize, quantise: bool) -> Result<usize, String> {
-        let calibration = self.calibration.take().ok_or("no int8 calibration is running")?;
+    pub fn finish_int8_calibration(&mut self, path: &Path, threads: usize, quantise: bool) -> Result<usize, Int8Error> {
+        let calibration =
+            self.calibration.take().ok_or_else(|| Int8Error::Calibration("no int8 calibration is running".into()))?;
         let (float, convolutions) = calibration.finish(&mut self.session, threads, quantise)?;
         let hop = self.hop;
         if let Err(e) = self.measure_hop(path) {
             self.session = float;
-            return Err(e.to_string());
+            return Err(Int8Error::FailedCheck(e.to_string()));
         }
         if self.hop != hop {
             self.session = float;
             self.hop = hop;
-            return Err("the int8 copy renders at another sample rate".into());
+            return Err(Int8Error::FailedCheck("it renders at another sample rate".into()));
         }
         Ok(convolutions)
     }

@@ -100,7 +100,7 @@ fn a_broken_model_is_refused_not_blamed_on_the_provider() {
     let result = onnx_runtime::open_session_on_provider(&broken, 1);
     std::fs::remove_dir_all(&dir).unwrap();
     let Err(err) = result else { panic!("a truncated model must not load") };
-    assert!(err.contains("truncated.onnx"), "the error names the file: {err}");
+    assert!(err.to_string().contains("truncated.onnx"), "the error names the file: {err}");
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use ort::session::{Session, SessionOutputs};
 
-use super::{Int8Plan, Scope, TensorRanges};
+use super::{Int8Error, Int8Plan, Scope, TensorRanges};
 use crate::execution_provider::Provider;
 use crate::onnx_runtime;
 
@@ -27,11 +27,12 @@ impl Calibration {
         path: &Path,
         scope: Scope,
         threads: usize,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, Int8Error> {
         if provider != Provider::Cpu {
-            return Err(format!("it runs on {provider}, which keeps it in float"));
+            return Err(Int8Error::NotOnCpu(provider));
         }
-        let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let bytes =
+            std::fs::read(path).map_err(|e| Int8Error::Unreadable { path: path.to_path_buf(), why: e.to_string() })?;
         let plan = Int8Plan::new(&bytes, scope)?;
         let probe = onnx_runtime::open_cpu_session_from_memory(&plan.probe_model()?, threads)?;
         let float_session = std::mem::replace(session, probe);
@@ -50,10 +51,10 @@ impl Calibration {
     /// Put the float session back in `session`, then, with `quantise`, the int8 one made from the
     /// ranges seen; returns the float session (for the caller to keep if the int8 one does not
     /// pass its checks) and how many operators run in int8.
-    pub fn finish(self, session: &mut Session, threads: usize, quantise: bool) -> Result<(Session, usize), String> {
+    pub fn finish(self, session: &mut Session, threads: usize, quantise: bool) -> Result<(Session, usize), Int8Error> {
         *session = self.float_session;
         if !quantise {
-            return Err("calibration did not finish".into());
+            return Err(Int8Error::Calibration("calibration did not finish".into()));
         }
         let (model, quantised) = self.plan.quantised(&self.ranges)?;
         let int8 = onnx_runtime::open_cpu_session_from_memory(&model, threads)?;

@@ -15,6 +15,7 @@
 
 mod calibration;
 mod freed_memory;
+mod int8_error;
 mod qdq;
 mod ranges;
 mod targets;
@@ -24,6 +25,7 @@ use onnx_protobuf::{Message, ModelProto, TypeProto, ValueInfoProto, type_proto};
 
 pub use calibration::Calibration;
 pub use freed_memory::return_to_system;
+pub use int8_error::Int8Error;
 pub use ranges::TensorRanges;
 pub use targets::Scope;
 
@@ -42,21 +44,20 @@ pub struct Int8Plan {
 impl Int8Plan {
     /// Parse `model` (an ONNX file's bytes) and find what in `scope` to quantise. Fails, saying why,
     /// for a model with nothing to quantise or too old an opset.
-    pub fn new(model: &[u8], scope: Scope) -> Result<Self, String> {
-        let model = ModelProto::parse_from_bytes(model).map_err(|e| format!("cannot read the model: {e}"))?;
-        let graph = model.graph.as_ref().ok_or("the model has no graph")?;
+    pub fn new(model: &[u8], scope: Scope) -> Result<Self, Int8Error> {
+        let model = ModelProto::parse_from_bytes(model)
+            .map_err(|e| Int8Error::Protobuf(format!("cannot read the model: {e}")))?;
+        let graph = model.graph.as_ref().ok_or_else(|| Int8Error::Protobuf("the model has no graph".into()))?;
         let opset = model.opset_import.iter().find(|o| o.domain.is_empty()).map_or(0, |o| o.version);
         if opset < MIN_OPSET {
-            return Err(format!("its opset {opset} is older than {MIN_OPSET}"));
+            return Err(Int8Error::OldOpset { opset, minimum: MIN_OPSET });
         }
         let targets = targets::find(graph, scope);
         if targets.is_empty() {
-            return Err(match scope {
-                Scope::Decoder => "no decoder convolutions with constant weights were found".into(),
-                Scope::ContentEncoder => {
-                    "no transformer layers (matrix products with constant weights) were found".into()
-                }
-            });
+            return Err(Int8Error::NothingToQuantise(match scope {
+                Scope::Decoder => "decoder convolutions with constant weights",
+                Scope::ContentEncoder => "transformer layers (matrix products with constant weights)",
+            }));
         }
         Ok(Self { model, targets })
     }
@@ -70,7 +71,7 @@ impl Int8Plan {
     }
 
     /// The float model with every probe added as an output.
-    pub fn probe_model(&self) -> Result<Vec<u8>, String> {
+    pub fn probe_model(&self) -> Result<Vec<u8>, Int8Error> {
         let mut model = self.model.clone();
         let graph = model.graph.mut_or_insert_default();
         for name in self.probes() {
@@ -86,12 +87,12 @@ impl Int8Plan {
             info.type_ = protobuf::MessageField::some(value_type);
             graph.output.push(info);
         }
-        model.write_to_bytes().map_err(|e| format!("cannot write the probe model: {e}"))
+        model.write_to_bytes().map_err(|e| Int8Error::Protobuf(format!("cannot write the probe model: {e}")))
     }
 
     /// The int8 model. An operator whose input or output never varied during calibration stays
     /// in float. Returns the model's bytes and how many operators were quantised.
-    pub fn quantised(mut self, ranges: &TensorRanges) -> Result<(Vec<u8>, usize), String> {
+    pub fn quantised(mut self, ranges: &TensorRanges) -> Result<(Vec<u8>, usize), Int8Error> {
         let graph = self.model.graph.mut_or_insert_default();
         let mut replacements = Vec::with_capacity(self.targets.len());
         for target in &self.targets {
@@ -102,7 +103,7 @@ impl Int8Plan {
         }
         let quantised = replacements.len();
         if quantised == 0 {
-            return Err("calibration saw no signal in the operators to quantise".into());
+            return Err(Int8Error::NoSignal);
         }
         // Rebuild the node list in order, each replacement where its operator was, so the graph
         // stays topologically sorted.
@@ -126,7 +127,10 @@ impl Int8Plan {
         let unused: std::collections::HashSet<String> =
             replaced_constants.into_iter().filter(|c| !still_read.contains(c.as_str())).collect();
         graph.initializer.retain(|t| !unused.contains(&t.name));
-        let bytes = self.model.write_to_bytes().map_err(|e| format!("cannot write the int8 model: {e}"))?;
+        let bytes = self
+            .model
+            .write_to_bytes()
+            .map_err(|e| Int8Error::Protobuf(format!("cannot write the int8 model: {e}")))?;
         Ok((bytes, quantised))
     }
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use super::{ConversionControls, ConversionStats, ModelPrecision, Precision, RvcProcessor};
 use crate::calibration_voice;
-use crate::int8;
+use crate::int8::{self, Int8Error};
 use crate::stream::BlockProcessor;
 
 /// Audio the int8 copies are calibrated on at load: every pitch, vowel and level of
@@ -40,7 +40,7 @@ impl RvcProcessor {
                 self.history.copy_within(block.len().., 0);
                 self.history[keep..].copy_from_slice(block);
                 if let Err(e) = self.convert(&controls, &mut output, Instant::now()) {
-                    converted = Err(format!("calibration failed: {e}"));
+                    converted = Err(Int8Error::Calibration(format!("calibration failed: {e}")));
                     break;
                 }
             }
@@ -54,7 +54,7 @@ impl RvcProcessor {
         let synthesizer_made =
             synthesizer_started.map(|()| self.synthesizer.finish_int8_calibration(synthesizer, threads, ok));
         int8::return_to_system();
-        let precision = |made: Result<Result<usize, String>, String>| {
+        let precision = |made: Result<Result<usize, Int8Error>, Int8Error>| {
             Precision::of(made.and_then(|quantised| converted.clone().and(quantised)))
         };
         ModelPrecision { content_encoder: precision(encoder_made), synthesizer: precision(synthesizer_made) }

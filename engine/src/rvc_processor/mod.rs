@@ -104,12 +104,10 @@ impl RvcProcessor {
             Some(path) => Box::new(PitchModel::load(path, threads, window_frames * SYNTH_HOP_16K)?),
             None => Box::new(Yin::default()),
         };
-        let unsupported = |e: String| ModelError::Invalid(e);
         let whole_frame_blocks = geometry.block * 100 == block_frames * rate as usize;
-        let denoiser =
-            if settings.denoise { Some(Denoiser::new(rate, geometry.block).map_err(unsupported)?) } else { None };
-        let mut to_16k = WindowResampler::new(rate, RATE_16K).map_err(unsupported)?;
-        let mut to_host = WindowResampler::new(synthesizer.sample_rate(), rate).map_err(unsupported)?;
+        let denoiser = if settings.denoise { Some(Denoiser::new(rate, geometry.block)?) } else { None };
+        let mut to_16k = WindowResampler::new(rate, RATE_16K)?;
+        let mut to_host = WindowResampler::new(synthesizer.sample_rate(), rate)?;
         let window_16k = vec![0.0; to_16k.output_capacity(window_host)];
         let rendered = vec![0.0; to_host.output_capacity(render_frames * synthesizer.hop())];
         let (crossfade, search) = (geometry.crossfade, geometry.sola_search);
@@ -185,7 +183,7 @@ impl RvcProcessor {
     /// Allocates; not for the inference thread.
     pub fn convert_whole(&mut self, input: &[f32]) -> Result<Vec<f32>, ModelError> {
         let mut audio = vec![0.0; self.to_16k.output_capacity(input.len())];
-        let written = self.to_16k.resample(input, &mut audio).map_err(resampling)?;
+        let written = self.to_16k.resample(input, &mut audio)?;
         let frames = content_frames::synth_frames(written);
         let samples = frames * SYNTH_HOP_16K;
         let width = self.encoder.width();
@@ -198,7 +196,7 @@ impl RvcProcessor {
         let voice =
             self.synthesizer.render(&coarse, &f0, DecodeRange { skip_head: 0, return_length: frames })?.to_vec();
         let mut output = vec![0.0; self.to_host.output_capacity(voice.len())];
-        let written = self.to_host.resample(&voice, &mut output).map_err(resampling)?;
+        let written = self.to_host.resample(&voice, &mut output)?;
         output.truncate(written.min(input.len()));
         Ok(output)
     }
@@ -210,7 +208,7 @@ impl RvcProcessor {
         started: Instant,
     ) -> Result<(), ModelError> {
         let window_frames = self.context_frames + self.render_frames;
-        let written = self.to_16k.resample(&self.history, &mut self.window_16k).map_err(resampling)?;
+        let written = self.to_16k.resample(&self.history, &mut self.window_16k)?;
         let stats = self.stats.clone();
         let mut at = stats.add(Stage::Input, started);
         let samples = (window_frames * SYNTH_HOP_16K).min(written);
@@ -231,7 +229,7 @@ impl RvcProcessor {
         };
         let voice = self.synthesizer.render(&self.coarse[..frames], &self.f0[..frames], range)?;
         at = stats.add(Stage::Synthesis, at);
-        let produced = self.to_host.resample(voice, &mut self.rendered).map_err(resampling)?;
+        let produced = self.to_host.resample(voice, &mut self.rendered)?;
         let needed = self.sola.rendered_len();
         if produced < needed {
             return Err(ModelError::Invalid(format!(
@@ -263,10 +261,6 @@ impl RvcProcessor {
         let mean_square = block.iter().map(|x| x * x).sum::<f32>() / block.len().max(1) as f32;
         10.0 * mean_square.max(1e-20).log10() < gate_db
     }
-}
-
-fn resampling(e: crate::resampler::ResampleError) -> ModelError {
-    ModelError::Invalid(e.to_string())
 }
 
 impl BlockProcessor for RvcProcessor {

@@ -1,16 +1,18 @@
 //! Whether the models run in float or from int8 copies, and why.
 
+use crate::int8::Int8Error;
+
 /// What a model runs in.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Precision {
     /// Float, as the file is; with the reason when an int8 copy was asked for and not made.
-    Float(Option<String>),
+    Float(Option<Int8Error>),
     /// An int8 copy, with this many operators in integers.
     Int8 { operators: usize },
 }
 
 impl Precision {
-    pub(super) fn of(made: Result<usize, String>) -> Self {
+    pub(super) fn of(made: Result<usize, Int8Error>) -> Self {
         match made {
             Ok(operators) => Self::Int8 { operators },
             Err(why) => Self::Float(Some(why)),
@@ -32,7 +34,7 @@ impl Precision {
 }
 
 /// What the content encoder and the voice model run in (see [`StreamSettings::int8`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ModelPrecision {
     pub content_encoder: Precision,
     pub synthesizer: Precision,
