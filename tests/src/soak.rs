@@ -27,6 +27,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
+
+use crate::subprocess::{STOP_PREFIX, StopLog};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
@@ -56,12 +58,6 @@ const TRANSITION_BUFFERS: usize = 1;
 const MIN_CONVERTED_FOR_CLICKS: usize = 100;
 /// How long after the hog ends a new fallback still counts as the hog's.
 const HOG_AFTERMATH_SECONDS: f64 = 2.0;
-
-/// The stop line RVC Live logs when it deactivates (`deactivate` in `plugin/src/lib.rs`), with
-/// `{}` for each number.
-pub const STOP_PREFIX: &str = "RVC Live stopped: ";
-pub const STOP_TEMPLATE: &str = "{} blocks, block compute p50 {} ms p99 {} ms max {} ms (budget {} ms), {} underruns \
-                             ({} samples from the fallback), {} overflows, {} failed conversions, {} gated, {} voice swaps";
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -127,7 +123,7 @@ pub struct SoakReport {
     pub swaps: SwapFigures,
     pub automation: AutomationFigures,
     /// The plugin's counters from its stop line; `None` if no stop line was found.
-    pub plugin_counters: Option<StopCounters>,
+    pub plugin_counters: Option<StopLog>,
     pub stop_line: Option<String>,
     /// Log lines that report errors or failed loads.
     pub log_errors: Vec<String>,
@@ -249,81 +245,6 @@ pub struct HogFigures {
     /// Fallbacks that started outside the hog and its aftermath: before it (one that lasts into
     /// the hog too) or later.
     pub fallbacks_outside: usize,
-}
-
-/// The counters of the plugin's stop line.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct StopCounters {
-    pub blocks: u64,
-    pub block_compute: BlockCompute,
-    pub underruns: u64,
-    pub fallback_samples: u64,
-    pub overflows: u64,
-    pub failed_conversions: u64,
-    pub gated: u64,
-    pub voice_swaps: u64,
-}
-
-/// The inference thread's time per block, ms.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct BlockCompute {
-    pub p50_ms: f64,
-    pub p99_ms: f64,
-    pub max_ms: f64,
-    pub budget_ms: f64,
-}
-
-impl StopCounters {
-    /// The last stop line in `log`, and what it says.
-    pub fn find_last(log: &str) -> Option<(String, Option<Self>)> {
-        let line = log.lines().rev().find(|l| l.contains(STOP_PREFIX))?;
-        Some((line.trim().to_string(), Self::parse(line)))
-    }
-
-    pub fn parse(line: &str) -> Option<Self> {
-        let rest = line[line.find(STOP_PREFIX)? + STOP_PREFIX.len()..].trim_end();
-        let int = |s: &str| s.trim().parse::<u64>().ok();
-        let float = |s: &str| s.trim().parse::<f64>().ok();
-        let v = match_template(rest, STOP_TEMPLATE)?;
-        Some(Self {
-            blocks: int(v[0])?,
-            block_compute: BlockCompute {
-                p50_ms: float(v[1])?,
-                p99_ms: float(v[2])?,
-                max_ms: float(v[3])?,
-                budget_ms: float(v[4])?,
-            },
-            underruns: int(v[5])?,
-            fallback_samples: int(v[6])?,
-            overflows: int(v[7])?,
-            failed_conversions: int(v[8])?,
-            gated: int(v[9])?,
-            voice_swaps: int(v[10])?,
-        })
-    }
-}
-
-/// The values in `text` where `template` has `{}`, if the literal parts all match in order.
-/// Text after the template's last literal is ignored.
-fn match_template<'a>(text: &'a str, template: &str) -> Option<Vec<&'a str>> {
-    let mut literals = template.split("{}");
-    let mut rest = text.strip_prefix(literals.next()?)?;
-    let mut values = Vec::new();
-    for literal in literals {
-        if literal.is_empty() {
-            values.push(rest);
-            rest = "";
-            continue;
-        }
-        let at = rest.find(literal)?;
-        let value = &rest[..at];
-        if value.is_empty() || value.contains(',') {
-            return None;
-        }
-        values.push(value);
-        rest = &rest[at + literal.len()..];
-    }
-    Some(values)
 }
 
 /// A goal and whether the run met it.
@@ -802,7 +723,7 @@ pub fn run(plan: &SoakPlan) -> anyhow::Result<SoakReport> {
         std::thread::sleep(Duration::from_millis(100));
     }
     let seen = log.finish()?;
-    let stop = StopCounters::find_last(&seen.text_since_start);
+    let stop = StopLog::find_last(&seen.text_since_start);
     let log_errors: Vec<String> = seen
         .text_since_start
         .lines()
@@ -955,14 +876,14 @@ fn hog_figures(plan: HogPlan, from: f64, to: f64, fallbacks: &[Fallback], block_
 }
 
 fn verdicts(
-    counters: Option<&StopCounters>,
+    counters: Option<&StopLog>,
     memory: &MemoryFigures,
     swaps: &SwapFigures,
     output: &OutputFigures,
     hog: Option<&HogFigures>,
 ) -> Vec<Verdict> {
     let mut v = Vec::new();
-    let counted = |f: fn(&StopCounters) -> u64| counters.map(f);
+    let counted = |f: fn(&StopLog) -> u64| counters.map(f);
     let zero = |value: Option<u64>| (value.map(|n| n == 0), value.map_or("no stop line".into(), |n| n.to_string()));
     if let Some(hog) = hog {
         // A machine fast enough for the hog not to matter has nothing to show here.
@@ -1019,7 +940,7 @@ fn verdicts(
         Some(output.non_finite_samples == 0),
         format!("{} non-finite samples", output.non_finite_samples),
     ));
-    if let Some(compute) = counters.map(|c| c.block_compute) {
+    if let Some(compute) = counters {
         v.push(Verdict::new(
             "block compute p99 within the budget",
             Some(compute.p99_ms <= compute.budget_ms),
@@ -1065,9 +986,15 @@ pub fn summary(report: &SoakReport) -> String {
                 s,
                 "plugin: {} blocks, {} underruns ({} samples from the fallback), {} overflows, {} failed, {} gated, \
                  {} voice swaps",
-                c.blocks, c.underruns, c.fallback_samples, c.overflows, c.failed_conversions, c.gated, c.voice_swaps
+                c.blocks,
+                c.underruns,
+                c.fallback_samples,
+                c.overflows,
+                c.failed_conversions,
+                c.gated_blocks,
+                c.voice_swaps
             );
-            let b = c.block_compute;
+            let b = c;
             let _ = writeln!(
                 s,
                 "block compute: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, budget {:.1} ms",
@@ -1147,43 +1074,6 @@ pub fn summary(report: &SoakReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const LINE: &str = " INFO RVC Live stopped: 4988 blocks, block compute p50 71.3 ms p99 103.9 ms max 160.2 ms \
-                        (budget 120.0 ms), 2 underruns (1234 samples from the fallback), 0 overflows, 3 failed \
-                        conversions, 41 gated, 19 voice swaps";
-
-    #[test]
-    fn the_stop_line_parses() {
-        let (line, counters) = StopCounters::find_last(&format!("RVC Live Loaded x\n{LINE}\n")).unwrap();
-        assert!(line.starts_with("INFO RVC Live stopped"));
-        assert_eq!(
-            counters,
-            Some(StopCounters {
-                blocks: 4988,
-                block_compute: BlockCompute { p50_ms: 71.3, p99_ms: 103.9, max_ms: 160.2, budget_ms: 120.0 },
-                underruns: 2,
-                fallback_samples: 1234,
-                overflows: 0,
-                failed_conversions: 3,
-                gated: 41,
-                voice_swaps: 19,
-            })
-        );
-    }
-
-    #[test]
-    fn the_stop_line_the_plugin_printed_before_compute_times_is_not_misread() {
-        let line = "RVC Live stopped: 29 blocks, peak load 0.25, 2 underruns (1234 samples from the fallback), \
-                    0 overflows, 3 failed conversions, 4 gated";
-        assert_eq!(StopCounters::parse(line), None);
-    }
-
-    #[test]
-    fn a_changed_stop_line_is_not_misread() {
-        assert_eq!(StopCounters::parse("RVC Live stopped: 29 blocks, 2 underruns"), None);
-        assert_eq!(StopCounters::parse(&LINE.replace("p99", "p95")), None);
-        assert_eq!(StopCounters::parse(&LINE.replace("41 gated", "x gated")), None);
-    }
 
     #[test]
     fn proc_status_memory_lines_parse() {

@@ -86,9 +86,15 @@ pub fn run(binary: &Path, args: &[&str], env: &[(&str, &str)], timeout: Duration
     Ok(ChildRun { status, stdout: stdout.join().unwrap_or_default(), stderr: stderr.join().unwrap_or_default() })
 }
 
-/// The counters RVC Live logs when it deactivates:
-/// `RVC Live stopped: {blocks} blocks, block compute p50 {ms} ms p99 {ms} ms max {ms} ms (budget {ms} ms),
-/// {u} underruns ({n} samples from the fallback), {o} overflows, {f} failed conversions, {g} gated, {w} voice swaps`.
+pub const STOP_PREFIX: &str = "RVC Live stopped: ";
+/// The stop line RVC Live logs when it deactivates (`deactivate` in `plugin/src/lib.rs`),
+/// after [`STOP_PREFIX`], with `{}` for each number.
+pub const STOP_TEMPLATE: &str = "{} blocks, block compute p50 {} ms p99 {} ms max {} ms (budget {} ms), {} underruns \
+                             ({} samples from the fallback), {} overflows, {} failed conversions, {} gated, {} voice swaps";
+
+/// The counters RVC Live logs when it deactivates, in the form of [`STOP_TEMPLATE`]. A line of
+/// another form (an older plugin's, or a changed one) parses as nothing rather than as wrong
+/// numbers.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct StopLog {
     pub blocks: u64,
@@ -117,31 +123,55 @@ impl StopLog {
         log.lines().rev().find_map(Self::parse_line)
     }
 
-    pub fn parse_line(line: &str) -> Option<Self> {
-        let rest = &line[line.find("RVC Live stopped: ")? + "RVC Live stopped: ".len()..];
-        // The numbers in order; "p50" and "p99" carry digits of their own, which are dropped.
-        let numbers: Vec<&str> = rest
-            .split(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .filter(|s| !s.is_empty() && *s != "." && *s != "50" && *s != "99")
-            .collect();
-        let ms = |s: &str| s.parse::<f64>().ok();
-        match numbers.as_slice() {
-            [blocks, p50, p99, max, budget, underruns, fallback, overflows, failed, gated, swaps] => Some(Self {
-                blocks: blocks.parse().ok()?,
-                p50_ms: ms(p50)?,
-                p99_ms: ms(p99)?,
-                max_ms: ms(max)?,
-                budget_ms: ms(budget)?,
-                underruns: underruns.parse().ok()?,
-                fallback_samples: fallback.parse().ok()?,
-                overflows: overflows.parse().ok()?,
-                failed_conversions: failed.parse().ok()?,
-                gated_blocks: gated.parse().ok()?,
-                voice_swaps: swaps.parse().ok()?,
-            }),
-            _ => None,
-        }
+    /// The last line in `log` that starts a stop line, trimmed, and what it says if it has the
+    /// expected form.
+    pub fn find_last(log: &str) -> Option<(String, Option<Self>)> {
+        let line = log.lines().rev().find(|l| l.contains(STOP_PREFIX))?;
+        Some((line.trim().to_string(), Self::parse_line(line)))
     }
+
+    pub fn parse_line(line: &str) -> Option<Self> {
+        let rest = line[line.find(STOP_PREFIX)? + STOP_PREFIX.len()..].trim_end();
+        let int = |s: &str| s.trim().parse::<u64>().ok();
+        let float = |s: &str| s.trim().parse::<f64>().ok();
+        let v = match_template(rest, STOP_TEMPLATE)?;
+        Some(Self {
+            blocks: int(v[0])?,
+            p50_ms: float(v[1])?,
+            p99_ms: float(v[2])?,
+            max_ms: float(v[3])?,
+            budget_ms: float(v[4])?,
+            underruns: int(v[5])?,
+            fallback_samples: int(v[6])?,
+            overflows: int(v[7])?,
+            failed_conversions: int(v[8])?,
+            gated_blocks: int(v[9])?,
+            voice_swaps: int(v[10])?,
+        })
+    }
+}
+
+/// The values in `text` where `template` has `{}`, if the literal parts all match in order.
+/// Text after the template's last literal is ignored.
+fn match_template<'a>(text: &'a str, template: &str) -> Option<Vec<&'a str>> {
+    let mut literals = template.split("{}");
+    let mut rest = text.strip_prefix(literals.next()?)?;
+    let mut values = Vec::new();
+    for literal in literals {
+        if literal.is_empty() {
+            values.push(rest);
+            rest = "";
+            continue;
+        }
+        let at = rest.find(literal)?;
+        let value = &rest[..at];
+        if value.is_empty() || value.contains(',') {
+            return None;
+        }
+        values.push(value);
+        rest = &rest[at + literal.len()..];
+    }
+    Some(values)
 }
 
 #[cfg(test)]
@@ -170,5 +200,30 @@ mod tests {
             }]
         );
         assert_eq!(StopLog::parse_last(log), StopLog::parse_all(log).pop());
+    }
+
+    const LINE: &str = " INFO RVC Live stopped: 4988 blocks, block compute p50 71.3 ms p99 103.9 ms max 160.2 ms \
+                        (budget 120.0 ms), 2 underruns (1234 samples from the fallback), 0 overflows, 3 failed \
+                        conversions, 41 gated, 19 voice swaps";
+
+    #[test]
+    fn the_last_stop_line_is_found_whole() {
+        let (line, counters) = StopLog::find_last(&format!("RVC Live Loaded x\n{LINE}\n")).unwrap();
+        assert!(line.starts_with("INFO RVC Live stopped"));
+        assert_eq!(counters.map(|c| (c.blocks, c.gated_blocks, c.voice_swaps)), Some((4988, 41, 19)));
+    }
+
+    #[test]
+    fn the_stop_line_the_plugin_printed_before_compute_times_is_not_misread() {
+        let line = "RVC Live stopped: 29 blocks, peak load 0.25, 2 underruns (1234 samples from the fallback), \
+                    0 overflows, 3 failed conversions, 4 gated";
+        assert_eq!(StopLog::parse_line(line), None);
+    }
+
+    #[test]
+    fn a_changed_stop_line_is_not_misread() {
+        assert_eq!(StopLog::parse_line("RVC Live stopped: 29 blocks, 2 underruns"), None);
+        assert_eq!(StopLog::parse_line(&LINE.replace("p99", "p95")), None);
+        assert_eq!(StopLog::parse_line(&LINE.replace("41 gated", "x gated")), None);
     }
 }
