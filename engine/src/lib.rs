@@ -3,43 +3,64 @@
 //!
 //! - [`stream`]: the queues between a real-time audio thread and the per-instance inference
 //!   thread, the stream's geometry and the latency it adds up to.
-//! - [`rvc_processor`]: the conversion pipeline the inference thread runs on each block, and the
-//!   model runners and DSP units it is built from (one per module).
+//! - [`RvcProcessor`]: the conversion pipeline the inference thread runs on each block, built from
+//!   model runners and DSP units (one per module, private behind the items re-exported here).
 //! - [`onnx_runtime`] and [`execution_provider`]: loading ONNX Runtime and choosing where models
 //!   run.
 //!
 //! It logs through `tracing`, the facade the plugin framework's logger listens to; a front end
 //! without a subscriber logs nothing.
 
-pub mod calibration_voice;
-pub mod content_encoder;
+// The engine's parts, one concept per file. Front ends use the items re-exported below; the
+// modules stay public only where their free functions and constants are the interface: the
+// stream, ONNX Runtime and execution providers, panic handling, and the DSP steps the tests check
+// against RVC's own code (framing, pitch post-processing, RMVPE, its log-mel, format detection).
+mod calibration_voice;
+mod content_encoder;
 pub mod content_encoder_format;
 pub mod content_frames;
-pub mod delay_line;
-pub mod denoiser;
-pub mod dry_wet_mixer;
+mod delay_line;
+mod denoiser;
+mod dry_wet_mixer;
 pub mod execution_provider;
 pub mod f0;
 pub mod injected_panic;
-pub mod int8;
+mod int8;
 pub mod mel;
-pub mod model_error;
-pub mod model_file;
-pub mod model_output;
-pub mod model_signature;
-pub mod noise;
+mod model_error;
+mod model_file;
+mod model_output;
+mod model_signature;
+mod noise;
 pub mod onnx_runtime;
 pub mod panic_guard;
-pub mod pitch_model;
-pub mod pitch_tracker;
-pub mod resampler;
+mod pitch_model;
+mod pitch_tracker;
+mod resampler;
 pub mod rmvpe;
-pub mod rvc_processor;
-pub mod sola;
+mod rvc_processor;
+mod sola;
 pub mod stream;
-pub mod synthesizer;
+mod synthesizer;
 pub mod synthesizer_format;
 mod voice_selection;
-pub mod yin;
+mod yin;
 
+pub use content_encoder_format::ContentEncoderFormat;
+pub use denoiser::DenoiserError;
+pub use dry_wet_mixer::{DryWetMixer, MixControls};
+pub use int8::{Int8Error, return_to_system as return_freed_memory};
+pub use model_error::{BadValues, ModelError, ModelRole};
+pub use model_file::ModelFile;
+pub use onnx_runtime::{RuntimeError, SessionError};
+pub use pitch_model::{PitchDecoding, PitchModel};
+pub use pitch_tracker::PitchTracker;
+pub use resampler::{ResampleError, ResamplerSetupError};
+pub use rmvpe::{Rmvpe, RmvpeForm};
+pub use rvc_processor::{
+    ControlSource, ConversionControls, ConversionStats, ModelPrecision, Precision, RvcProcessor, Stage,
+};
+pub use synthesizer::{DecodeRange, Synthesizer};
+pub use synthesizer_format::{ExportConvention, ModelVersion, SynthesizerFormat};
 pub use voice_selection::VoiceSelection;
+pub use yin::Yin;

@@ -20,22 +20,12 @@ pub struct Sola {
     /// except after taking over from a predecessor that played (partly) the dry input.
     heard: Vec<f32>,
     fade_in: Vec<f32>,
-    /// The offset chosen for the last block, for diagnostics and tests.
-    last_offset: usize,
 }
 
 impl Sola {
     pub fn new(block: usize, crossfade: usize, search: usize) -> Self {
         let fade_in = (0..crossfade).map(|i| fade_in(i, crossfade)).collect();
-        Self {
-            block,
-            crossfade,
-            search,
-            tail: vec![0.0; crossfade],
-            heard: vec![0.0; crossfade],
-            fade_in,
-            last_offset: 0,
-        }
+        Self { block, crossfade, search, tail: vec![0.0; crossfade], heard: vec![0.0; crossfade], fade_in }
     }
 
     /// Samples the synthesizer must render per block.
@@ -48,17 +38,13 @@ impl Sola {
         self.crossfade + self.search
     }
 
-    pub fn last_offset(&self) -> usize {
-        self.last_offset
-    }
-
     /// Align `rendered` (`rendered_len()` samples; the first `crossfade + search` of them overlap
-    /// the previous block's tail) and write one block into `output`.
-    pub fn process(&mut self, rendered: &[f32], output: &mut [f32]) {
+    /// the previous block's tail) and write one block into `output`. Returns the offset into
+    /// `rendered` the block was taken from.
+    pub fn process(&mut self, rendered: &[f32], output: &mut [f32]) -> usize {
         debug_assert_eq!(rendered.len(), self.rendered_len());
         debug_assert_eq!(output.len(), self.block);
         let offset = self.best_offset(rendered);
-        self.last_offset = offset;
         let aligned = &rendered[offset..offset + self.block + self.crossfade];
         output.copy_from_slice(&aligned[..self.block]);
         for ((y, &old), &w) in output.iter_mut().zip(&self.tail).zip(&self.fade_in) {
@@ -66,6 +52,7 @@ impl Sola {
         }
         self.tail.copy_from_slice(&aligned[self.block..]);
         self.heard.copy_from_slice(&self.tail);
+        offset
     }
 
     /// What the next block fades in from: the start of the output still to come.
@@ -88,7 +75,6 @@ impl Sola {
     pub fn reset(&mut self) {
         self.tail.fill(0.0);
         self.heard.fill(0.0);
-        self.last_offset = 0;
     }
 
     fn best_offset(&self, rendered: &[f32]) -> usize {
@@ -159,8 +145,8 @@ mod tests {
         let jitter = 17;
         let rendered = render(1000, sola.rendered_len(), -jitter, period);
         let mut out = vec![0.0; block];
-        sola.process(&rendered, &mut out);
-        assert_eq!(sola.last_offset(), jitter as usize, "aligned to the dry input");
+        let offset = sola.process(&rendered, &mut out);
+        assert_eq!(offset, jitter as usize, "aligned to the dry input");
     }
 
     #[test]
@@ -172,10 +158,10 @@ mod tests {
         for k in 0..10 {
             let rendered = &signal[k * block..k * block + sola.rendered_len()];
             let mut y = vec![0.0; block];
-            sola.process(rendered, &mut y);
+            let offset = sola.process(rendered, &mut y);
             if k > 0 {
                 // Each rendering starts exactly where the previous block's tail did.
-                assert_eq!(sola.last_offset(), 0, "block {k}");
+                assert_eq!(offset, 0, "block {k}");
             }
             out.extend(y);
         }

@@ -13,8 +13,8 @@ mod common;
 use std::sync::Arc;
 
 use rvc_live_engine::VoiceSelection;
-use rvc_live_engine::rvc_processor::{ConversionControls, ConversionStats, Precision, RvcProcessor};
 use rvc_live_engine::stream::{StreamGeometry, StreamSettings};
+use rvc_live_engine::{ConversionControls, ConversionStats, Precision, RvcProcessor};
 
 const RATE: f32 = 48_000.0;
 /// The int8 output's power over the float output's, in dB.

@@ -4,9 +4,9 @@
 
 mod common;
 
+use rvc_live_engine::ModelError;
+use rvc_live_engine::ModelFile;
 use rvc_live_engine::content_encoder_format::{self, ContentEncoderFormat};
-use rvc_live_engine::model_error::ModelError;
-use rvc_live_engine::model_file::ModelFile;
 use rvc_live_engine::synthesizer_format::{self, ExportConvention, ModelVersion, SynthesizerFormat};
 
 fn synthesizer(name: &str) -> Result<SynthesizerFormat, ModelError> {

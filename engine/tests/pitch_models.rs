@@ -6,11 +6,11 @@ mod common;
 
 use std::sync::Arc;
 
+use rvc_live_engine::PitchTracker;
 use rvc_live_engine::VoiceSelection;
-use rvc_live_engine::pitch_model::{PitchDecoding, PitchModel};
-use rvc_live_engine::pitch_tracker::PitchTracker;
-use rvc_live_engine::rvc_processor::{ConversionControls, ConversionStats, RvcProcessor};
 use rvc_live_engine::stream::{BlockProcessor, StreamGeometry, StreamSettings};
+use rvc_live_engine::{ConversionControls, ConversionStats, RvcProcessor};
+use rvc_live_engine::{PitchDecoding, PitchModel};
 use rvc_live_test_support::signals;
 
 fn tone(frequency: f32, samples: usize, rate: f32) -> Vec<f32> {

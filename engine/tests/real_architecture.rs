@@ -9,13 +9,13 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use rvc_live_engine::ModelFile;
 use rvc_live_engine::VoiceSelection;
 use rvc_live_engine::content_encoder_format::{self, ContentEncoderFormat};
-use rvc_live_engine::model_file::ModelFile;
-use rvc_live_engine::rvc_processor::{ConversionControls, ConversionStats, RvcProcessor};
 use rvc_live_engine::stream::{BlockProcessor, StreamGeometry, StreamSettings};
-use rvc_live_engine::synthesizer::{DecodeRange, Synthesizer};
 use rvc_live_engine::synthesizer_format::{self, ExportConvention, ModelVersion};
+use rvc_live_engine::{ConversionControls, ConversionStats, RvcProcessor};
+use rvc_live_engine::{DecodeRange, Synthesizer};
 
 #[test]
 fn real_exports_are_recognised_in_every_convention() {

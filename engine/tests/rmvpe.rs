@@ -15,11 +15,11 @@ use std::cell::Cell;
 use std::path::PathBuf;
 use std::process::Command;
 
+use rvc_live_engine::ModelError;
+use rvc_live_engine::PitchTracker;
 use rvc_live_engine::mel::{self, MelSpectrogram};
-use rvc_live_engine::model_error::ModelError;
-use rvc_live_engine::pitch_model::{PitchDecoding, PitchModel};
-use rvc_live_engine::pitch_tracker::PitchTracker;
 use rvc_live_engine::rmvpe::{self, Rmvpe, RmvpeForm};
+use rvc_live_engine::{PitchDecoding, PitchModel};
 use rvc_live_test_support::signals;
 use serde::Deserialize;
 

@@ -11,8 +11,8 @@ fn freq(signal: &[f32]) -> f32 {
 use std::sync::Arc;
 
 use rvc_live_engine::VoiceSelection;
-use rvc_live_engine::rvc_processor::{ConversionControls, ConversionStats, RvcProcessor};
 use rvc_live_engine::stream::{BlockProcessor, StreamGeometry, StreamSettings};
+use rvc_live_engine::{ConversionControls, ConversionStats, RvcProcessor};
 
 const RATE: f32 = 48_000.0;
 

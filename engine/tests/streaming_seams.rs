@@ -13,8 +13,8 @@ mod common;
 use std::sync::Arc;
 
 use realfft::RealFftPlanner;
-use rvc_live_engine::rvc_processor::{ConversionControls, ConversionStats, RvcProcessor};
 use rvc_live_engine::stream::{BlockProcessor, StreamGeometry, StreamSettings};
+use rvc_live_engine::{ConversionControls, ConversionStats, RvcProcessor};
 
 const RATE: f32 = 48_000.0;
 const WINDOW: usize = 2048;

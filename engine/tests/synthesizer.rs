@@ -3,8 +3,8 @@
 
 mod common;
 
-use rvc_live_engine::synthesizer::{DecodeRange, Synthesizer};
 use rvc_live_engine::synthesizer_format::ExportConvention;
+use rvc_live_engine::{DecodeRange, Synthesizer};
 
 fn load(name: &str) -> Synthesizer {
     Synthesizer::load(&common::analytic(name), 1, 200, 0).unwrap_or_else(|e| panic!("{name}: {e}"))

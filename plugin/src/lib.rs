@@ -21,9 +21,9 @@ mod voice_processors;
 pub mod voice_status;
 
 use params::RvcLiveParams;
-use rvc_live_engine::dry_wet_mixer::{DryWetMixer, MixControls};
-use rvc_live_engine::rvc_processor::RvcProcessor;
+use rvc_live_engine::RvcProcessor;
 use rvc_live_engine::stream::{Stream, StreamGeometry, WorkerStall};
+use rvc_live_engine::{DryWetMixer, MixControls};
 use rvc_live_engine::{injected_panic, panic_guard};
 use shared_state::SharedState;
 use voice_loader::VoiceLoader;

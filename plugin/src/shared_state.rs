@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use rvc_live_engine::rvc_processor::ConversionStats;
+use rvc_live_engine::ConversionStats;
 use rvc_live_engine::stream::StreamStats;
 
 use crate::active_stream::ActiveStream;

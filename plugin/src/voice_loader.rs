@@ -49,7 +49,7 @@ impl VoiceLoader {
                     freed = true;
                 }
                 if freed {
-                    rvc_live_engine::int8::return_to_system();
+                    rvc_live_engine::return_freed_memory();
                 }
                 let wanted = generation();
                 if wanted != loaded && swap.incoming.slots() > 0 {

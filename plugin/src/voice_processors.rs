@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use nice_plug::prelude::*;
-use rvc_live_engine::rvc_processor::{ConversionControls, ConversionStats, RvcProcessor};
 use rvc_live_engine::stream::{DryProcessor, ProcessorBox, StreamGeometry, StreamSettings};
+use rvc_live_engine::{ConversionControls, ConversionStats, RvcProcessor};
 use rvc_live_engine::{injected_panic, panic_guard};
 
 use crate::params::RvcLiveParams;

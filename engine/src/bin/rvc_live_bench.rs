@@ -14,8 +14,8 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 use rvc_live_engine::VoiceSelection;
-use rvc_live_engine::rvc_processor::{ConversionControls, ConversionStats, RvcProcessor, Stage};
 use rvc_live_engine::stream::{BlockProcessor, StreamSettings};
+use rvc_live_engine::{ConversionControls, ConversionStats, RvcProcessor, Stage};
 use serde::{Deserialize, Serialize};
 
 /// The host the latency is reported for: 48 kHz with 512-sample buffers, as in the README.

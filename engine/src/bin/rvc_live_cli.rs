@@ -12,9 +12,9 @@ use clap::{Parser, Subcommand};
 use file_errors::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use rvc_live_engine::VoiceSelection;
-use rvc_live_engine::dry_wet_mixer::{DryWetMixer, MixControls};
-use rvc_live_engine::rvc_processor::{ConversionControls, ConversionStats, RvcProcessor, Stage};
 use rvc_live_engine::stream::{Stream, StreamSettings, StreamStats};
+use rvc_live_engine::{ConversionControls, ConversionStats, RvcProcessor, Stage};
+use rvc_live_engine::{DryWetMixer, MixControls};
 
 /// Host-style buffer the file is fed in.
 const BUFFER: usize = 512;

@@ -33,7 +33,7 @@ impl Precision {
     }
 }
 
-/// What the content encoder and the voice model run in (see [`StreamSettings::int8`]).
+/// What the content encoder and the voice model run in (see [`crate::stream::StreamSettings::int8`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelPrecision {
     pub content_encoder: Precision,

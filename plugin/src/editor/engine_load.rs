@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 
 use egui::{Color32, RichText, Ui};
 
-use rvc_live_engine::rvc_processor::ConversionStats;
+use rvc_live_engine::ConversionStats;
 use rvc_live_engine::stream::StreamStats;
 
 pub fn show(ui: &mut Ui, stats: &StreamStats, conversion: &ConversionStats, width: f32) {

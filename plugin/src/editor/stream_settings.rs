@@ -8,7 +8,7 @@ use nice_plug::prelude::PluginApi;
 use super::theme;
 use crate::active_stream::ActiveSnapshot;
 use crate::params::RvcLiveParams;
-use rvc_live_engine::rvc_processor::RvcProcessor;
+use rvc_live_engine::RvcProcessor;
 use rvc_live_engine::stream::StreamSettings;
 
 /// Used for the latency preview while the plugin is inactive: the rate and buffer most hosts use.
