@@ -23,7 +23,6 @@ pub use controls::{ControlSource, ConversionControls};
 pub use conversion_stats::{ConversionStats, Stage};
 pub use precision::{ModelPrecision, Precision};
 
-use crate::VoiceSelection;
 use crate::content_encoder::ContentEncoder;
 use crate::content_frames::{self, SYNTH_HOP_16K};
 use crate::denoiser::Denoiser;
@@ -36,6 +35,7 @@ use crate::sola::Sola;
 use crate::stream::block_processor::{crossfade_weight, fade_in};
 use crate::stream::{BlockProcessor, StreamGeometry, StreamSettings};
 use crate::synthesizer::{DecodeRange, Synthesizer};
+use crate::voice_selection::VoiceSelection;
 use crate::yin::Yin;
 use incremental_pitch::IncrementalPitch;
 use loudness_envelope::LoudnessEnvelope;
