@@ -6,16 +6,11 @@ pub struct DelayLine {
     buffer: Vec<f32>,
     /// Index of the slot the next sample goes into.
     write: usize,
-    delay: usize,
 }
 
 impl DelayLine {
     pub fn new(delay: usize) -> Self {
-        Self { buffer: vec![0.0; delay + 1], write: 0, delay }
-    }
-
-    pub fn delay(&self) -> usize {
-        self.delay
+        Self { buffer: vec![0.0; delay + 1], write: 0 }
     }
 
     /// Push one sample and get back the one pushed `delay` samples ago (silence at first).

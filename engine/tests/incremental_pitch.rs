@@ -8,14 +8,14 @@ mod common;
 use std::sync::Arc;
 
 use rvc_live_engine::VoiceSelection;
-use rvc_live_engine::stream::{BlockProcessor, StreamGeometry, StreamSettings};
+use rvc_live_engine::stream::StreamSettings;
 use rvc_live_engine::{ConversionControls, ConversionStats, RvcProcessor};
 
 const RATE: f32 = 48_000.0;
 
 fn convert(input: &[f32], incremental: bool, block_ms: f32) -> (Vec<f32>, usize) {
     let settings = StreamSettings { block_ms, ..Default::default() };
-    let geometry = StreamGeometry::new(settings, RATE, 512);
+    let geometry = RvcProcessor::stream_geometry(&settings, RATE, 512);
     let voice = VoiceSelection {
         pitch_model: Some(common::generated("fcpe.onnx")),
         ..common::analytic_voice("analytic_synth_v2_40k.onnx")
@@ -24,11 +24,7 @@ fn convert(input: &[f32], incremental: bool, block_ms: f32) -> (Vec<f32>, usize)
     let mut processor =
         RvcProcessor::load(&voice, &geometry, &settings, Arc::new(ConversionControls::default), stats, 1).unwrap();
     processor.set_incremental_pitch(incremental);
-    let mut out = vec![0.0; input.len()];
-    for (x, y) in input.chunks_exact(geometry.block).zip(out.chunks_exact_mut(geometry.block)) {
-        processor.process_block(x, y, &mut vec![0.0; x.len()]);
-    }
-    (out, geometry.block)
+    (common::convert_blocks(&mut processor, &geometry, input), geometry.block)
 }
 
 /// Frequency per 20 ms frame from zero crossings; `None` where the frame is not a clean tone.

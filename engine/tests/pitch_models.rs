@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use rvc_live_engine::PitchTracker;
 use rvc_live_engine::VoiceSelection;
-use rvc_live_engine::stream::{BlockProcessor, StreamGeometry, StreamSettings};
+use rvc_live_engine::stream::StreamSettings;
 use rvc_live_engine::{ConversionControls, ConversionStats, RvcProcessor};
 use rvc_live_engine::{PitchDecoding, PitchModel};
 use rvc_live_test_support::signals;
@@ -54,7 +54,7 @@ fn a_file_that_is_no_pitch_model_is_refused() {
 #[test]
 fn the_engine_sings_the_pitch_fcpe_tracks() {
     let settings = StreamSettings::default();
-    let geometry = StreamGeometry::new(settings, 48_000.0, 512);
+    let geometry = RvcProcessor::stream_geometry(&settings, 48_000.0, 512);
     let voice = VoiceSelection {
         synthesizer: Some(common::model("analytic", "analytic_synth_v2_40k.onnx")),
         content_encoder: Some(common::model("analytic", "analytic_content_units.onnx")),
@@ -66,10 +66,7 @@ fn the_engine_sings_the_pitch_fcpe_tracks() {
     let mut processor =
         RvcProcessor::load(&voice, &geometry, &settings, Arc::new(move || controls), stats.clone(), 1).unwrap();
     let input = tone(165.0, geometry.block * 10, 48_000.0);
-    let mut output = vec![0.0; input.len()];
-    for (x, y) in input.chunks_exact(geometry.block).zip(output.chunks_exact_mut(geometry.block)) {
-        processor.process_block(x, y, &mut vec![0.0; x.len()]);
-    }
+    let output = common::convert_blocks(&mut processor, &geometry, &input);
     assert_eq!(stats.failed.load(std::sync::atomic::Ordering::Relaxed), 0);
     let tail = &output[geometry.block * 5..];
     let crossings = tail.windows(2).filter(|w| w[0] < 0.0 && w[1] >= 0.0).count() as f32;

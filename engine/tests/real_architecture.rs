@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 use rvc_live_engine::ModelFile;
 use rvc_live_engine::VoiceSelection;
 use rvc_live_engine::content_encoder_format::{self, ContentEncoderFormat};
-use rvc_live_engine::stream::{BlockProcessor, StreamGeometry, StreamSettings};
+use rvc_live_engine::stream::StreamSettings;
 use rvc_live_engine::synthesizer_format::{self, ExportConvention, ModelVersion};
 use rvc_live_engine::{ConversionControls, ConversionStats, RvcProcessor};
 use rvc_live_engine::{DecodeRange, Synthesizer};
@@ -70,7 +70,7 @@ fn real_voices_convert_through_the_streaming_processor() {
         ("rvc_v2_40k_tiny_wokada_fp16_det.onnx", "contentvec_tiny_units.onnx"),
     ] {
         let settings = StreamSettings::default();
-        let geometry = StreamGeometry::new(settings, 48_000.0, 512);
+        let geometry = RvcProcessor::stream_geometry(&settings, 48_000.0, 512);
         let voice = VoiceSelection {
             synthesizer: Some(common::generated(synth)),
             content_encoder: Some(common::generated(encoder)),
@@ -83,10 +83,7 @@ fn real_voices_convert_through_the_streaming_processor() {
         let input: Vec<f32> = (0..geometry.block * 8)
             .map(|n| 0.3 * (2.0 * std::f32::consts::PI * 160.0 * n as f32 / 48_000.0).sin())
             .collect();
-        let mut output = vec![0.0; input.len()];
-        for (x, y) in input.chunks_exact(geometry.block).zip(output.chunks_exact_mut(geometry.block)) {
-            processor.process_block(x, y, &mut vec![0.0; x.len()]);
-        }
+        let output = common::convert_blocks(&mut processor, &geometry, &input);
         assert_eq!(stats.failed.load(Ordering::Relaxed), 0, "{synth}: a block failed to convert");
         assert!(output.iter().all(|v| v.is_finite()), "{synth}");
         let rms =

@@ -29,19 +29,9 @@ fn tones(segments: &[f32], seconds: f32, lead: f32) -> Vec<f32> {
     out
 }
 
-fn run(processor: &mut RvcProcessor, input: &[f32], block: usize) -> Vec<f32> {
-    let mut output = Vec::with_capacity(input.len());
-    for chunk in input.chunks_exact(block) {
-        let mut y = vec![0.0; block];
-        processor.process_block(chunk, &mut y, &mut vec![0.0; block]);
-        output.extend(y);
-    }
-    output
-}
-
 fn processor_with(synth: &str, controls: ConversionControls) -> (RvcProcessor, StreamGeometry, Arc<ConversionStats>) {
     let settings = StreamSettings::default();
-    let geometry = StreamGeometry::new(settings, RATE, 512);
+    let geometry = RvcProcessor::stream_geometry(&settings, RATE, 512);
     let stats = Arc::new(ConversionStats::default());
     let processor = RvcProcessor::load(
         &common::analytic_voice(synth),
@@ -67,7 +57,7 @@ fn the_converted_voice_follows_the_input_pitch_shifted_by_the_parameter() {
         let (lead, seconds) = (0.6, 1.2);
         let segments = [200.0f32, 300.0, 150.0];
         let input = tones(&segments, seconds, lead);
-        let output = run(&mut processor, &input, geometry.block);
+        let output = common::convert_blocks(&mut processor, &geometry, &input);
         assert_eq!(errors.failed.load(std::sync::atomic::Ordering::Relaxed), 0, "{synth}: conversion failed");
 
         let ratio = 2f32.powf(semitones / 12.0);
@@ -90,7 +80,7 @@ fn blocks_join_without_clicks_and_the_onset_lags_by_the_delay() {
     let (mut processor, geometry, _) = processor("analytic_synth_v2_40k.onnx", 0.0);
     let lead = 0.6;
     let input = tones(&[220.0, 220.0], 1.0, lead);
-    let output = run(&mut processor, &input, geometry.block);
+    let output = common::convert_blocks(&mut processor, &geometry, &input);
 
     // The output is a 220 Hz sine of amplitude 0.5: its own steepest step, with a margin for the
     // crossfades between blocks.
@@ -116,7 +106,7 @@ fn blocks_join_without_clicks_and_the_onset_lags_by_the_delay() {
 #[test]
 fn a_voice_without_a_content_encoder_is_refused() {
     let settings = StreamSettings::default();
-    let geometry = StreamGeometry::new(settings, RATE, 512);
+    let geometry = RvcProcessor::stream_geometry(&settings, RATE, 512);
     let voice =
         VoiceSelection { synthesizer: Some(common::analytic("analytic_synth_v2_40k.onnx")), ..Default::default() };
     let controls = Arc::new(ConversionControls::default);
@@ -135,7 +125,7 @@ fn silence_is_gated_and_costs_no_inference() {
     let mut input = tones(&[220.0], 1.0, 0.0);
     input.extend(tones(&[220.0], 1.0, 0.0).iter().map(|v| v * 0.001));
     input.extend(tones(&[220.0], 1.0, 0.0));
-    let output = run(&mut processor, &input, geometry.block);
+    let output = common::convert_blocks(&mut processor, &geometry, &input);
     let gated = stats.gated.load(std::sync::atomic::Ordering::Relaxed);
     assert!(gated >= 4, "only {gated} of the 5 quiet blocks were gated");
     let quiet = &output[(1.3 * RATE) as usize..(1.9 * RATE) as usize];
@@ -162,7 +152,7 @@ fn a_phrase_ending_before_a_gated_block_keeps_its_end() {
         let end_in = 5 * geometry.block + (lead * RATE) as usize - (before_boundary_ms / 1000.0 * RATE) as usize;
         let mut input = tones(&[220.0], (end_in as f32 - lead * RATE) / RATE, lead);
         input.resize(end_in + 4 * geometry.block, 0.0);
-        let output = run(&mut processor, &input, geometry.block);
+        let output = common::convert_blocks(&mut processor, &geometry, &input);
         assert!(stats.gated.load(std::sync::atomic::Ordering::Relaxed) >= 2, "the silence after the tone was gated");
         let end_out = output.iter().rposition(|v| v.abs() > 0.05).unwrap();
         let expected = input.iter().rposition(|v| v.abs() > 0.05).unwrap() + delay;
@@ -181,7 +171,7 @@ fn the_envelope_control_gives_the_voice_the_input_loudness() {
     // The analytic voice always sings at amplitude 0.5; the input steps from 0.4 to 0.1.
     let mut input = tones(&[220.0], 1.2, 0.0);
     input.extend(tones(&[220.0], 1.2, 0.0).iter().map(|v| v * 0.25));
-    let output = run(&mut processor, &input, geometry.block);
+    let output = common::convert_blocks(&mut processor, &geometry, &input);
     let rms = |s: &[f32]| (s.iter().map(|v| v * v).sum::<f32>() / s.len() as f32).sqrt();
     let delay = processor.delay();
     let (loud_in, quiet_in) = (0.4 / 2f32.sqrt(), 0.1 / 2f32.sqrt());
@@ -196,7 +186,7 @@ fn the_envelope_control_gives_the_voice_the_input_loudness() {
 fn the_voice_converts_at_every_host_rate() {
     for rate in [8_000.0f32, 22_050.0, 44_100.0, 96_000.0, 192_000.0] {
         let settings = StreamSettings::default();
-        let geometry = StreamGeometry::new(settings, rate, 1024);
+        let geometry = RvcProcessor::stream_geometry(&settings, rate, 1024);
         let stats = Arc::new(ConversionStats::default());
         let controls = ConversionControls { semitones: 5.0, ..Default::default() };
         let voice = common::analytic_voice("analytic_synth_wokada_v2_48k.onnx");
@@ -206,10 +196,7 @@ fn the_voice_converts_at_every_host_rate() {
         let n = geometry.block * 8;
         let input: Vec<f32> =
             (0..n).map(|i| 0.4 * (2.0 * std::f32::consts::PI * 180.0 * i as f32 / rate).sin()).collect();
-        let mut output = vec![0.0; n];
-        for (x, y) in input.chunks_exact(geometry.block).zip(output.chunks_exact_mut(geometry.block)) {
-            processor.process_block(x, y, &mut vec![0.0; x.len()]);
-        }
+        let output = common::convert_blocks(&mut processor, &geometry, &input);
         assert_eq!(stats.failed.load(std::sync::atomic::Ordering::Relaxed), 0, "{rate} Hz");
         let tail = &output[geometry.block * 4..];
         let crossings = tail.windows(2).filter(|w| w[0] < 0.0 && w[1] >= 0.0).count() as f32;
@@ -222,13 +209,14 @@ fn the_voice_converts_at_every_host_rate() {
 #[test]
 fn with_denoise_the_voice_lags_by_the_denoiser_too_and_still_sings_in_tune() {
     let settings = StreamSettings { denoise: true, ..StreamSettings::default() };
-    let geometry = StreamGeometry::new(settings, RATE, 512);
+    let geometry = RvcProcessor::stream_geometry(&settings, RATE, 512);
     let stats = Arc::new(ConversionStats::default());
     let controls = ConversionControls { semitones: 2.0, ..Default::default() };
     let voice = common::analytic_voice("analytic_synth_v2_40k.onnx");
     let mut processor = RvcProcessor::load(&voice, &geometry, &settings, Arc::new(move || controls), stats, 1).unwrap();
-    // One 10 ms RNNoise frame at 48 kHz on top of the SOLA holdback.
-    assert_eq!(processor.delay(), geometry.processor_delay() + 480);
+    // One 10 ms RNNoise frame at 48 kHz on top of the SOLA holdback, and the stream counts it.
+    assert_eq!(processor.delay(), StreamGeometry::new(settings, RATE, 512).processor_delay() + 480);
+    assert_eq!(processor.delay(), geometry.processor_delay());
 
     let lead = 0.6;
     let harmonic = |f: f32, seconds: f32| -> Vec<f32> {
@@ -241,7 +229,7 @@ fn with_denoise_the_voice_lags_by_the_denoiser_too_and_still_sings_in_tune() {
     };
     let mut input = vec![0.0; (lead * RATE) as usize];
     input.extend(harmonic(200.0, 2.0));
-    let output = run(&mut processor, &input, geometry.block);
+    let output = common::convert_blocks(&mut processor, &geometry, &input);
     let start = ((lead + 1.0) * RATE) as usize + processor.delay();
     let measured = freq(&output[start..start + (0.5 * RATE) as usize]);
     let expected = 200.0 * 2f32.powf(2.0 / 12.0);

@@ -13,7 +13,7 @@ mod common;
 use std::sync::Arc;
 
 use realfft::RealFftPlanner;
-use rvc_live_engine::stream::{BlockProcessor, StreamGeometry, StreamSettings};
+use rvc_live_engine::stream::{BlockProcessor, StreamSettings};
 use rvc_live_engine::{ConversionControls, ConversionStats, RvcProcessor};
 
 const RATE: f32 = 48_000.0;
@@ -42,7 +42,7 @@ fn streaming_differs_from_a_whole_file_pass_only_near_block_joins() {
     // "Elsewhere" needs frames a whole window clear of the joins on both sides, which only blocks
     // longer than crossfade + three windows (about 170 ms) have; the default 120 ms has none.
     let settings = StreamSettings { block_ms: 200.0, ..StreamSettings::default() };
-    let geometry = StreamGeometry::new(settings, RATE, 512);
+    let geometry = RvcProcessor::stream_geometry(&settings, RATE, 512);
     let voice = common::analytic_voice("analytic_synth_v2_40k.onnx");
     let stats = Arc::new(ConversionStats::default());
     let mut processor =
@@ -51,10 +51,7 @@ fn streaming_differs_from_a_whole_file_pass_only_near_block_joins() {
 
     let whole = processor.convert_whole(&input).unwrap();
     processor.reset();
-    let mut streamed = vec![0.0; input.len()];
-    for (x, y) in input.chunks_exact(geometry.block).zip(streamed.chunks_exact_mut(geometry.block)) {
-        processor.process_block(x, y, &mut vec![0.0; x.len()]);
-    }
+    let streamed = common::convert_blocks(&mut processor, &geometry, &input);
     // Back to the input's time axis.
     let delay = processor.delay();
     let streamed = &streamed[delay..];

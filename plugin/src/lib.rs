@@ -190,17 +190,15 @@ impl RvcLive {
             Err(why) => voices.failed_with_panic(&why),
         };
         let offline = config.process_mode == ProcessMode::Offline;
-        let history = RvcProcessor::history_len(&geometry, &settings);
         // Tests slow the inference thread down through the environment (clap_realtime.rs).
         let processor = WorkerStall::wrap_from_env(processor);
-        let started = Stream::start(geometry, processor, history, self.shared.stats.clone(), offline).and_then(
-            |(stream, swap)| {
+        let started =
+            Stream::start(geometry, processor, self.shared.stats.clone(), offline).and_then(|(stream, swap)| {
                 let params = self.shared.params.clone();
                 let loader =
                     VoiceLoader::spawn(swap, Arc::new(move || params.voice.generation()), generation, voices.loader())?;
                 Ok((stream, loader))
-            },
-        );
+            });
         let (stream, loader) = match started {
             Ok(started) => started,
             Err(e) => {

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 use rvc_live_engine::VoiceSelection;
-use rvc_live_engine::stream::{BlockProcessor, StreamSettings};
+use rvc_live_engine::stream::{BlockProcessor, InputHistory, StreamSettings};
 use rvc_live_engine::{ConversionControls, ConversionStats, RvcProcessor, Stage};
 use serde::{Deserialize, Serialize};
 
@@ -255,9 +255,12 @@ fn measure(
         return Err(format!("the input holds {blocks} blocks of {block_ms} ms; more are needed"));
     }
     let (mut output, mut weight) = (vec![0.0; block], vec![0.0; block]);
+    let mut history = InputHistory::new(geometry.history());
     for chunk in mono.chunks_exact(block).take(grid.warmup) {
-        processor.process_block(chunk, &mut output, &mut weight);
+        history.push(chunk);
+        processor.process_block(&history, &mut output, &mut weight);
     }
+    history.clear();
     processor.reset();
 
     let stage_nanos = || Stage::ALL.map(|s| stats.stage_nanos[s as usize].load(Ordering::Relaxed));
@@ -266,7 +269,8 @@ fn measure(
     for chunk in mono.chunks_exact(block) {
         let (before, converted) = (stage_nanos(), stats.converted.load(Ordering::Relaxed));
         let started = Instant::now();
-        processor.process_block(chunk, &mut output, &mut weight);
+        history.push(chunk);
+        processor.process_block(&history, &mut output, &mut weight);
         let elapsed = started.elapsed();
         if stats.converted.load(Ordering::Relaxed) == converted {
             // Failed or gated: not a conversion, so not a timing of one.

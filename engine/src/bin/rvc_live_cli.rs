@@ -149,7 +149,7 @@ fn convert(
     let latency = geometry.latency();
     let stats = Arc::new(StreamStats::default());
     let (mut stream, _swap) =
-        Stream::start(geometry, Box::new(processor), 0, stats.clone(), true).map_err(|e| e.to_string())?;
+        Stream::start(geometry, Box::new(processor), stats.clone(), true).map_err(|e| e.to_string())?;
     let mut mixer = DryWetMixer::new(1, latency);
     let mix = MixControls { dry_wet: 1.0, output_gain: 1.0, bypass: 0.0 };
 

@@ -8,7 +8,7 @@ use std::time::Instant;
 use super::{ConversionControls, ConversionStats, ModelPrecision, Precision, RvcProcessor};
 use crate::calibration_voice;
 use crate::int8::{self, Int8Error};
-use crate::stream::BlockProcessor;
+use crate::stream::{BlockProcessor, InputHistory};
 
 /// Audio the int8 copies are calibrated on at load: every pitch, vowel and level of
 /// [`calibration_voice`] at least once, for a few blocks' worth of load time.
@@ -35,11 +35,10 @@ impl RvcProcessor {
             let voice = calibration_voice::render(rate, CALIBRATION_SECONDS);
             let mut output = vec![0.0; self.block];
             let controls = ConversionControls::default();
+            let mut history = InputHistory::new(self.window_host);
             for block in voice.chunks_exact(self.block) {
-                let keep = self.history.len() - block.len();
-                self.history.copy_within(block.len().., 0);
-                self.history[keep..].copy_from_slice(block);
-                if let Err(e) = self.convert(&controls, &mut output, Instant::now()) {
+                history.push(block);
+                if let Err(e) = self.convert(history.samples(), &controls, &mut output, Instant::now()) {
                     converted = Err(Int8Error::Calibration(format!("calibration failed: {e}")));
                     break;
                 }

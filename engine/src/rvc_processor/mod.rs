@@ -33,7 +33,7 @@ use crate::pitch_tracker::PitchTracker;
 use crate::resampler::WindowResampler;
 use crate::sola::Sola;
 use crate::stream::block_processor::{crossfade_weight, fade_in};
-use crate::stream::{BlockProcessor, StreamGeometry, StreamSettings};
+use crate::stream::{BlockProcessor, InputHistory, StreamGeometry, StreamSettings};
 use crate::synthesizer::{DecodeRange, Synthesizer};
 use crate::voice_selection::VoiceSelection;
 use crate::yin::Yin;
@@ -49,8 +49,11 @@ pub struct RvcProcessor {
     /// Frames of context, SOLA margin and block in a window.
     context_frames: usize,
     render_frames: usize,
-    /// The host-rate window, newest sample last.
-    history: Vec<f32>,
+    /// Host-rate samples in a window: what the stream's input history must keep.
+    window_host: usize,
+    /// The window denoised, newest sample last, when denoise is on (empty otherwise: the window is
+    /// then the stream's own input history).
+    denoised: Vec<f32>,
     to_16k: WindowResampler,
     window_16k: Vec<f32>,
     encoder: ContentEncoder,
@@ -115,7 +118,8 @@ impl RvcProcessor {
             block: geometry.block,
             context_frames,
             render_frames,
-            history: vec![0.0; window_host],
+            window_host,
+            denoised: vec![0.0; if settings.denoise { window_host } else { 0 }],
             to_16k,
             window_16k,
             encoder,
@@ -165,13 +169,8 @@ impl RvcProcessor {
         let geometry = StreamGeometry::new(*settings, sample_rate, max_host_buffer);
         let denoise = if settings.denoise { Denoiser::new(geometry.sample_rate, geometry.block).ok() } else { None };
         let delay = crossfade_and_search(&geometry) + denoise.as_ref().map_or(0, Denoiser::delay);
-        geometry.with_processor_delay(delay)
-    }
-
-    /// Host-rate samples of input a processor for `geometry` and `settings` converts each block
-    /// from: what a stream must keep so a new voice can take over with full context.
-    pub fn history_len(geometry: &StreamGeometry, settings: &StreamSettings) -> usize {
-        WindowPlan::new(geometry, settings).window_host
+        let window = WindowPlan::new(&geometry, settings).window_host;
+        geometry.with_processor_delay(delay).with_processor_window(window)
     }
 
     pub fn synthesizer(&self) -> &Synthesizer {
@@ -201,14 +200,16 @@ impl RvcProcessor {
         Ok(output)
     }
 
+    /// Convert the newest block of `window` (the whole window, newest sample last).
     fn convert(
         &mut self,
+        window: &[f32],
         controls: &ConversionControls,
         output: &mut [f32],
         started: Instant,
     ) -> Result<(), ModelError> {
         let window_frames = self.context_frames + self.render_frames;
-        let written = self.to_16k.resample(&self.history, &mut self.window_16k)?;
+        let written = self.to_16k.resample(window, &mut self.window_16k)?;
         let stats = self.stats.clone();
         let mut at = stats.add(Stage::Input, started);
         let samples = (window_frames * SYNTH_HOP_16K).min(written);
@@ -237,7 +238,7 @@ impl RvcProcessor {
             )));
         }
         self.sola.process(&self.rendered[produced - needed..produced], output);
-        self.mix_envelope(output, controls.envelope);
+        self.mix_envelope(window, output, controls.envelope);
         stats.add(Stage::Output, at);
         stats.converted.fetch_add(1, Ordering::Relaxed);
         Ok(())
@@ -251,9 +252,9 @@ impl RvcProcessor {
 
     /// Give the block the input's loudness as far as `envelope` asks (see [`LoudnessEnvelope`]),
     /// the input taken where the output block sits in time: SOLA's delay before the newest.
-    fn mix_envelope(&mut self, output: &mut [f32], envelope: f32) {
-        let end = self.history.len() - self.sola.delay();
-        self.envelope.mix(&self.history[end - output.len()..end], output, envelope);
+    fn mix_envelope(&mut self, window: &[f32], output: &mut [f32], envelope: f32) {
+        let end = window.len() - self.sola.delay();
+        self.envelope.mix(&window[end - output.len()..end], output, envelope);
     }
 
     /// Whether `block` is quieter than the gate.
@@ -268,47 +269,38 @@ impl BlockProcessor for RvcProcessor {
         self.sola.delay() + self.denoiser.as_ref().map_or(0, Denoiser::delay)
     }
 
-    fn process_block(&mut self, input: &[f32], output: &mut [f32], weight: &mut [f32]) {
-        debug_assert_eq!(input.len(), self.block);
+    fn process_block(&mut self, input: &InputHistory, output: &mut [f32], weight: &mut [f32]) {
+        debug_assert_eq!(output.len(), self.block);
         let started = Instant::now();
-        let keep = self.history.len() - input.len();
-        self.history.copy_within(input.len().., 0);
-        self.history[keep..].copy_from_slice(input);
-        if let Some(denoiser) = self.denoiser.as_mut() {
-            denoiser.process(&mut self.history[keep..]);
-        }
-
-        let controls = (self.controls)();
-        // Gate on what the voice model would hear: denoised, when denoise is on. The block plays
-        // input from SOLA's delay before the newest block on, so that stretch counts too: a
-        // phrase ending in it would otherwise be cut short by the fade into silence.
-        let audible_from = keep.saturating_sub(self.sola.delay());
-        if self.is_silent(&self.history[audible_from..], controls.gate_db) {
-            // Nothing to convert: let the previous block's tail fade out through SOLA's crossfade
-            // into silence, without running the models.
-            self.stats.gated.fetch_add(1, Ordering::Relaxed);
-            // The window moves on without tracking: the cached f0 falls out of step.
-            self.pitch.invalidate();
-            self.rendered.fill(0.0);
-            let needed = self.sola.rendered_len();
-            self.sola.process(&self.rendered[..needed], output);
-            self.join_weights(weight);
+        if input.len() < self.window_host {
+            let e = ModelError::Invalid(format!(
+                "the stream keeps {} samples of input where the voice converts from {}",
+                input.len(),
+                self.window_host
+            ));
+            self.stats.record_failure(&e);
+            self.fade_to_dry(output, weight);
             return;
         }
-        match self.convert(&controls, output, started) {
-            Ok(()) => {
-                self.join_weights(weight);
-                self.stats.record_success();
+        // Taken out for the block so the window can borrow it while the pipeline runs; putting
+        // an empty vector in its place does not allocate.
+        let mut denoised = std::mem::take(&mut self.denoised);
+        let window = match self.denoiser.as_mut() {
+            Some(denoiser) => {
+                let keep = denoised.len() - self.block;
+                denoised.copy_within(self.block.., 0);
+                denoised[keep..].copy_from_slice(input.newest(self.block));
+                denoiser.process(&mut denoised[keep..]);
+                &denoised[..]
             }
-            Err(e) => {
-                self.stats.record_failure(&e);
-                self.fade_to_dry(output, weight);
-            }
-        }
+            None => input.newest(self.window_host),
+        };
+        self.convert_block(window, output, weight, started);
+        self.denoised = denoised;
     }
 
     fn reset(&mut self) {
-        self.history.fill(0.0);
+        self.denoised.fill(0.0);
         self.pitch.invalidate();
         if let Some(denoiser) = self.denoiser.as_mut() {
             denoiser.reset();
@@ -319,7 +311,7 @@ impl BlockProcessor for RvcProcessor {
         self.tail_weight.fill(1.0);
     }
 
-    fn pending_output(&self, _recent_input: &[f32], out: &mut [f32], weight: &mut [f32]) {
+    fn pending_output(&self, _input: &InputHistory, out: &mut [f32], weight: &mut [f32]) {
         let tail = self.sola.tail();
         let n = tail.len().min(out.len()).min(weight.len());
         out[..n].copy_from_slice(&tail[..n]);
@@ -328,19 +320,21 @@ impl BlockProcessor for RvcProcessor {
         weight[n..].fill(0.0);
     }
 
-    fn take_over(&mut self, recent_input: &[f32], pending: &[f32], pending_weight: &[f32]) {
+    fn take_over(&mut self, input: &InputHistory, pending: &[f32], pending_weight: &[f32]) {
         self.reset();
-        // Denoised history runs the denoiser's delay behind the raw input; the denoiser, primed
-        // with the newest raw block, continues exactly where the copied history ends.
-        let lag = self.denoiser.as_ref().map_or(0, Denoiser::delay);
-        copy_newest(&recent_input[..recent_input.len().saturating_sub(lag)], &mut self.history);
+        // Without denoise the window is the stream's history itself. Denoised, it runs the
+        // denoiser's delay behind the raw input: it starts as the raw history that far back, and
+        // the denoiser, primed with the newest raw block, continues exactly where that ends.
         if let Some(denoiser) = self.denoiser.as_mut() {
+            let lag = denoiser.delay();
+            let recent_input = input.samples();
+            copy_newest(&recent_input[..recent_input.len().saturating_sub(lag)], &mut self.denoised);
             copy_newest(recent_input, &mut self.denoiser_priming);
             denoiser.process(&mut self.denoiser_priming);
         }
         // What plays over the crossfade: the predecessor's signal, and where its weight is short
         // of 1, the dry input it leaves to the mixer (the mono mix stands in for the channels).
-        let next_dry = &recent_input[recent_input.len().saturating_sub(self.delay())..];
+        let next_dry = input.newest(self.delay());
         for (i, heard) in self.heard.iter_mut().enumerate() {
             let (signal, weight) =
                 (pending.get(i).copied().unwrap_or(0.0), pending_weight.get(i).copied().unwrap_or(0.0));
@@ -354,6 +348,38 @@ impl BlockProcessor for RvcProcessor {
 }
 
 impl RvcProcessor {
+    /// Convert the newest block of `window`, or let the voice fade out where the input is quiet,
+    /// or fade to the dry input where the conversion fails.
+    fn convert_block(&mut self, window: &[f32], output: &mut [f32], weight: &mut [f32], started: Instant) {
+        let controls = (self.controls)();
+        // Gate on what the voice model would hear: denoised, when denoise is on. The block plays
+        // input from SOLA's delay before the newest block on, so that stretch counts too: a
+        // phrase ending in it would otherwise be cut short by the fade into silence.
+        let audible_from = window.len().saturating_sub(self.block + self.sola.delay());
+        if self.is_silent(&window[audible_from..], controls.gate_db) {
+            // Nothing to convert: let the previous block's tail fade out through SOLA's crossfade
+            // into silence, without running the models.
+            self.stats.gated.fetch_add(1, Ordering::Relaxed);
+            // The window moves on without tracking: the cached f0 falls out of step.
+            self.pitch.invalidate();
+            self.rendered.fill(0.0);
+            let needed = self.sola.rendered_len();
+            self.sola.process(&self.rendered[..needed], output);
+            self.join_weights(weight);
+            return;
+        }
+        match self.convert(window, &controls, output, started) {
+            Ok(()) => {
+                self.join_weights(weight);
+                self.stats.record_success();
+            }
+            Err(e) => {
+                self.stats.record_failure(&e);
+                self.fade_to_dry(output, weight);
+            }
+        }
+    }
+
     /// The weights of a block SOLA just joined: converted audio (1) everywhere but where it faded
     /// in from the tail, whose own weight fades out with it.
     fn join_weights(&mut self, weight: &mut [f32]) {

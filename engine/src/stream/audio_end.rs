@@ -229,6 +229,7 @@ impl AudioEnd {
 mod tests {
     use super::*;
     use crate::stream::block_processor::{BlockProcessor, IdentityProcessor};
+    use crate::stream::input_history::InputHistory;
     use crate::stream::settings::StreamSettings;
 
     /// The audio end plus a stand-in for the inference thread that the test drives by hand.
@@ -237,6 +238,7 @@ mod tests {
         worker_in: Consumer<f32>,
         worker_out: Producer<WetSample>,
         processor: IdentityProcessor,
+        history: InputHistory,
         control: Arc<StreamControl>,
         stats: Arc<StreamStats>,
         geometry: StreamGeometry,
@@ -274,6 +276,7 @@ mod tests {
                 worker_in,
                 worker_out,
                 processor,
+                history: InputHistory::new(geometry.history()),
                 control,
                 stats,
                 geometry,
@@ -308,16 +311,21 @@ mod tests {
             if requested != self.worker_epoch {
                 let stale = self.worker_in.slots();
                 self.worker_in.read_chunk(stale).unwrap().commit_all();
+                self.history.clear();
                 self.processor.reset();
                 self.worker_epoch = requested;
                 self.control.acknowledge_reset(requested);
             }
             while self.worker_in.slots() >= self.geometry.block {
-                let block: Vec<f32> = self.worker_in.read_chunk(self.geometry.block).unwrap().into_iter().collect();
-                let (mut converted, mut weight) = (vec![0.0; block.len()], vec![0.0; block.len()]);
-                self.processor.process_block(&block, &mut converted, &mut weight);
+                let block = self.geometry.block;
+                let chunk = self.worker_in.read_chunk(block).unwrap();
+                let (first, second) = chunk.as_slices();
+                self.history.push_split(first, second);
+                chunk.commit_all();
+                let (mut converted, mut weight) = (vec![0.0; block], vec![0.0; block]);
+                self.processor.process_block(&self.history, &mut converted, &mut weight);
                 let samples = converted.into_iter().zip(weight).map(|(signal, weight)| WetSample { signal, weight });
-                self.worker_out.write_chunk_uninit(block.len()).unwrap().fill_from_iter(samples);
+                self.worker_out.write_chunk_uninit(block).unwrap().fill_from_iter(samples);
             }
         }
 

@@ -5,7 +5,7 @@
 //! delayed by the latency). Passing the input through is weight 0, so stereo stays stereo; a block
 //! that fails to convert fades to weight 0 instead of playing a mono copy of the input.
 
-use crate::delay_line::DelayLine;
+use super::input_history::InputHistory;
 
 /// Converts one block of mono audio at the host's sample rate into one block of output.
 ///
@@ -21,23 +21,23 @@ pub trait BlockProcessor: Send {
     /// counts it; a processor must delay by exactly this much.
     fn delay(&self) -> usize;
 
-    /// Convert `input` into `output` and `weight`; all three have the stream's block length.
-    fn process_block(&mut self, input: &[f32], output: &mut [f32], weight: &mut [f32]);
+    /// Convert the newest block of `input` into `output` and `weight`, both the stream's block
+    /// long. `input` is the stream's history with that block already appended: the context a
+    /// processor converts with, which it reads there instead of keeping a copy.
+    fn process_block(&mut self, input: &InputHistory, output: &mut [f32], weight: &mut [f32]);
 
-    /// Forget all history, as after a transport jump.
+    /// Forget all state, as after a transport jump (the stream clears the history itself).
     fn reset(&mut self);
 
     /// Write into `out` and `weight` what this processor would play next, before any new input:
-    /// what a successor crossfades from when it takes over. `recent_input` is the stream's input
-    /// so far, newest last (see [`BlockProcessor::take_over`]).
-    fn pending_output(&self, recent_input: &[f32], out: &mut [f32], weight: &mut [f32]);
+    /// what a successor crossfades from when it takes over. `input` is the stream's history.
+    fn pending_output(&self, input: &InputHistory, out: &mut [f32], weight: &mut [f32]);
 
-    /// Continue a stream another processor has been converting (a voice swap): `recent_input` is
-    /// the stream's input so far, newest last, as long as the stream keeps it (zeros before the
-    /// start); `pending` and `pending_weight` are what the predecessor would have played next. The
-    /// first block must fade in from them, so the swap is heard as a crossfade, not a gap or a
-    /// click.
-    fn take_over(&mut self, recent_input: &[f32], pending: &[f32], pending_weight: &[f32]);
+    /// Continue a stream another processor has been converting (a voice swap): `input` is the
+    /// stream's history so far; `pending` and `pending_weight` are what the predecessor would have
+    /// played next. The first block must fade in from them, so the swap is heard as a crossfade,
+    /// not a gap or a click.
+    fn take_over(&mut self, input: &InputHistory, pending: &[f32], pending_weight: &[f32]);
 }
 
 /// A predecessor's pending output, faded out over the first samples a processor plays.
@@ -106,54 +106,47 @@ pub fn crossfade_weight(from: f32, to: f32, w: f32) -> f32 {
 /// stream's timing (what comes out must be the input exactly `latency` slots later) and stands in
 /// for a converting processor in tests and benchmarks.
 pub struct IdentityProcessor {
-    holdback: DelayLine,
+    delay: usize,
     fade: FadeFrom,
 }
 
 impl IdentityProcessor {
     /// Delays by `delay`; takes over from another processor with a crossfade of up to `crossfade`
-    /// samples.
+    /// samples. Reads its input `delay` samples back in the stream's history, which must keep a
+    /// block and the delay (see [`super::StreamGeometry::history`]).
     pub fn new(delay: usize, crossfade: usize) -> Self {
-        Self { holdback: DelayLine::new(delay), fade: FadeFrom::new(crossfade) }
+        Self { delay, fade: FadeFrom::new(crossfade) }
     }
 }
 
 impl BlockProcessor for IdentityProcessor {
     fn delay(&self) -> usize {
-        self.holdback.delay()
+        self.delay
     }
 
-    fn process_block(&mut self, input: &[f32], output: &mut [f32], weight: &mut [f32]) {
-        for (y, &x) in output.iter_mut().zip(input) {
-            *y = self.holdback.process(x);
+    fn process_block(&mut self, input: &InputHistory, output: &mut [f32], weight: &mut [f32]) {
+        let n = output.len();
+        for (i, y) in output.iter_mut().enumerate() {
+            *y = input.back(self.delay + n - i);
         }
         weight.fill(1.0);
         self.fade.apply(output, weight);
     }
 
     fn reset(&mut self) {
-        self.holdback.reset();
         self.fade.stop();
     }
 
-    fn pending_output(&self, recent_input: &[f32], out: &mut [f32], weight: &mut [f32]) {
-        // The holdback plays the input from `delay` samples ago next.
-        let delay = self.holdback.delay();
-        let from = recent_input.len().saturating_sub(delay);
-        out.fill(0.0);
-        for (o, &x) in out.iter_mut().zip(&recent_input[from..]) {
-            *o = x;
+    fn pending_output(&self, input: &InputHistory, out: &mut [f32], weight: &mut [f32]) {
+        // The next block starts with the input from `delay` samples ago.
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = if i < self.delay { input.back(self.delay - i) } else { 0.0 };
         }
         weight.fill(1.0);
         self.fade.pending(out, weight);
     }
 
-    fn take_over(&mut self, recent_input: &[f32], pending: &[f32], pending_weight: &[f32]) {
-        self.holdback.reset();
-        let delay = self.holdback.delay();
-        for &x in &recent_input[recent_input.len().saturating_sub(delay)..] {
-            self.holdback.process(x);
-        }
+    fn take_over(&mut self, _input: &InputHistory, pending: &[f32], pending_weight: &[f32]) {
         self.fade.start(pending, pending_weight);
     }
 }
@@ -177,7 +170,7 @@ impl BlockProcessor for DryProcessor {
         self.delay
     }
 
-    fn process_block(&mut self, _input: &[f32], output: &mut [f32], weight: &mut [f32]) {
+    fn process_block(&mut self, _input: &InputHistory, output: &mut [f32], weight: &mut [f32]) {
         output.fill(0.0);
         weight.fill(0.0);
         self.fade.apply(output, weight);
@@ -187,13 +180,13 @@ impl BlockProcessor for DryProcessor {
         self.fade.stop();
     }
 
-    fn pending_output(&self, _recent_input: &[f32], out: &mut [f32], weight: &mut [f32]) {
+    fn pending_output(&self, _input: &InputHistory, out: &mut [f32], weight: &mut [f32]) {
         out.fill(0.0);
         weight.fill(0.0);
         self.fade.pending(out, weight);
     }
 
-    fn take_over(&mut self, _recent_input: &[f32], pending: &[f32], pending_weight: &[f32]) {
+    fn take_over(&mut self, _input: &InputHistory, pending: &[f32], pending_weight: &[f32]) {
         self.fade.start(pending, pending_weight);
     }
 }
@@ -216,9 +209,10 @@ mod tests {
         let crossfade = 64;
         let mut dry = DryProcessor::new(100, crossfade);
         let pending = vec![0.5f32; crossfade];
-        dry.take_over(&[], &pending, &vec![1.0; crossfade]);
+        let history = InputHistory::new(200);
+        dry.take_over(&history, &pending, &vec![1.0; crossfade]);
         let (mut out, mut weight) = (vec![9.0; 200], vec![9.0; 200]);
-        dry.process_block(&[0.0; 200], &mut out, &mut weight);
+        dry.process_block(&history, &mut out, &mut weight);
         assert!(weight[0] > 0.99 && out[0] > 0.49, "starts where the voice was: {} {}", weight[0], out[0]);
         for i in 1..crossfade {
             assert!(weight[i] <= weight[i - 1] && (weight[i] - weight[i - 1]).abs() < 0.05, "slot {i}");

@@ -31,6 +31,8 @@ pub struct StreamGeometry {
     /// Delay the block processor adds: the tail it holds back for SOLA's search and crossfade,
     /// plus whatever runs before the conversion (input denoise). Set from the processor.
     processor_delay: usize,
+    /// Input the processor converts each block from, context included. Set from the processor.
+    processor_window: usize,
 }
 
 impl StreamGeometry {
@@ -49,6 +51,7 @@ impl StreamGeometry {
             crossfade,
             sola_search,
             processor_delay: crossfade + sola_search,
+            processor_window: block,
             worker_budget: ((block as f64) * f64::from(settings.worker_budget)).ceil() as usize,
             max_host_buffer: max_host_buffer.max(1) as usize,
             fallback_fade: ((FALLBACK_FADE_SECONDS * sr).round() as usize).max(1),
@@ -65,6 +68,17 @@ impl StreamGeometry {
     /// holdback, which every converting processor has).
     pub fn with_processor_delay(self, delay: usize) -> Self {
         Self { processor_delay: delay, ..self }
+    }
+
+    /// The same geometry for a processor that converts each block from `window` samples of input.
+    pub fn with_processor_window(self, window: usize) -> Self {
+        Self { processor_window: window, ..self }
+    }
+
+    /// Samples of input the stream keeps (see [`super::InputHistory`]): the processor's window,
+    /// and at least a block and the processor's delay, which a processor that only delays reads.
+    pub fn history(&self) -> usize {
+        self.processor_window.max(self.block + self.processor_delay)
     }
 
     /// The plugin's total latency in samples.

@@ -9,6 +9,7 @@ use rtrb::{Consumer, Producer};
 use super::block_processor::{BlockProcessor, DryProcessor};
 use super::control::StreamControl;
 use super::geometry::StreamGeometry;
+use super::input_history::InputHistory;
 use super::stats::StreamStats;
 use super::voice_swapper::{ProcessorBox, ProcessorSwap, VoiceSwapper};
 use super::wet_sample::WetSample;
@@ -23,26 +24,24 @@ pub struct InferenceThread {
 }
 
 impl InferenceThread {
-    /// Start converting with `processor`. The thread keeps the newest `history` input samples so
-    /// that a processor swapped in later starts with full context.
+    /// Start converting with `processor`. The thread keeps the stream's input history (see
+    /// [`StreamGeometry::history`]), which every processor, and any swapped in later, reads.
     pub fn spawn(
         geometry: StreamGeometry,
         processor: ProcessorBox,
-        history: usize,
         input: Consumer<f32>,
         output: Producer<WetSample>,
         control: Arc<StreamControl>,
         stats: Arc<StreamStats>,
     ) -> std::io::Result<(Self, ProcessorSwap)> {
-        let history = history.max(geometry.block);
-        let (processor, swap) = VoiceSwapper::new(processor, history, geometry.crossfade, stats.clone());
+        let (processor, swap) = VoiceSwapper::new(processor, geometry.crossfade, stats.clone());
         let worker = Worker {
             block_seconds: geometry.block as f64 / f64::from(geometry.sample_rate),
             // Polling instead of a wake-up from the audio thread keeps the audio thread free of
             // syscalls; the poll interval is a small part of the worker's budget.
             poll: Duration::from_secs_f64((geometry.block as f64 / f64::from(geometry.sample_rate) / 20.0).min(0.001)),
             geometry,
-            block_in: vec![0.0; geometry.block],
+            history: InputHistory::new(geometry.history()),
             block_out: vec![0.0; geometry.block],
             block_weight: vec![0.0; geometry.block],
             processor,
@@ -85,7 +84,8 @@ struct Worker {
     geometry: StreamGeometry,
     block_seconds: f64,
     poll: Duration,
-    block_in: Vec<f32>,
+    /// The stream's input so far, each block appended as it arrives.
+    history: InputHistory,
     block_out: Vec<f32>,
     block_weight: Vec<f32>,
     /// The one processor the worker drives; voices change inside it.
@@ -100,7 +100,7 @@ impl Worker {
     fn run(mut self) {
         let mut epoch = self.control.reset_done();
         let mut block_index = 0u64;
-        let block = self.block_in.len();
+        let block = self.geometry.block;
         while !self.control.should_stop() {
             let requested = self.control.requested_reset();
             if requested != epoch {
@@ -108,6 +108,7 @@ impl Worker {
                 if let Ok(chunk) = self.input.read_chunk(stale) {
                     chunk.commit_all();
                 }
+                self.history.clear();
                 self.processor.reset();
                 epoch = requested;
                 self.control.acknowledge_reset(epoch);
@@ -119,14 +120,13 @@ impl Worker {
                 continue;
             };
             let (first, second) = chunk.as_slices();
-            self.block_in[..first.len()].copy_from_slice(first);
-            self.block_in[first.len()..].copy_from_slice(second);
+            self.history.push_split(first, second);
             chunk.commit_all();
 
             let started = Instant::now();
             let converted = panic_guard::catch(|| {
                 injected_panic::at(Site::Inference { block: block_index });
-                self.processor.process_block(&self.block_in, &mut self.block_out, &mut self.block_weight);
+                self.processor.process_block(&self.history, &mut self.block_out, &mut self.block_weight);
             });
             if let Err(why) = converted {
                 self.stop_converting(why);

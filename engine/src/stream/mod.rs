@@ -9,6 +9,7 @@ pub mod block_processor;
 mod control;
 pub mod geometry;
 mod inference_thread;
+mod input_history;
 mod load_histogram;
 pub mod settings;
 mod stalling_processor;
@@ -22,6 +23,7 @@ pub use audio_end::AudioEnd;
 pub use block_processor::{BlockProcessor, DryProcessor, IdentityProcessor};
 pub use geometry::StreamGeometry;
 pub use inference_thread::InferenceThread;
+pub use input_history::InputHistory;
 pub use settings::StreamSettings;
 pub use stalling_processor::WorkerStall;
 pub use stats::StreamStats;
@@ -39,13 +41,11 @@ pub struct Stream {
 }
 
 impl Stream {
-    /// Start the inference thread with `processor`; it keeps `history` samples of input for
-    /// processors swapped in later. Returns the stream and the queues new voices go in through
-    /// (and replaced ones come back out of), for the voice loader.
+    /// Start the inference thread with `processor`. Returns the stream and the queues new voices
+    /// go in through (and replaced ones come back out of), for the voice loader.
     pub fn start(
         geometry: StreamGeometry,
         processor: ProcessorBox,
-        history: usize,
         stats: Arc<StreamStats>,
         offline: bool,
     ) -> std::io::Result<(Self, ProcessorSwap)> {
@@ -68,15 +68,8 @@ impl Stream {
 
         let control = Arc::new(StreamControl::default());
         stats.reset();
-        let (inference, swap) = InferenceThread::spawn(
-            geometry,
-            processor,
-            history,
-            worker_input,
-            worker_output,
-            control.clone(),
-            stats.clone(),
-        )?;
+        let (inference, swap) =
+            InferenceThread::spawn(geometry, processor, worker_input, worker_output, control.clone(), stats.clone())?;
         let stream = Self {
             audio: AudioEnd::new(geometry, to_worker, from_worker, control, stats, offline),
             _inference: inference,
@@ -101,7 +94,7 @@ mod tests {
         };
         let geometry = StreamGeometry::new(settings, 16_000.0, max_buffer);
         let processor = Box::new(IdentityProcessor::new(geometry.processor_delay(), geometry.crossfade));
-        let (stream, swap) = Stream::start(geometry, processor, 0, Arc::new(StreamStats::default()), true).unwrap();
+        let (stream, swap) = Stream::start(geometry, processor, Arc::new(StreamStats::default()), true).unwrap();
         (stream, swap, geometry)
     }
 
@@ -190,7 +183,7 @@ mod tests {
         fn delay(&self) -> usize {
             self.inner.delay()
         }
-        fn process_block(&mut self, input: &[f32], output: &mut [f32], weight: &mut [f32]) {
+        fn process_block(&mut self, input: &InputHistory, output: &mut [f32], weight: &mut [f32]) {
             self.blocks += 1;
             assert!(self.blocks != self.panic_at, "the model runner broke");
             self.inner.process_block(input, output, weight);
@@ -198,11 +191,11 @@ mod tests {
         fn reset(&mut self) {
             self.inner.reset();
         }
-        fn pending_output(&self, recent_input: &[f32], out: &mut [f32], weight: &mut [f32]) {
-            self.inner.pending_output(recent_input, out, weight);
+        fn pending_output(&self, input: &InputHistory, out: &mut [f32], weight: &mut [f32]) {
+            self.inner.pending_output(input, out, weight);
         }
-        fn take_over(&mut self, recent_input: &[f32], pending: &[f32], pending_weight: &[f32]) {
-            self.inner.take_over(recent_input, pending, pending_weight);
+        fn take_over(&mut self, input: &InputHistory, pending: &[f32], pending_weight: &[f32]) {
+            self.inner.take_over(input, pending, pending_weight);
         }
     }
 
@@ -215,7 +208,7 @@ mod tests {
         let inner = IdentityProcessor::new(geometry.processor_delay(), geometry.crossfade);
         let processor = Box::new(PanickingProcessor { inner, blocks: 0, panic_at: 4 });
         let stats = Arc::new(StreamStats::default());
-        let (mut stream, _swap) = Stream::start(geometry, processor, 0, stats.clone(), true).unwrap();
+        let (mut stream, _swap) = Stream::start(geometry, processor, stats.clone(), true).unwrap();
         let total = 12 * geometry.block + geometry.latency();
         let input: Vec<f32> = (0..total).map(|i| (i % 97) as f32 / 97.0 + 0.01).collect();
         let (mut wet, mut weight) = (vec![0.0; total], vec![0.0; total]);
@@ -238,8 +231,7 @@ mod tests {
     fn offline_reset_before_the_first_buffer_does_not_stall() {
         let geometry = StreamGeometry::new(StreamSettings::default(), 48_000.0, 512);
         let processor = Box::new(IdentityProcessor::new(geometry.processor_delay(), geometry.crossfade));
-        let (mut stream, _swap) =
-            Stream::start(geometry, processor, 0, Arc::new(StreamStats::default()), true).unwrap();
+        let (mut stream, _swap) = Stream::start(geometry, processor, Arc::new(StreamStats::default()), true).unwrap();
         stream.audio.reset();
         let input = vec![0.25f32; 512];
         let (mut wet, mut weight) = (vec![0.0; 512], vec![0.0; 512]);

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use super::block_processor::BlockProcessor;
+use super::input_history::InputHistory;
 use super::voice_swapper::ProcessorBox;
 
 /// `RVC_LIVE_TEST_WORKER_STALL=AFTER:COUNT:MILLIS`: after `AFTER` blocks, each of the next
@@ -56,7 +57,7 @@ impl BlockProcessor for StallingProcessor {
         self.inner.delay()
     }
 
-    fn process_block(&mut self, input: &[f32], output: &mut [f32], weight: &mut [f32]) {
+    fn process_block(&mut self, input: &InputHistory, output: &mut [f32], weight: &mut [f32]) {
         self.inner.process_block(input, output, weight);
         if self.stall.applies_to(self.blocks) {
             std::thread::sleep(self.stall.extra);
@@ -68,12 +69,12 @@ impl BlockProcessor for StallingProcessor {
         self.inner.reset();
     }
 
-    fn pending_output(&self, recent_input: &[f32], out: &mut [f32], weight: &mut [f32]) {
-        self.inner.pending_output(recent_input, out, weight);
+    fn pending_output(&self, input: &InputHistory, out: &mut [f32], weight: &mut [f32]) {
+        self.inner.pending_output(input, out, weight);
     }
 
-    fn take_over(&mut self, recent_input: &[f32], pending: &[f32], pending_weight: &[f32]) {
-        self.inner.take_over(recent_input, pending, pending_weight);
+    fn take_over(&mut self, input: &InputHistory, pending: &[f32], pending_weight: &[f32]) {
+        self.inner.take_over(input, pending, pending_weight);
     }
 }
 

@@ -11,6 +11,7 @@ use std::sync::atomic::Ordering;
 use rtrb::{Consumer, Producer, RingBuffer};
 
 use super::block_processor::BlockProcessor;
+use super::input_history::InputHistory;
 use super::stats::StreamStats;
 
 /// A processor on its way to or from the inference thread.
@@ -33,8 +34,6 @@ pub struct VoiceSwapper {
     current: ProcessorBox,
     incoming: Consumer<ProcessorBox>,
     retired: Producer<ProcessorBox>,
-    /// The stream's newest input, oldest first: the context a processor taking over starts from.
-    recent: Vec<f32>,
     /// What the current processor would play next, handed to its successor to fade from.
     pending: Vec<f32>,
     pending_weight: Vec<f32>,
@@ -43,22 +42,15 @@ pub struct VoiceSwapper {
 }
 
 impl VoiceSwapper {
-    /// Start with `processor`, keeping `history` samples of input for those that take over later
-    /// and a crossfade of `crossfade` samples between them. Returns the loader's ends of the
-    /// queues.
-    pub fn new(
-        processor: ProcessorBox,
-        history: usize,
-        crossfade: usize,
-        stats: Arc<StreamStats>,
-    ) -> (Self, ProcessorSwap) {
+    /// Start with `processor`, with a crossfade of `crossfade` samples to those that take over
+    /// later. Returns the loader's ends of the queues.
+    pub fn new(processor: ProcessorBox, crossfade: usize, stats: Arc<StreamStats>) -> (Self, ProcessorSwap) {
         let (swap_in, incoming) = RingBuffer::new(SWAP_QUEUE);
         let (retired, swap_out) = RingBuffer::new(SWAP_QUEUE);
         let swapper = Self {
             current: processor,
             incoming,
             retired,
-            recent: vec![0.0; history],
             pending: vec![0.0; crossfade],
             pending_weight: vec![0.0; crossfade],
             stats,
@@ -78,28 +70,22 @@ impl VoiceSwapper {
         }
     }
 
-    /// Let a processor the loader sent take over before the next block. One whose delay differs
-    /// would shift the output against the reported latency, so it is sent back unused.
-    fn swap_in_next(&mut self) {
+    /// Let a processor the loader sent take over before the next block, from the stream's `input`
+    /// so far (the block just converted included). One whose delay differs would shift the output against the reported latency, so it
+    /// is sent back unused.
+    fn swap_in_next(&mut self, input: &InputHistory) {
         let Ok(mut next) = self.incoming.pop() else {
             return;
         };
         if next.delay() == self.current.delay() {
-            self.current.pending_output(&self.recent, &mut self.pending, &mut self.pending_weight);
-            next.take_over(&self.recent, &self.pending, &self.pending_weight);
+            self.current.pending_output(input, &mut self.pending, &mut self.pending_weight);
+            next.take_over(input, &self.pending, &self.pending_weight);
             std::mem::swap(&mut self.current, &mut next);
             self.stats.swaps.fetch_add(1, Ordering::Relaxed);
         }
         // The loader drains this queue before sending again; should it ever be full, the old
         // processor is freed here instead, which only costs time.
         let _ = self.retired.push(next);
-    }
-
-    fn remember(&mut self, input: &[f32]) {
-        let n = input.len().min(self.recent.len());
-        let keep = self.recent.len() - n;
-        self.recent.copy_within(n.., 0);
-        self.recent[keep..].copy_from_slice(&input[input.len() - n..]);
     }
 }
 
@@ -108,24 +94,21 @@ impl BlockProcessor for VoiceSwapper {
         self.current.delay()
     }
 
-    fn process_block(&mut self, input: &[f32], output: &mut [f32], weight: &mut [f32]) {
-        self.swap_in_next();
-        self.remember(input);
+    fn process_block(&mut self, input: &InputHistory, output: &mut [f32], weight: &mut [f32]) {
         self.current.process_block(input, output, weight);
+        // Between this block and the next: `input` is then exactly what the stream has so far.
+        self.swap_in_next(input);
     }
 
     fn reset(&mut self) {
         self.current.reset();
-        self.recent.fill(0.0);
     }
 
-    fn pending_output(&self, recent_input: &[f32], out: &mut [f32], weight: &mut [f32]) {
-        self.current.pending_output(recent_input, out, weight);
+    fn pending_output(&self, input: &InputHistory, out: &mut [f32], weight: &mut [f32]) {
+        self.current.pending_output(input, out, weight);
     }
 
-    fn take_over(&mut self, recent_input: &[f32], pending: &[f32], pending_weight: &[f32]) {
-        self.recent.fill(0.0);
-        self.remember(recent_input);
-        self.current.take_over(recent_input, pending, pending_weight);
+    fn take_over(&mut self, input: &InputHistory, pending: &[f32], pending_weight: &[f32]) {
+        self.current.take_over(input, pending, pending_weight);
     }
 }
