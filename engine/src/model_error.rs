@@ -48,6 +48,8 @@ impl From<ResampleError> for ModelError {
 impl fmt::Display for ModelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            // The runtime's own message says what is missing; the file is not to blame.
+            Self::Unreadable(why @ SessionError::Runtime { .. }) => why.fmt(f),
             Self::Unreadable(why) => write!(f, "not a readable ONNX model: {why}"),
             Self::UnknownInterface { expected, found } => {
                 write!(f, "not {expected}: its interface is unknown ({found})")
@@ -113,5 +115,25 @@ impl fmt::Display for BadValues {
             Self::Infinite => f.write_str("infinite values"),
             Self::OutOfRange { peak } => write!(f, "out-of-range values (magnitude up to {peak:.3e})"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::onnx_runtime::RuntimeError;
+
+    /// Without ONNX Runtime the message names the model that was to open and blames the missing
+    /// runtime, not the file.
+    #[test]
+    fn a_missing_runtime_is_not_called_an_unreadable_model() {
+        let why = RuntimeError { attempts: vec![(PathBuf::from("/opt/ort/libonnxruntime.so"), "no such file".into())] };
+        let model = PathBuf::from("/voices/alto/model.onnx");
+        let message = ModelError::Unreadable(SessionError::Runtime { model: Some(model), why }).to_string();
+        assert!(message.starts_with("/voices/alto/model.onnx: ONNX Runtime could not be loaded"), "{message}");
+        assert!(message.contains("/opt/ort/libonnxruntime.so: no such file"), "{message}");
+        assert!(!message.contains("not a readable ONNX model"), "{message}");
     }
 }

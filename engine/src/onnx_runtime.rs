@@ -53,14 +53,13 @@ impl std::error::Error for RuntimeError {}
 /// Why a model could not be opened: ONNX Runtime is missing, or it refused the model.
 #[derive(Debug, Clone)]
 pub enum SessionError {
-    Runtime(RuntimeError),
+    /// ONNX Runtime itself could not be started, so no model opens; with the file that was to
+    /// open.
+    Runtime { model: Option<PathBuf>, why: RuntimeError },
     /// The model's file is not there.
     Missing(PathBuf),
     /// ONNX Runtime's reason, with the file when the model came from one.
-    Refused {
-        model: Option<PathBuf>,
-        why: String,
-    },
+    Refused { model: Option<PathBuf>, why: String },
 }
 
 impl SessionError {
@@ -79,7 +78,8 @@ impl PartialEq for SessionError {
 impl std::fmt::Display for SessionError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Runtime(e) => e.fmt(f),
+            Self::Runtime { model: Some(model), why } => write!(f, "{}: {why}", model.display()),
+            Self::Runtime { model: None, why } => why.fmt(f),
             Self::Missing(path) => write!(f, "{} does not exist", path.display()),
             Self::Refused { model: Some(model), why } => write!(f, "{}: {why}", model.display()),
             Self::Refused { model: None, why } => f.write_str(why),
@@ -148,7 +148,7 @@ pub fn open_cpu_session_from_memory(model: &[u8], threads: usize) -> Result<Sess
 }
 
 fn builder(threads: usize, model: Option<&Path>) -> Result<SessionBuilder, SessionError> {
-    let env = environment().map_err(SessionError::Runtime)?;
+    let env = environment().map_err(|why| SessionError::Runtime { model: model.map(Path::to_path_buf), why })?;
     let configure = || -> ort::Result<SessionBuilder> {
         let builder = Session::builder(&env)?.with_intra_threads(threads.max(1))?;
         // Idle sessions spinning on a busy core steal time from the one running; on two cores
