@@ -17,8 +17,12 @@ pub fn run() -> anyhow::Result<()> {
     // A debug build that aborts on any allocation in `process`, the standalone app (it links ALSA
     // and JACK, which the plugin must not), and what users install. All three share one target
     // folder: a variant recompiles only the crates its features change.
-    let alloc_check = bundles::bundle_variant("alloc-check", &["--features", "assert_process_allocs"])?;
-    let standalone = bundles::bundle_variant("standalone", &["--features", "standalone"])?;
+    // One debug build for both test variants: the allocation-checking plugins and the standalone
+    // app (also checked: its audio callback runs the plugin's `process` under the same assertion).
+    // Each variant's features would otherwise rebuild nice-plug and what depends on it.
+    let alloc_check =
+        bundles::bundle_variant("alloc-check", &["--features", "assert_process_allocs,standalone"])?;
+    let standalone = alloc_check.clone();
     let release = bundles::bundle(&["--release"])?;
     // Test binaries run from their own package's folder, so they get absolute paths.
     let (release, alloc_check, standalone) =
