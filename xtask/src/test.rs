@@ -20,8 +20,7 @@ pub fn run() -> anyhow::Result<()> {
     // One debug build for both test variants: the allocation-checking plugins and the standalone
     // app (also checked: its audio callback runs the plugin's `process` under the same assertion).
     // Each variant's features would otherwise rebuild nice-plug and what depends on it.
-    let alloc_check =
-        bundles::bundle_variant("alloc-check", &["--features", "assert_process_allocs,standalone"])?;
+    let alloc_check = bundles::bundle_variant("alloc-check", &["--features", "assert_process_allocs,standalone"])?;
     let standalone = alloc_check.clone();
     let release = bundles::bundle(&["--release"])?;
     // Test binaries run from their own package's folder, so they get absolute paths.

@@ -1,10 +1,13 @@
-//! The user's streaming settings: how the inference thread cuts the voice into blocks.
+//! The settings that take effect when a stream starts: how the inference thread cuts the voice
+//! into blocks, and what each block's conversion runs with (context, denoise, int8 copies).
 
 use serde::{Deserialize, Serialize};
 
-/// Block, crossfade, SOLA search and worker budget as the user sets them. They change the reported
-/// latency, so they are persisted with the project and take effect at the next activation rather
-/// than being automatable parameters.
+/// Block, crossfade, SOLA search and worker budget as the user sets them, and the conversion's
+/// context, denoise and int8 choice. Each changes the reported latency or what the stream must
+/// hold and load (the window, the denoiser, the models' copies), so they are persisted with the
+/// project and take effect at the next activation rather than being automatable parameters; the
+/// controls that can change between two blocks are the engine's `ConversionControls`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct StreamSettings {
@@ -64,7 +67,7 @@ impl Default for StreamSettings {
         // context is between w-okada's default (85 ms) and what its guide suggests on a GPU
         // (170–340 ms).
         Self {
-            block_ms: 120.0,
+            block_ms: 150.0,
             crossfade_ms: 40.0,
             sola_search_ms: 10.0,
             worker_budget: 1.0,

@@ -27,7 +27,7 @@ mod voice_library;
 mod voice_picker;
 
 pub use stream_settings::latency_ms;
-pub use voice_library::LIBRARY_ENV;
+pub use voice_library::VOICE_LIBRARY_ENV;
 
 /// The meters move at this rate; egui-baseview only redraws when asked, so the editor asks once
 /// per frame and this sets the pace.

@@ -12,7 +12,7 @@ use crate::voice_library::{LibraryVoice, VoiceLibrary};
 
 /// Names a library folder for when the project has none yet, e.g. a shared voices folder or the
 /// screenshot test's. The project's own folder, once set, wins.
-pub const LIBRARY_ENV: &str = "RVC_LIVE_VOICE_LIBRARY";
+pub const VOICE_LIBRARY_ENV: &str = "RVC_LIVE_VOICE_LIBRARY";
 
 /// Height of the list; the rest of the column belongs to the voice picker. Fixed, so that the
 /// picker below does not move with the number of voices.
@@ -31,7 +31,8 @@ pub struct LibraryPanel {
 impl LibraryPanel {
     /// Called when the editor opens: the folder may have changed on disk since it was last open.
     pub fn open(&mut self, params: &RvcLiveParams) {
-        let folder = params.voice_library.read().clone().or_else(|| std::env::var_os(LIBRARY_ENV).map(PathBuf::from));
+        let folder =
+            params.voice_library.read().clone().or_else(|| std::env::var_os(VOICE_LIBRARY_ENV).map(PathBuf::from));
         self.folder = folder.map(|f| f.display().to_string()).unwrap_or_default();
         self.rescan(params);
     }
