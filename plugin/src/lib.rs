@@ -11,6 +11,7 @@ use nice_plug::prelude::*;
 
 pub mod active_stream;
 pub mod editor;
+mod editor_window;
 pub mod meters;
 pub mod params;
 pub mod shared_state;

@@ -96,7 +96,7 @@ impl Default for RvcLiveParams {
             voice: PersistedVoice::default(),
             stream: RwLock::new(StreamSettings::default()),
             voice_library: RwLock::new(None),
-            editor_state: crate::editor::theme::window_state(),
+            editor_state: crate::editor_window::default_state(),
         }
     }
 }

@@ -1,18 +1,7 @@
 //! Sizes and colours shared by the editor's sections, so they line up.
 
-use std::sync::Arc;
-
 use egui::{Color32, RichText, Ui, Vec2};
-use nice_plug::editor::dpi::LogicalSize;
-use nice_plug_egui::EguiEditorState;
 
-pub const WINDOW_WIDTH: f32 = 720.0;
-pub const WINDOW_HEIGHT: f32 = 520.0;
-
-/// The window's size as the plugin opens it.
-pub fn window_state() -> Arc<EguiEditorState> {
-    EguiEditorState::from_size(LogicalSize::new(WINDOW_WIDTH, WINDOW_HEIGHT), 1.0)
-}
 /// Around the whole window.
 pub const MARGIN: i8 = 10;
 /// Between sections in a column.
