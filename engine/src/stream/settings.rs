@@ -67,7 +67,7 @@ impl Default for StreamSettings {
         // context is between w-okada's default (85 ms) and what its guide suggests on a GPU
         // (170–340 ms).
         Self {
-            block_ms: 150.0,
+            block_ms: 120.0,
             crossfade_ms: 40.0,
             sola_search_ms: 10.0,
             worker_budget: 1.0,
