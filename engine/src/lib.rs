@@ -37,6 +37,7 @@ pub mod panic_guard;
 mod pitch_model;
 mod pitch_tracker;
 mod resampler;
+mod retrieval_index;
 pub mod rmvpe;
 mod rvc_processor;
 mod sola;
@@ -56,6 +57,7 @@ pub use onnx_runtime::{RuntimeError, SessionError};
 pub use pitch_model::{PitchDecoding, PitchModel};
 pub use pitch_tracker::PitchTracker;
 pub use resampler::{ResampleError, ResamplerSetupError};
+pub use retrieval_index::{IndexFileError, IvfFlatIndex};
 pub use rmvpe::{Rmvpe, RmvpeForm};
 pub use rvc_processor::{
     ControlSource, ConversionControls, ConversionStats, ModelPrecision, Precision, RvcProcessor, Stage,

@@ -25,6 +25,8 @@ pub fn generate_set(set: ModelSet) -> anyhow::Result<PathBuf> {
     let python = python_env::provision()?;
     let out = paths::cache("models");
     command::run(Command::new(&python).arg("models/generate_analytic.py").arg("--out").arg(out.join("analytic")))?;
+    // Retrieval indexes as faiss writes them, with what faiss reads back, for the native reader.
+    command::run(Command::new(&python).arg("models/generate_indexes.py").arg("--out").arg(out.join("index")))?;
     if set != ModelSet::Analytic {
         let torch = python_env::MODELS.provision()?;
         let name = if set == ModelSet::Full { "full" } else { "ci" };

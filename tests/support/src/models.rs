@@ -32,3 +32,8 @@ pub fn generated(name: &str) -> PathBuf {
 pub fn fault(name: &str) -> PathBuf {
     model("faults", name)
 }
+
+/// The retrieval-index fixtures faiss writes (`models/generate_indexes.py`).
+pub fn retrieval_index(name: &str) -> PathBuf {
+    model("index", name)
+}
