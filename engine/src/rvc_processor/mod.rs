@@ -53,7 +53,7 @@ pub struct RvcProcessor {
     window_host: usize,
     /// The window denoised, newest sample last, when denoise is on (empty otherwise: the window is
     /// then the stream's own input history).
-    denoised: Vec<f32>,
+    denoised: InputHistory,
     to_16k: WindowResampler,
     window_16k: Vec<f32>,
     encoder: ContentEncoder,
@@ -119,7 +119,7 @@ impl RvcProcessor {
             context_frames,
             render_frames,
             window_host,
-            denoised: vec![0.0; if settings.denoise { window_host } else { 0 }],
+            denoised: if settings.denoise { InputHistory::new(window_host) } else { InputHistory::default() },
             to_16k,
             window_16k,
             encoder,
@@ -287,11 +287,9 @@ impl BlockProcessor for RvcProcessor {
         let mut denoised = std::mem::take(&mut self.denoised);
         let window = match self.denoiser.as_mut() {
             Some(denoiser) => {
-                let keep = denoised.len() - self.block;
-                denoised.copy_within(self.block.., 0);
-                denoised[keep..].copy_from_slice(input.newest(self.block));
-                denoiser.process(&mut denoised[keep..]);
-                &denoised[..]
+                denoised.push(input.newest(self.block));
+                denoiser.process(denoised.newest_mut(self.block));
+                denoised.samples()
             }
             None => input.newest(self.window_host),
         };
@@ -300,7 +298,7 @@ impl BlockProcessor for RvcProcessor {
     }
 
     fn reset(&mut self) {
-        self.denoised.fill(0.0);
+        self.denoised.clear();
         self.pitch.invalidate();
         if let Some(denoiser) = self.denoiser.as_mut() {
             denoiser.reset();
@@ -328,7 +326,7 @@ impl BlockProcessor for RvcProcessor {
         if let Some(denoiser) = self.denoiser.as_mut() {
             let lag = denoiser.delay();
             let recent_input = input.samples();
-            copy_newest(&recent_input[..recent_input.len().saturating_sub(lag)], &mut self.denoised);
+            self.denoised.push(&recent_input[..recent_input.len().saturating_sub(lag)]);
             copy_newest(recent_input, &mut self.denoiser_priming);
             denoiser.process(&mut self.denoiser_priming);
         }

@@ -5,6 +5,8 @@
 //! swapped in mid-stream starts from the same samples the one it replaces was converting.
 
 /// The newest input samples at the host rate, oldest first; zeros before the stream's start.
+/// The default keeps nothing (and allocates nothing).
+#[derive(Default)]
 pub struct InputHistory {
     samples: Vec<f32>,
 }
@@ -48,6 +50,12 @@ impl InputHistory {
     /// The newest `n` samples, or all of them where fewer are kept.
     pub fn newest(&self, n: usize) -> &[f32] {
         &self.samples[self.samples.len().saturating_sub(n)..]
+    }
+
+    /// The newest `n` samples, to process in place (as a denoiser does the block it just got).
+    pub fn newest_mut(&mut self, n: usize) -> &mut [f32] {
+        let from = self.samples.len().saturating_sub(n);
+        &mut self.samples[from..]
     }
 
     /// The sample `back` samples before the end (1 is the newest); zero before what is kept.

@@ -71,8 +71,8 @@ impl VoiceSwapper {
     }
 
     /// Let a processor the loader sent take over before the next block, from the stream's `input`
-    /// so far (the block just converted included). One whose delay differs would shift the output against the reported latency, so it
-    /// is sent back unused.
+    /// so far (the block just converted included). One whose delay differs would shift the output
+    /// against the reported latency, so it is sent back unused.
     fn swap_in_next(&mut self, input: &InputHistory) {
         let Ok(mut next) = self.incoming.pop() else {
             return;
