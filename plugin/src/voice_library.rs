@@ -4,7 +4,8 @@
 //! A library is one flat folder:
 //!
 //! - every `.onnx` file that is not a shared model below is a voice's synthesizer;
-//! - `<voice>.index` beside it is the voice's retrieval index (kept for when retrieval lands);
+//! - `<voice>.index` beside it is the voice's retrieval index, and so is the name RVC's training
+//!   gives it, `added_IVF<n>_Flat_nprobe_<p>_<voice>_<v1|v2>.index`;
 //! - `<voice>.json` beside it may give `name`, `pitch` (semitones), `speaker_id`, and the file
 //!   names of the `content_encoder` and `pitch_model` this voice wants;
 //! - content encoders shared by all voices are recognised by name (`contentvec*`, `hubert*`,
@@ -99,15 +100,18 @@ fn file_name(path: &Path) -> String {
 impl VoiceLibrary {
     /// List the voices and shared models in `folder` (not its subfolders).
     pub fn scan(folder: &Path) -> std::io::Result<Self> {
-        let mut models = Vec::new();
+        let (mut models, mut indexes) = (Vec::new(), Vec::new());
         for entry in std::fs::read_dir(folder)? {
             let path = entry?.path();
-            let is_onnx = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("onnx"));
-            if is_onnx && path.is_file() {
+            let has = |extension: &str| path.extension().is_some_and(|e| e.eq_ignore_ascii_case(extension));
+            if has("onnx") && path.is_file() {
                 models.push(path);
+            } else if has("index") && path.is_file() {
+                indexes.push(path);
             }
         }
         models.sort();
+        indexes.sort();
 
         let mut library = Self { folder: folder.to_owned(), ..Self::default() };
         let mut voices = Vec::new();
@@ -131,7 +135,10 @@ impl VoiceLibrary {
                 }),
                 Err(_) => Sidecar::default(),
             };
-            let index = Some(synthesizer.with_extension("index")).filter(|p| p.is_file());
+            let stem = file_stem(&synthesizer);
+            let index = Some(synthesizer.with_extension("index")).filter(|p| indexes.contains(p)).or_else(|| {
+                indexes.iter().find(|p| rvc_index_voice_name(&file_name(p)) == Some(stem.as_str())).cloned()
+            });
             let named = |name: &Option<String>, among: &[PathBuf], what: &str, problems: &mut Vec<String>| {
                 let name = name.as_deref()?;
                 let found = among.iter().find(|p| file_name(p) == name || file_stem(p) == name).cloned();
@@ -158,6 +165,17 @@ impl VoiceLibrary {
         library.voices.sort_by_key(|v| v.name.to_lowercase());
         Ok(library)
     }
+}
+
+/// The voice an index file is for, by the name RVC's `train_index.py` gives it:
+/// `added_IVF<lists>_Flat_nprobe_<nprobe>_<voice>_<v1|v2>.index`. Its `trained_…` twin holds no
+/// vectors and is not a voice's index.
+fn rvc_index_voice_name(file_name: &str) -> Option<&str> {
+    let rest = file_name.strip_prefix("added_IVF")?;
+    let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit()).strip_prefix("_Flat_nprobe_")?;
+    let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit()).strip_prefix('_')?;
+    let voice = rest.strip_suffix("_v1.index").or_else(|| rest.strip_suffix("_v2.index"))?;
+    Some(voice).filter(|v| !v.is_empty())
 }
 
 impl LibraryVoice {
@@ -216,6 +234,37 @@ mod tests {
         assert_eq!(zed.pitch_model, Some(folder.join("rmvpe_wave.onnx")), "RMVPE is suggested first");
         assert_eq!(zed.index, None);
         assert_eq!(library.problems.len(), 1, "the broken sidecar is reported: {:?}", library.problems);
+        std::fs::remove_dir_all(&folder).unwrap();
+    }
+
+    #[test]
+    fn rvc_training_names_pair_an_index_with_its_voice() {
+        assert_eq!(rvc_index_voice_name("added_IVF1024_Flat_nprobe_1_alto_v2.index"), Some("alto"));
+        assert_eq!(rvc_index_voice_name("added_IVF97_Flat_nprobe_3_my_voice_v1.index"), Some("my_voice"));
+        assert_eq!(rvc_index_voice_name("trained_IVF1024_Flat_nprobe_1_alto_v2.index"), None);
+        assert_eq!(rvc_index_voice_name("added_IVF1024_Flat_nprobe_1__v2.index"), None);
+        assert_eq!(rvc_index_voice_name("alto.index"), None);
+
+        let folder = std::env::temp_dir().join(format!("rvc-live-library-rvc-names-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&folder);
+        std::fs::create_dir_all(&folder).unwrap();
+        for name in [
+            "alto.onnx",
+            "trained_IVF256_Flat_nprobe_1_alto_v2.index",
+            "added_IVF256_Flat_nprobe_1_alto_v2.index",
+            "bass.onnx",
+            "bass.index",
+            "added_IVF64_Flat_nprobe_1_bass_v2.index",
+            "tenor.onnx",
+            "added_IVF64_Flat_nprobe_1_tenor2_v2.index",
+        ] {
+            touch(&folder, name, "");
+        }
+        let library = VoiceLibrary::scan(&folder).unwrap();
+        let index = |name: &str| library.voices.iter().find(|v| v.name == name).unwrap().index.clone();
+        assert_eq!(index("alto"), Some(folder.join("added_IVF256_Flat_nprobe_1_alto_v2.index")));
+        assert_eq!(index("bass"), Some(folder.join("bass.index")), "the voice's own name comes first");
+        assert_eq!(index("tenor"), None, "tenor2's index is not tenor's");
         std::fs::remove_dir_all(&folder).unwrap();
     }
 
