@@ -26,6 +26,8 @@ pub struct ContentEncoder {
     output: String,
     width: usize,
     features: Vec<f32>,
+    /// Values of `features` the newest encode wrote.
+    encoded: usize,
     /// An fp16 export's features converted to f32.
     half_output: Vec<f32>,
 }
@@ -51,6 +53,7 @@ impl ContentEncoder {
             output,
             width,
             features: vec![0.0; frames * width],
+            encoded: 0,
             half_output: vec![0.0; frames * width],
         };
         encoder.check(path)?;
@@ -101,8 +104,14 @@ impl ContentEncoder {
         self.width
     }
 
-    /// Features (`frames × width`, row-major) for `audio` at 16 kHz.
-    pub fn encode(&mut self, audio: &[f32]) -> Result<&[f32], ModelError> {
+    /// The features of the newest [`ContentEncoder::encode`], to change in place.
+    pub fn features_mut(&mut self) -> &mut [f32] {
+        &mut self.features[..self.encoded]
+    }
+
+    /// Features (`frames × width`, row-major) for `audio` at 16 kHz; the caller may change them
+    /// in place (retrieval does).
+    pub fn encode(&mut self, audio: &[f32]) -> Result<&mut [f32], ModelError> {
         let fail = |e: ort::Error| ModelError::Invalid(format!("the content encoder failed: {e}"));
         let shape = if self.input == "audio" { vec![1, audio.len()] } else { vec![1, 1, audio.len()] };
         let tensor = TensorRef::from_array_view((shape, audio)).map_err(fail)?;
@@ -137,6 +146,7 @@ impl ContentEncoder {
             self.features.resize(n, 0.0);
         }
         self.features[..n].copy_from_slice(data);
-        Ok(&self.features[..n])
+        self.encoded = n;
+        Ok(&mut self.features[..n])
     }
 }

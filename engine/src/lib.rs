@@ -57,7 +57,9 @@ pub use onnx_runtime::{RuntimeError, SessionError};
 pub use pitch_model::{PitchDecoding, PitchModel};
 pub use pitch_tracker::PitchTracker;
 pub use resampler::{ResampleError, ResamplerSetupError};
-pub use retrieval_index::{IndexFileError, IvfFlatIndex};
+pub use retrieval_index::{
+    IndexFileError, IvfFlatIndex, NEIGHBOURS, Neighbours, PROTECT_OFF, Retrieval, SearchScratch, protect_unvoiced,
+};
 pub use rmvpe::{Rmvpe, RmvpeForm};
 pub use rvc_processor::{
     ControlSource, ConversionControls, ConversionStats, ModelPrecision, Precision, RvcProcessor, Stage,

@@ -14,7 +14,7 @@ pub struct VoiceSelection {
     pub content_encoder: Option<PathBuf>,
     /// The pitch model (`.onnx`); `None` selects the built-in tracker.
     pub pitch_model: Option<PathBuf>,
-    /// The retrieval index, kept for when retrieval lands.
+    /// The voice's retrieval index (faiss IVF-Flat `.index`); `None` converts without retrieval.
     pub index: Option<PathBuf>,
     /// Speaker id for multi-speaker models.
     pub speaker_id: u32,

@@ -70,3 +70,64 @@ fn convert_names_the_file_it_cannot_use() {
     assert!(log.contains("cannot use this voice") && log.contains("/nonexistent/voice.onnx does not exist"), "{log}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--index`: a usable index is searched (the log says which); one the voice cannot use stops the
+/// conversion with the reason, since the user asked for it by name.
+#[test]
+fn convert_searches_the_index_it_is_given_and_refuses_one_it_cannot_use() {
+    let dir = std::env::temp_dir().join(format!("rvc-live-cli-index-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("tone.wav");
+    write_tone(&input, 48_000, 200.0, 1.0);
+    let convert = |index: &str| {
+        Command::new(env!("CARGO_BIN_EXE_rvc-live"))
+            .arg("convert")
+            .args([&input, &dir.join("out.wav")])
+            .arg("--voice")
+            .arg(common::analytic("analytic_synth_v2_40k.onnx"))
+            .arg("--content-encoder")
+            .arg(common::analytic("analytic_content_units.onnx"))
+            .arg("--index")
+            .arg(common::model("index", index))
+            .args(["--index-rate", "0.5", "--protect", "0.2"])
+            .output()
+            .unwrap()
+    };
+    let run = convert("ivf_flat_v2_sparse.index");
+    let log = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{log}");
+    assert!(log.contains("index: 12 vectors in 64 lists, nprobe 4"), "{log}");
+    let run = convert("ivf_flat_v1_full.index");
+    let log = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "{log}");
+    assert!(log.contains("cannot use the index") && log.contains("256-wide features (RVC v1)"), "{log}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `rvc-live info`: what each kind of file is, and for a file RVC Live cannot use, why (exit
+/// status non-zero).
+#[test]
+fn info_says_what_a_file_is_or_why_it_cannot_be_used() {
+    let info = |path: &Path| {
+        let run = Command::new(env!("CARGO_BIN_EXE_rvc-live")).arg("info").arg(path).output().unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+        (run.status.success(), text)
+    };
+    for (path, expected) in [
+        (common::model("index", "ivf_flat_v1_full.index"), "3000 vectors, 256 wide (RVC v1 voices)"),
+        (common::analytic("analytic_synth_v1_40k.onnx"), "v1 (256-wide features), with f0, 40000 Hz"),
+        (common::analytic("analytic_content_units.onnx"), "a content encoder"),
+    ] {
+        let (ok, text) = info(&path);
+        assert!(ok && text.contains(expected), "{}: {text}", path.display());
+    }
+    for (path, expected) in [
+        (common::model("index", "trained_ivf_flat.index"), "the index holds no vectors"),
+        (common::model("index", "ivf_pq.index"), "IVF-PQ"),
+        (common::analytic("bad_synth_width_512.onnx"), "its features are 512 wide"),
+        (Path::new("/nonexistent/voice.pth").to_owned(), "no such file"),
+    ] {
+        let (ok, text) = info(&path);
+        assert!(!ok && text.contains(expected), "{}: {text}", path.display());
+    }
+}

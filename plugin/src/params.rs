@@ -10,6 +10,7 @@ use parking_lot::RwLock;
 
 use crate::voice::PersistedVoice;
 use rvc_live_engine::stream::StreamSettings;
+use rvc_live_engine::{ConversionControls, PROTECT_OFF};
 
 const GAIN_RANGE_DB: f32 = 24.0;
 
@@ -37,6 +38,14 @@ pub struct RvcLiveParams {
     /// input's (0): RVC's `rms_mix_rate`.
     #[id = "envelope"]
     pub envelope: FloatParam,
+    /// How far the voice's content features move toward what they retrieve from its `.index`
+    /// (RVC's `index_rate`). Does nothing for a voice without an index.
+    #[id = "index_rate"]
+    pub index_rate: FloatParam,
+    /// How much of the retrieval unvoiced sounds (consonants, breaths) keep: RVC's `protect`;
+    /// 0.5 keeps all of it, lower values keep them closer to the speaker's own.
+    #[id = "protect"]
+    pub protect: FloatParam,
     /// Plays the input delayed by the reported latency, so toggling it never shifts the timing.
     #[id = "bypass"]
     pub bypass: BoolParam,
@@ -92,6 +101,21 @@ impl Default for RvcLiveParams {
                 .with_unit(" %")
                 .with_value_to_string(formatters::v2s_f32_percentage(0))
                 .with_string_to_value(formatters::s2v_f32_percentage()),
+            index_rate: FloatParam::new(
+                "Index Rate",
+                ConversionControls::DEFAULT_INDEX_RATE,
+                FloatRange::Linear { min: 0.0, max: 1.0 },
+            )
+            .with_unit(" %")
+            .with_value_to_string(formatters::v2s_f32_percentage(0))
+            .with_string_to_value(formatters::s2v_f32_percentage()),
+            protect: FloatParam::new(
+                "Protect",
+                ConversionControls::DEFAULT_PROTECT,
+                FloatRange::Linear { min: 0.0, max: PROTECT_OFF },
+            )
+            .with_step_size(0.01)
+            .with_value_to_string(formatters::v2s_f32_rounded(2)),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
             voice: PersistedVoice::default(),
             stream: RwLock::new(StreamSettings::default()),

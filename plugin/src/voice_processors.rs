@@ -61,6 +61,8 @@ impl VoiceProcessors {
             semitones: params.pitch.value(),
             gate_db: params.gate.value(),
             envelope: params.envelope.value(),
+            index_rate: params.index_rate.value(),
+            protect: params.protect.value(),
         });
         match RvcProcessor::load(
             &voice,
@@ -77,11 +79,21 @@ impl VoiceProcessors {
                     format: *synth.format(),
                     sample_rate: synth.sample_rate(),
                     int8: processor.precision().synthesizer.is_int8(),
+                    index_vectors: processor.retrieval().map(|r| r.index().len()),
                 };
-                let message = format!("Loaded {}: {}", synthesizer.display(), facts.summary());
-                nice_log!("RVC Live {message}");
+                let loaded = format!("Loaded {}: {}", synthesizer.display(), facts.summary());
                 self.status.set_facts(Some(facts));
-                self.status.set(VoiceState::Loaded, message);
+                match (processor.index_problem(), &voice.index) {
+                    (Some(problem), Some(index)) => {
+                        let message = format!("{loaded}. Without its index {}: {problem}", index.display());
+                        nice_warn!("RVC Live {message}");
+                        self.status.set(VoiceState::LoadedWithoutIndex, message);
+                    }
+                    _ => {
+                        nice_log!("RVC Live {loaded}");
+                        self.status.set(VoiceState::Loaded, loaded);
+                    }
+                }
                 Some(Box::new(processor))
             }
             Err(e) => {

@@ -15,6 +15,8 @@ pub enum VoiceState {
     Loading,
     /// The voice converts.
     Loaded,
+    /// The voice converts, but without the index chosen for it (the message says why).
+    LoadedWithoutIndex,
     /// The chosen voice could not be loaded; the message says why. What played before keeps
     /// playing.
     Failed,
@@ -39,6 +41,8 @@ pub struct VoiceFacts {
     pub sample_rate: u32,
     /// Whether the voice's decoder runs from its int8 copy (see `StreamSettings::int8`).
     pub int8: bool,
+    /// Vectors in the index the voice retrieves from; `None` without one.
+    pub index_vectors: Option<usize>,
 }
 
 impl VoiceFacts {
@@ -59,7 +63,8 @@ impl VoiceFacts {
         let pitch = if format.has_f0 { "f0" } else { "no f0" };
         let half = if format.half_precision_features { " · fp16" } else { "" };
         let int8 = if self.int8 { " · int8" } else { "" };
-        format!("{:.0} kHz · {version} · {pitch} · {decode}{half}{int8}", self.sample_rate as f32 / 1000.0)
+        let index = self.index_vectors.map(|n| format!(" · index of {n} vectors")).unwrap_or_default();
+        format!("{:.0} kHz · {version} · {pitch} · {decode}{half}{int8}{index}", self.sample_rate as f32 / 1000.0)
     }
 }
 

@@ -55,8 +55,11 @@ pub mod ids {
     pub const PITCH: (&str, &str) = ("pitch", "Pitch");
     pub const GATE: (&str, &str) = ("gate", "Silence Gate");
     pub const ENVELOPE: (&str, &str) = ("envelope", "Voice Envelope");
+    pub const INDEX_RATE: (&str, &str) = ("index_rate", "Index Rate");
+    pub const PROTECT: (&str, &str) = ("protect", "Protect");
     pub const BYPASS: (&str, &str) = ("bypass", "Bypass");
-    pub const ALL: [(&str, &str); 7] = [INPUT_GAIN, OUTPUT_GAIN, DRY_WET, PITCH, GATE, ENVELOPE, BYPASS];
+    pub const ALL: [(&str, &str); 9] =
+        [INPUT_GAIN, OUTPUT_GAIN, DRY_WET, PITCH, GATE, ENVELOPE, INDEX_RATE, PROTECT, BYPASS];
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! What comes out for what goes in: channel layouts, the converted path against the dry path, and
 //! the parameters that mix them. All offline, so every sample has one exact expected value.
 
+use rvc_live_engine::ConversionControls;
 use rvc_live_hosts::analysis::{all_finite, max_step};
 use rvc_live_hosts::blocks::{RandomBlocks, fixed};
 use rvc_live_hosts::fixtures::{EXACT, assert_audio_eq, offline_host, release_bundle, scaled};
@@ -56,6 +57,8 @@ fn parameters_are_exposed_under_their_nice_plug_ids_and_names() {
             "pitch" => "0.00 st",
             "gate" => "-70.0 dB",
             "envelope" => "100 %",
+            "index_rate" => &format!("{:.0} %", ConversionControls::DEFAULT_INDEX_RATE * 100.0),
+            "protect" => &format!("{:.2}", ConversionControls::DEFAULT_PROTECT),
             "bypass" => "Off",
             _ => unreachable!(),
         };

@@ -18,6 +18,7 @@ use rvc_live_hosts::faults::{
 use rvc_live_hosts::fixtures::{alloc_check_bundle, release_bundle};
 use rvc_live_hosts::latency::ExpectedLatency;
 use rvc_live_hosts::state::VoiceSelection;
+use rvc_live_test_support::models::retrieval_index;
 
 const TIMEOUT: Duration = Duration::from_secs(120);
 /// The allocation-checking bundle is a debug build.
@@ -246,6 +247,32 @@ fn a_voice_swap_onto_a_nan_voice_keeps_the_previous_voice_playing() {
     }
     let failed = child.failed_conversions();
     assert!(!failed.is_empty() && failed.iter().all(|&n| n == 0), "{what}: failed conversions {failed:?}\n{log}");
+}
+
+/// Indexes a voice cannot use: the v1 index on the v2 voice, RVC's `trained_…` file, an IVF-PQ
+/// index. Each one's problem is logged by name, the voice converts without it from the start, and
+/// a swap onto the same voice with such an index is no failure either.
+#[test]
+fn a_voice_with_an_unusable_index_converts_without_it_and_says_why() {
+    for (file, problem) in [
+        ("ivf_flat_v1_full.index", "256-wide features (RVC v1) but the voice takes 768-wide ones (RVC v2)"),
+        ("trained_ivf_flat.index", "the index holds no vectors"),
+        ("ivf_pq.index", "a faiss IVF-PQ index"),
+    ] {
+        let input = dual_mono(tone_segments(&[(3.0, QUIET)]));
+        let voice = VoiceSelection { index: Some(retrieval_index(file)), ..analytic_selection() };
+        let child = run(file, &Session::offline(Some(voice)), &input, &[]);
+        let log = child.log();
+        let latency = child.report.latencies[0] as usize;
+        assert_sings(&child.outputs[0], output_window(0.5, 2.8, latency), VOICE_AMPLITUDE, file, log);
+        let warning = log
+            .lines()
+            .find(|l| l.contains("Without its index") && l.contains(file))
+            .unwrap_or_else(|| panic!("{file}: no log line says the voice converts without its index:\n{log}"));
+        assert!(warning.contains(problem), "{file}: the log line does not say why: {warning}");
+        let failed = child.failed_conversions();
+        assert!(!failed.is_empty() && failed.iter().all(|&n| n == 0), "{file}: failed conversions {failed:?}\n{log}");
+    }
 }
 
 // ---- panics ----

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use rand::rngs::SmallRng;
 use rand::{Rng, RngCore, SeedableRng};
+use rvc_live_engine::ConversionControls;
 use rvc_live_hosts::blocks::RandomBlocks;
 use rvc_live_hosts::fixtures::{EXACT, assert_audio_eq, release_bundle};
 use rvc_live_hosts::latency::ExpectedLatency;
@@ -28,6 +29,8 @@ fn set_non_default_params(host: &mut PluginHost) {
         (ids::OUTPUT_GAIN, "-3"),
         (ids::INPUT_GAIN, "4.5"),
         (ids::PITCH, "-7.5"),
+        (ids::INDEX_RATE, "40"),
+        (ids::PROTECT, "0.25"),
         (ids::BYPASS, "On"),
     ] {
         let p = host.param(param.0).unwrap();
@@ -78,7 +81,7 @@ fn state_blob_is_a_length_prefixed_nice_plug_json_object_with_defaults() {
     assert!(!state.version.is_empty());
     assert_eq!(
         state.params.keys().map(String::as_str).collect::<Vec<_>>(),
-        ["bypass", "dry_wet", "envelope", "gate", "input_gain", "output_gain", "pitch"]
+        ["bypass", "dry_wet", "envelope", "gate", "index_rate", "input_gain", "output_gain", "pitch", "protect"]
     );
     assert_eq!(state.f32_param("gate"), Some(-70.0));
     assert_eq!(state.f32_param("envelope"), Some(1.0));
@@ -86,6 +89,8 @@ fn state_blob_is_a_length_prefixed_nice_plug_json_object_with_defaults() {
     assert_eq!(state.f32_param("input_gain"), Some(1.0));
     assert_eq!(state.f32_param("output_gain"), Some(1.0));
     assert_eq!(state.f32_param("pitch"), Some(0.0));
+    assert_eq!(state.f32_param("index_rate"), Some(ConversionControls::DEFAULT_INDEX_RATE));
+    assert_eq!(state.f32_param("protect"), Some(ConversionControls::DEFAULT_PROTECT));
     assert_eq!(state.bool_param("bypass"), Some(false));
     assert_eq!(state.fields.keys().map(String::as_str).collect::<Vec<_>>(), ["stream", "voice", "voice-library"]);
     assert_eq!(state.voice().unwrap(), VoiceSelection::default());
@@ -99,6 +104,8 @@ fn parameters_survive_save_then_load_into_a_fresh_instance() {
     let saved = state_of(&mut original);
     assert_eq!(saved.f32_param("dry_wet"), Some(0.25));
     assert_eq!(saved.f32_param("pitch"), Some(-7.5));
+    assert_eq!(saved.f32_param("index_rate"), Some(0.4));
+    assert_eq!(saved.f32_param("protect"), Some(0.25));
     assert_eq!(saved.bool_param("bypass"), Some(true));
 
     let mut copy = fresh();

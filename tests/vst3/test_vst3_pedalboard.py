@@ -23,7 +23,9 @@ from juce_state import plugin_state, with_plugin_state
 
 def test_loads_headless_as_an_effect(plugin):
     assert plugin.is_effect
-    assert {"input_gain_db", "output_gain_db", "dry_wet", "pitch_st", "bypass"} <= set(plugin.parameters)
+    assert {"input_gain_db", "output_gain_db", "dry_wet", "pitch_st", "index_rate", "protect", "bypass"} <= set(
+        plugin.parameters
+    )
 
 
 @pytest.mark.parametrize("sample_rate", [44_100, 48_000, 96_000])

@@ -61,6 +61,11 @@ struct Fixtures {
     pitch_model: PathBuf,
 }
 
+/// Vectors in the bench's retrieval index: as many as about half an hour of a voice's training
+/// audio gives (RVC's index of ten minutes holds about 30 000); quick: a tenth.
+const INDEX_VECTORS: u32 = 100_000;
+const QUICK_INDEX_VECTORS: u32 = 10_000;
+
 pub fn run(options: &Options) -> anyhow::Result<()> {
     if options.soak {
         return soak(options);
@@ -85,6 +90,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     let fixtures = Fixtures::for_set(&rvc, quick);
     let python = python_env::MODELS.provision()?;
     let speech = speech_file(&python, seconds)?;
+    let index = index_file(if quick { QUICK_INDEX_VECTORS } else { INDEX_VECTORS })?;
 
     let out = Path::new("target/bench");
     std::fs::create_dir_all(out)?;
@@ -105,7 +111,12 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
                 format!("--threads={}", options.threads),
             ];
             let mut ours_run = Command::new(bench);
-            engine(ours_run.arg("run"), &speech, &fixtures).args(&grid).arg("--json").arg(&ours);
+            engine(ours_run.arg("run"), &speech, &fixtures)
+                .args(&grid)
+                .arg("--index")
+                .arg(&index)
+                .arg("--json")
+                .arg(&ours);
             if options.float_models {
                 ours_run.arg("--float-models");
             }
@@ -140,6 +151,15 @@ fn speech_file(python: &Path, seconds: u32) -> anyhow::Result<PathBuf> {
     let speech = paths::cache("bench").join(format!("speech-{seconds}s.wav"));
     command::run(Command::new(python).arg("bench/make_speech.py").arg(&speech).arg(format!("--seconds={seconds}")))?;
     Ok(speech)
+}
+
+/// `.cache/bench/index-v2-{vectors}.index`, written by `bench/make_index.py` with faiss as RVC's
+/// `train_index.py` writes a voice's index.
+fn index_file(vectors: u32) -> anyhow::Result<PathBuf> {
+    let index = paths::cache("bench").join(format!("index-v2-{vectors}.index"));
+    let python = python_env::provision()?;
+    command::run(Command::new(python).arg("bench/make_index.py").arg(&index).arg(format!("--vectors={vectors}")))?;
+    Ok(index)
 }
 
 /// The soak: build the release bundle and `rvc-live-soak`, and run it over 30 s of speech looped

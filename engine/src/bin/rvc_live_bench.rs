@@ -52,6 +52,9 @@ enum Command {
         /// ONNX Runtime intra-op threads per model.
         #[arg(long, default_value_t = 2)]
         threads: usize,
+        /// The voice's retrieval index (faiss IVF-Flat `.index`); its stage is timed as "index".
+        #[arg(long)]
+        index: Option<PathBuf>,
         /// Blocks converted and discarded before timing, so first-call costs do not count.
         #[arg(long, default_value_t = 2)]
         warmup: usize,
@@ -87,6 +90,7 @@ fn main() -> std::process::ExitCode {
             voice,
             content_encoder,
             pitch_model,
+            index,
             blocks,
             contexts,
             threads,
@@ -94,7 +98,7 @@ fn main() -> std::process::ExitCode {
             float_models,
             json,
         } => {
-            let models = Models { voice, content_encoder, pitch_model };
+            let models = Models { voice, content_encoder, pitch_model, index };
             let grid = Grid { blocks, contexts, threads, warmup, int8: !float_models };
             run(&input, &models, &grid, json.as_deref())
         }
@@ -116,6 +120,7 @@ struct Models {
     voice: PathBuf,
     content_encoder: PathBuf,
     pitch_model: Option<PathBuf>,
+    index: Option<PathBuf>,
 }
 
 /// The settings to measure.
@@ -138,6 +143,9 @@ pub struct EngineRun {
     /// Whether the process ran at the highest scheduling priority (see [`raise_priority`]).
     #[serde(default)]
     pub raised_priority: bool,
+    /// The retrieval index the voice searched, described (absent: none).
+    #[serde(default)]
+    pub index: Option<String>,
     pub points: Vec<Point>,
 }
 
@@ -189,10 +197,12 @@ fn run(input: &Path, models: &Models, grid: &Grid, json: Option<&Path>) -> Resul
     let audio_seconds = mono.len() as f64 / f64::from(HOST_RATE);
     let mut points = Vec::new();
     let mut precision = String::new();
+    let mut index = None;
     for &context_ms in &grid.contexts {
         for &block_ms in &grid.blocks {
-            let (point, point_precision) = measure(&mono, models, block_ms, context_ms, grid)?;
+            let (point, point_precision, point_index) = measure(&mono, models, block_ms, context_ms, grid)?;
             precision = point_precision;
+            index = point_index;
             eprintln!(
                 "block {:>4.0} ms, context {:>4.0} ms: median {:.1} ms, p99 {:.1} ms, RTF {:.3}",
                 point.block_ms, point.context_ms, point.total.median_ms, point.total.p99_ms, point.rtf
@@ -207,6 +217,7 @@ fn run(input: &Path, models: &Models, grid: &Grid, json: Option<&Path>) -> Resul
         sample_rate: HOST_RATE,
         threads: grid.threads,
         raised_priority,
+        index,
         points,
     };
     report::print_stages(&run);
@@ -224,7 +235,7 @@ fn measure(
     block_ms: f32,
     context_ms: f32,
     grid: &Grid,
-) -> Result<(Point, String), String> {
+) -> Result<(Point, String, Option<String>), String> {
     let settings = StreamSettings { block_ms, context_ms, int8: grid.int8, ..StreamSettings::default() }.clamped();
     // The plugin's own construction in `activate`.
     let geometry = RvcProcessor::stream_geometry(&settings, HOST_RATE as f32, HOST_BUFFER);
@@ -232,6 +243,7 @@ fn measure(
         synthesizer: Some(models.voice.clone()),
         content_encoder: Some(models.content_encoder.clone()),
         pitch_model: models.pitch_model.clone(),
+        index: models.index.clone(),
         ..Default::default()
     };
     // Every block goes through the models: the gate would skip espeak's silent gaps, which the
@@ -241,6 +253,13 @@ fn measure(
     let mut processor =
         RvcProcessor::load(&selection, &geometry, &settings, Arc::new(move || controls), stats.clone(), grid.threads)
             .map_err(|e| format!("cannot use this voice: {e}"))?;
+    if let Some(problem) = processor.index_problem() {
+        return Err(format!("cannot use the index: {problem}"));
+    }
+    let index = processor.retrieval().map(|r| {
+        let index = r.index();
+        format!("{} vectors {} wide in {} lists, nprobe {}", index.len(), index.dim(), index.nlist(), index.nprobe())
+    });
     let models_run_in = processor.precision();
     let precision = if models_run_in.content_encoder.is_int8() && models_run_in.synthesizer.is_int8() {
         "int8".to_owned()
@@ -299,7 +318,7 @@ fn measure(
         latency_ms: Some(geometry.samples_to_ms(latency)),
         peak_rss_mib: peak_rss_mib(),
     };
-    Ok((point, precision))
+    Ok((point, precision, index))
 }
 
 /// The input mixed down to mono, as the plugin does. Only 48 kHz: the latency and the engine's
@@ -352,7 +371,7 @@ mod report {
 
     use serde::{Deserialize, Serialize};
 
-    use super::{EngineRun, Point};
+    use super::{EngineRun, Point, Stage};
 
     /// One `rvc-live-host bench-audio-thread` measurement.
     #[derive(Debug, Serialize, Deserialize)]
@@ -377,6 +396,9 @@ mod report {
         reference_p99_ms: Option<f64>,
         /// Ours over the reference, by median per-block compute.
         ratio_median: Option<f64>,
+        /// Our index stage, median ms per block, and its share of the block's compute (means).
+        index_median_ms: Option<f64>,
+        index_share: Option<f64>,
         ours_rtf: f64,
         reference_rtf: Option<f64>,
         latency_ms: Option<f64>,
@@ -401,7 +423,8 @@ mod report {
         let ours = merge(ours)?.ok_or("no run of ours to report")?;
         let reference = merge(reference)?;
         let audio_thread: Vec<AudioThread> = audio_thread.map(read).transpose()?.unwrap_or_default();
-        let rows: Vec<Row> = ours.points.iter().map(|p| row(p, reference.as_ref())).collect();
+        let indexed = ours.index.is_some();
+        let rows: Vec<Row> = ours.points.iter().map(|p| row(p, reference.as_ref(), indexed)).collect();
 
         print_stages(&ours);
         if let Some(reference) = &reference {
@@ -411,14 +434,24 @@ mod report {
             "\n{} over {:.1} s, {} threads; ms per block (median / p99); ratio = ours / reference (median)",
             ours.input, ours.audio_seconds, ours.threads
         );
+        if let Some(index) = &ours.index {
+            println!(
+                "ours retrieves from an index of {index} (counted in its times; the reference runs without one); \
+                 index = that stage's median ms and share of the block's compute"
+            );
+        }
         println!(
-            "{:>6} {:>7} | {:>17} | {:>17} | {:>5} | {:>5} {:>5} | {:>7} | {:>9} {:>9}",
-            "block", "context", "ours", "reference", "ratio", "RTF", "ref", "latency", "peak MiB", "ref MiB"
+            "{:>6} {:>7} | {:>17} | {:>17} | {:>5} | {:>14} | {:>5} {:>5} | {:>7} | {:>9} {:>9}",
+            "block", "context", "ours", "reference", "ratio", "index", "RTF", "ref", "latency", "peak MiB", "ref MiB"
         );
         let opt = |v: Option<f64>, prec: usize| v.map_or("-".to_owned(), |v| format!("{v:.prec$}"));
         for r in &rows {
+            let index = match (r.index_median_ms, r.index_share) {
+                (Some(ms), Some(share)) => format!("{ms:.2} ({:.1} %)", share * 100.0),
+                _ => "-".to_owned(),
+            };
             println!(
-                "{:>6.0} {:>7.0} | {:>7.1} / {:>7.1} | {:>7} / {:>7} | {:>5} | {:>5.2} {:>5} | {:>7} | {:>9.0} {:>9}",
+                "{:>6.0} {:>7.0} | {:>7.1} / {:>7.1} | {:>7} / {:>7} | {:>5} | {:>14} | {:>5.2} {:>5} | {:>7} | {:>9.0} {:>9}",
                 r.block_ms,
                 r.context_ms,
                 r.ours_median_ms,
@@ -426,6 +459,7 @@ mod report {
                 opt(r.reference_median_ms, 1),
                 opt(r.reference_p99_ms, 1),
                 opt(r.ratio_median, 2),
+                index,
                 r.ours_rtf,
                 opt(r.reference_rtf, 2),
                 opt(r.latency_ms, 0),
@@ -460,9 +494,10 @@ mod report {
         Ok(())
     }
 
-    fn row(p: &Point, reference: Option<&EngineRun>) -> Row {
+    fn row(p: &Point, reference: Option<&EngineRun>, indexed: bool) -> Row {
         let same = |q: &&Point| (q.block_ms - p.block_ms).abs() < 0.5 && (q.context_ms - p.context_ms).abs() < 0.5;
         let r = reference.and_then(|r| r.points.iter().find(same));
+        let index = p.stages.iter().find(|s| s.name == Stage::Retrieval.name()).filter(|_| indexed);
         Row {
             block_ms: p.block_ms,
             context_ms: p.context_ms,
@@ -471,6 +506,8 @@ mod report {
             reference_median_ms: r.map(|r| r.total.median_ms),
             reference_p99_ms: r.map(|r| r.total.p99_ms),
             ratio_median: r.map(|r| p.total.median_ms / r.total.median_ms),
+            index_median_ms: index.map(|s| s.median_ms),
+            index_share: index.map(|s| s.mean_ms / p.total.mean_ms),
             ours_rtf: p.rtf,
             reference_rtf: r.map(|r| r.rtf),
             latency_ms: p.latency_ms,

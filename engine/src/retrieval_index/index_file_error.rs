@@ -22,6 +22,9 @@ pub enum IndexFileError {
     Inconsistent(String),
     /// Bytes left after the index.
     TrailingBytes(usize),
+    /// A sound index, but of features another width than the voice's: made for a v1 voice and
+    /// chosen for a v2 one, or the other way round.
+    WrongWidth { index: usize, voice: usize },
 }
 
 impl fmt::Display for IndexFileError {
@@ -44,8 +47,24 @@ impl fmt::Display for IndexFileError {
             Self::UnsupportedLists(kind) => write!(f, "the index keeps its lists as {kind}, not in the file"),
             Self::Inconsistent(why) => write!(f, "the index file contradicts itself: {why}"),
             Self::TrailingBytes(n) => write!(f, "{n} unexpected bytes follow the index"),
+            Self::WrongWidth { index, voice } => write!(
+                f,
+                "the index holds {index}-wide features ({}) but the voice takes {voice}-wide ones ({}): \
+                 it was made for another voice",
+                width_name(*index),
+                width_name(*voice)
+            ),
         }
     }
 }
 
 impl std::error::Error for IndexFileError {}
+
+/// Which RVC version a feature width belongs to.
+fn width_name(width: usize) -> &'static str {
+    match width {
+        256 => "RVC v1",
+        768 => "RVC v2",
+        _ => "not RVC's",
+    }
+}

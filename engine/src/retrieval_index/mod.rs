@@ -6,6 +6,12 @@
 mod index_file_error;
 mod ivf_flat;
 mod le_reader;
+mod protect;
+mod retrieval;
+mod search;
 
 pub use index_file_error::IndexFileError;
 pub use ivf_flat::IvfFlatIndex;
+pub use protect::{PROTECT_OFF, protect_unvoiced};
+pub use retrieval::Retrieval;
+pub use search::{NEIGHBOURS, Neighbours, SearchScratch};

@@ -11,11 +11,31 @@ pub struct ConversionControls {
     pub gate_db: f32,
     /// RVC's `rms_mix_rate`: 1 keeps the voice's own loudness, 0 gives it the input's.
     pub envelope: f32,
+    /// How far content frames move toward what they retrieve from the voice's index (RVC's
+    /// `index_rate`); nothing happens without an index.
+    pub index_rate: f32,
+    /// RVC's `protect`: how much of the retrieval unvoiced frames keep (0.5 and above: all of it).
+    pub protect: f32,
+}
+
+impl ConversionControls {
+    /// RVC WebUI's default Index Rate for converting files. Its real-time window starts at 0
+    /// because Python's retrieval costs it latency; here the index stage is a small part of a
+    /// block, so a loaded index is heard from the start.
+    pub const DEFAULT_INDEX_RATE: f32 = 0.75;
+    /// RVC WebUI's default Protect.
+    pub const DEFAULT_PROTECT: f32 = 0.33;
 }
 
 impl Default for ConversionControls {
     fn default() -> Self {
-        Self { semitones: 0.0, gate_db: -100.0, envelope: 1.0 }
+        Self {
+            semitones: 0.0,
+            gate_db: -100.0,
+            envelope: 1.0,
+            index_rate: Self::DEFAULT_INDEX_RATE,
+            protect: Self::DEFAULT_PROTECT,
+        }
     }
 }
 

@@ -12,19 +12,23 @@ pub enum Stage {
     Input,
     Content,
     Pitch,
+    /// Index retrieval and Protect, and spreading the content frames over the voice's frames.
+    Retrieval,
     Synthesis,
     /// The voice's rate to the host rate, SOLA and the envelope.
     Output,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 5] = [Stage::Input, Stage::Content, Stage::Pitch, Stage::Synthesis, Stage::Output];
+    pub const ALL: [Stage; 6] =
+        [Stage::Input, Stage::Content, Stage::Pitch, Stage::Retrieval, Stage::Synthesis, Stage::Output];
 
     pub fn name(self) -> &'static str {
         match self {
             Stage::Input => "denoise + resample in",
             Stage::Content => "content encoder",
             Stage::Pitch => "pitch",
+            Stage::Retrieval => "index",
             Stage::Synthesis => "synthesizer",
             Stage::Output => "resample out + SOLA",
         }
@@ -47,7 +51,7 @@ pub struct ConversionStats {
     /// Blocks converted.
     pub converted: AtomicU64,
     /// Time spent in each [`Stage`] over all converted blocks, in nanoseconds.
-    pub stage_nanos: [AtomicU64; 5],
+    pub stage_nanos: [AtomicU64; Stage::ALL.len()],
 }
 
 impl ConversionStats {

@@ -2,6 +2,7 @@
 //!
 //! Per block: the host-rate window (context + SOLA margin + block) is resampled to 16 kHz as a
 //! whole; the content encoder and the pitch tracker read it; pitch is shifted and quantised; the
+//! new frames retrieve from the voice's index, if it has one (see [`Retrieval`]); the
 //! synthesizer renders the window's last frames (the SOLA margin and the block); those are
 //! resampled to the host rate, and SOLA joins them to the previous block. Windows are resampled
 //! from a clean state each time, so no resampler delay accumulates: the output lags the input by
@@ -31,6 +32,7 @@ use crate::model_error::ModelError;
 use crate::pitch_model::PitchModel;
 use crate::pitch_tracker::PitchTracker;
 use crate::resampler::WindowResampler;
+use crate::retrieval_index::{IndexFileError, IvfFlatIndex, PROTECT_OFF, Retrieval, protect_unvoiced};
 use crate::sola::Sola;
 use crate::stream::block_processor::{crossfade_weight, fade_in};
 use crate::stream::{BlockProcessor, InputHistory, StreamGeometry, StreamSettings};
@@ -63,6 +65,14 @@ pub struct RvcProcessor {
     pitch: IncrementalPitch,
     f0: Vec<f32>,
     coarse: Vec<i64>,
+    /// The voice's index, when one is chosen and fits the voice.
+    retrieval: Option<Retrieval>,
+    /// Why the chosen index does not take part, if it does not.
+    index_problem: Option<IndexFileError>,
+    /// The content frames as the encoder gave them, before retrieval: what Protect pulls unvoiced
+    /// frames back toward (encoder frames, then synthesizer frames). Empty without an index.
+    pre_index: Vec<f32>,
+    pre_index_synth: Vec<f32>,
     synthesizer: Synthesizer,
     to_host: WindowResampler,
     rendered: Vec<f32>,
@@ -107,6 +117,23 @@ impl RvcProcessor {
             Some(path) => Box::new(PitchModel::load(path, threads, window_frames * SYNTH_HOP_16K)?),
             None => Box::new(Yin::default()),
         };
+        let (retrieval, index_problem) = match &voice.index {
+            Some(path) => match open_index(path, encoder.width()) {
+                Ok(retrieval) => (Some(retrieval), None),
+                Err(problem) => {
+                    tracing::warn!("{}: the voice plays without retrieval: {problem}", path.display());
+                    (None, Some(problem))
+                }
+            },
+            None => (None, None),
+        };
+        let (pre_index, pre_index_synth) = match retrieval {
+            Some(_) => {
+                let encoder_frames = content_frames::encoder_frames(window_frames * SYNTH_HOP_16K);
+                (vec![0.0; encoder_frames * encoder.width()], vec![0.0; window_frames * encoder.width()])
+            }
+            None => (Vec::new(), Vec::new()),
+        };
         let whole_frame_blocks = geometry.block * 100 == block_frames * rate as usize;
         let denoiser = if settings.denoise { Some(Denoiser::new(rate, geometry.block)?) } else { None };
         let mut to_16k = WindowResampler::new(rate, RATE_16K)?;
@@ -127,6 +154,10 @@ impl RvcProcessor {
             pitch: IncrementalPitch::new(pitch, window_frames, block_frames, whole_frame_blocks),
             f0: vec![0.0; window_frames],
             coarse: vec![0; window_frames],
+            retrieval,
+            index_problem,
+            pre_index,
+            pre_index_synth,
             synthesizer,
             to_host,
             rendered,
@@ -177,6 +208,16 @@ impl RvcProcessor {
         &self.synthesizer
     }
 
+    /// The index the voice retrieves from, if one was chosen and fits.
+    pub fn retrieval(&self) -> Option<&Retrieval> {
+        self.retrieval.as_ref()
+    }
+
+    /// Why the chosen index is not used (the voice then converts without retrieval).
+    pub fn index_problem(&self) -> Option<&IndexFileError> {
+        self.index_problem.as_ref()
+    }
+
     /// Convert `input` in one window, as an offline tool would with unlimited memory: the
     /// reference streaming is measured against. The result is aligned with the input (no delay).
     /// Allocates; not for the inference thread.
@@ -186,12 +227,23 @@ impl RvcProcessor {
         let frames = content_frames::synth_frames(written);
         let samples = frames * SYNTH_HOP_16K;
         let width = self.encoder.width();
+        let controls = (self.controls)();
         let features = self.encoder.encode(&audio[..samples])?.to_vec();
-        self.synthesizer.reserve(frames);
-        content_frames::upsample(&features, width, samples, self.synthesizer.features_mut(frames));
         let (mut f0, mut coarse) = (vec![0.0; frames], vec![0; frames]);
         self.pitch.track_whole(&audio[..samples], &mut f0)?;
-        f0::post_process(&mut f0, (self.controls)().semitones, &mut coarse);
+        f0::post_process(&mut f0, controls.semitones, &mut coarse);
+        self.synthesizer.reserve(frames);
+        let mut retrieved = features.clone();
+        if let Some(retrieval) = self.retrieval.as_mut().filter(|_| controls.index_rate > 0.0) {
+            retrieval.blend(&mut retrieved, controls.index_rate);
+        }
+        let synth_features = self.synthesizer.features_mut(frames);
+        content_frames::upsample(&retrieved, width, samples, synth_features);
+        if self.synthesizer.format().has_f0 && self.retrieval.is_some() {
+            let mut pre_index = vec![0.0; frames * width];
+            content_frames::upsample(&features, width, samples, &mut pre_index);
+            protect_unvoiced(self.synthesizer.features_mut(frames), &pre_index, &f0, controls.protect);
+        }
         let voice =
             self.synthesizer.render(&coarse, &f0, DecodeRange { skip_head: 0, return_length: frames })?.to_vec();
         let mut output = vec![0.0; self.to_host.output_capacity(voice.len())];
@@ -215,10 +267,9 @@ impl RvcProcessor {
         let samples = (window_frames * SYNTH_HOP_16K).min(written);
         let audio = &self.window_16k[..samples];
 
-        let width = self.encoder.width();
-        let features = self.encoder.encode(audio)?;
-        let frames = content_frames::upsample(features, width, samples, self.synthesizer.features_mut(window_frames));
+        self.encoder.encode(audio)?;
         at = stats.add(Stage::Content, at);
+        let frames = content_frames::synth_frames(samples);
         let raw_f0 = self.pitch.track(&self.window_16k, frames)?;
         self.f0[..frames].copy_from_slice(raw_f0);
         f0::post_process(&mut self.f0[..frames], controls.semitones, &mut self.coarse[..frames]);
@@ -228,6 +279,8 @@ impl RvcProcessor {
             skip_head: frames.saturating_sub(self.render_frames),
             return_length: self.render_frames.min(frames),
         };
+        self.retrieve(samples, range.skip_head, controls);
+        at = stats.add(Stage::Retrieval, at);
         let voice = self.synthesizer.render(&self.coarse[..frames], &self.f0[..frames], range)?;
         at = stats.add(Stage::Synthesis, at);
         let produced = self.to_host.resample(voice, &mut self.rendered)?;
@@ -242,6 +295,47 @@ impl RvcProcessor {
         stats.add(Stage::Output, at);
         stats.converted.fetch_add(1, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Spread the encoder's frames (of `samples` at 16 kHz) over the synthesizer's, retrieving
+    /// from the index first where there is one. Only the frames from `skip_head` on (the SOLA
+    /// margin and the block, the frames the synthesizer renders) retrieve, as in RVC's real-time
+    /// engine: the context's frames are heard by the synthesizer, not rendered.
+    fn retrieve(&mut self, samples: usize, skip_head: usize, controls: &ConversionControls) {
+        let width = self.encoder.width();
+        let features = self.encoder.features_mut();
+        let retrieval = self.retrieval.as_mut().filter(|_| controls.index_rate > 0.0);
+        let protect = retrieval.is_some()
+            && self.synthesizer.format().has_f0
+            && controls.protect < PROTECT_OFF
+            && features.len() <= self.pre_index.len();
+        if protect {
+            self.pre_index[..features.len()].copy_from_slice(features);
+        }
+        // Synthesizer frame i repeats encoder frame i/2 (see `content_frames`), so the encoder
+        // frame under the first rendered frame also lends itself to the context frame before it
+        // when `skip_head` is odd: both change.
+        let first_retrieved = skip_head / 2;
+        if let Some(retrieval) = retrieval {
+            let from = (first_retrieved * width).min(features.len());
+            retrieval.blend(&mut features[from..], controls.index_rate);
+        }
+        let wanted = content_frames::synth_frames(samples);
+        let frames = content_frames::upsample(features, width, samples, self.synthesizer.features_mut(wanted));
+        if protect {
+            let encoded = features.len();
+            content_frames::upsample(&self.pre_index[..encoded], width, samples, &mut self.pre_index_synth);
+            // Only the frames retrieval changed: elsewhere the two agree, and the blend of a
+            // value with itself need not give it back to the last bit.
+            let changed = (2 * first_retrieved).min(frames)..frames;
+            let values = changed.start * width..changed.end * width;
+            protect_unvoiced(
+                &mut self.synthesizer.features_mut(frames)[values.clone()],
+                &self.pre_index_synth[values],
+                &self.f0[changed],
+                controls.protect,
+            );
+        }
     }
 
     /// Track the whole window every block instead of only its newest frames: slower, and the
@@ -404,6 +498,15 @@ impl RvcProcessor {
         self.sola.reset();
         self.tail_weight.fill(0.0);
     }
+}
+
+/// The index at `path`, checked against the voice's feature width.
+fn open_index(path: &std::path::Path, width: usize) -> Result<Retrieval, IndexFileError> {
+    let index = IvfFlatIndex::read(path)?;
+    if index.dim() != width {
+        return Err(IndexFileError::WrongWidth { index: index.dim(), voice: width });
+    }
+    Ok(Retrieval::new(index))
 }
 
 /// Fill `out` with the newest samples of `signal`, aligned to its end; zeros where `signal` is

@@ -25,6 +25,8 @@ pub fn show(ui: &mut Ui, params: &RvcLiveParams, setter: &ParamSetter) {
             row(ui, &params.output_gain, "Level of the plugin's output");
             row(ui, &params.gate, "Below this input level the model is not run and the voice is silent");
             row(ui, &params.envelope, "How much the voice keeps its own loudness contour rather than the input's");
+            row(ui, &params.index_rate, "How far the voice moves toward its training features (its .index file)");
+            row(ui, &params.protect, "How much of the index consonants and breaths take (0.5: all of it)");
 
             ui.label(params.bypass.name());
             // A checkbox reads better than a two-position slider; it still goes through the host.

@@ -31,6 +31,7 @@ pub fn show(ui: &mut Ui, state: VoiceState, message: &str, short: &str) {
         VoiceState::NoVoice => (theme::NEUTRAL, "NO VOICE"),
         VoiceState::Loading => (theme::BUSY, "LOADING"),
         VoiceState::Loaded => (theme::GOOD, "CONVERTING"),
+        VoiceState::LoadedWithoutIndex => (theme::BUSY, "NO INDEX"),
         VoiceState::Failed => (theme::BAD, "ERROR"),
     };
     egui::Frame::new().fill(fill).corner_radius(6).inner_margin(egui::Margin::symmetric(10, 5)).show(ui, |ui| {

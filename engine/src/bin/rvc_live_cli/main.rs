@@ -2,7 +2,10 @@
 //!
 //! `rvc-live convert IN.wav OUT.wav --voice VOICE.onnx --content-encoder ENCODER.onnx` runs the
 //! plugin's own streaming engine over a file — the same blocks, queues, SOLA and latency — as fast
-//! as the machine allows, and writes the converted voice aligned with the input.
+//! as the machine allows, and writes the converted voice aligned with the input. `rvc-live info
+//! FILE` says what a model or index file is to RVC Live, or why it cannot be used.
+
+mod info;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,7 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rvc_live_engine::VoiceSelection;
 use rvc_live_engine::stream::{Stream, StreamSettings, StreamStats};
 use rvc_live_engine::{ConversionControls, ConversionStats, RvcProcessor, Stage};
-use rvc_live_engine::{DryWetMixer, MixControls};
+use rvc_live_engine::{DryWetMixer, MixControls, PROTECT_OFF};
 
 /// Host-style buffer the file is fed in.
 const BUFFER: usize = 512;
@@ -57,6 +60,15 @@ enum Command {
         /// A pitch model (FCPE, CREPE or RMVPE `.onnx`); without one the built-in tracker is used.
         #[arg(long, visible_alias = "f0")]
         pitch_model: Option<PathBuf>,
+        /// The voice's retrieval index (RVC's `added_….index`, faiss IVF-Flat).
+        #[arg(long)]
+        index: Option<PathBuf>,
+        /// How far the voice's features move toward what they retrieve from the index (0–1).
+        #[arg(long, default_value_t = ConversionControls::DEFAULT_INDEX_RATE)]
+        index_rate: f32,
+        /// How much of the retrieval unvoiced frames keep (0–0.5; 0.5 turns protection off).
+        #[arg(long, default_value_t = ConversionControls::DEFAULT_PROTECT)]
+        protect: f32,
         /// Speaker id for multi-speaker voices.
         #[arg(long, default_value_t = 0)]
         speaker: u32,
@@ -70,6 +82,9 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         threads: usize,
     },
+    /// Say what a model (`.onnx`) or retrieval index (`.index`) is to RVC Live, or why it cannot
+    /// be used. Exits non-zero for a file RVC Live cannot use.
+    Info { file: PathBuf },
 }
 
 fn main() -> std::process::ExitCode {
@@ -95,6 +110,9 @@ fn run(cli: Cli) -> Result<(), String> {
             denoise,
             float_models,
             pitch_model,
+            index,
+            index_rate,
+            protect,
             speaker,
             block_ms,
             context_ms,
@@ -107,11 +125,23 @@ fn run(cli: Cli) -> Result<(), String> {
                 synthesizer: Some(voice),
                 content_encoder: Some(content_encoder),
                 pitch_model,
+                index,
                 speaker_id: speaker,
-                ..Default::default()
             };
-            let controls = ConversionControls { semitones: pitch, gate_db, envelope: envelope.clamp(0.0, 1.0) };
+            let controls = ConversionControls {
+                semitones: pitch,
+                gate_db,
+                envelope: envelope.clamp(0.0, 1.0),
+                index_rate: index_rate.clamp(0.0, 1.0),
+                protect: protect.clamp(0.0, PROTECT_OFF),
+            };
             convert(&input, &output, &selection, &settings, controls, threads)
+        }
+        Command::Info { file } => {
+            for line in info::describe(&file)? {
+                println!("{line}");
+            }
+            Ok(())
         }
     }
 }
@@ -145,6 +175,17 @@ fn convert(
     let processor =
         RvcProcessor::load(voice, &geometry, settings, Arc::new(move || controls), conversion.clone(), threads)
             .map_err(|e| format!("cannot use this voice: {e}"))?;
+    // The plugin plays on without an index it cannot use; a conversion asked for with one stops.
+    if let (Some(problem), Some(index)) = (processor.index_problem(), &voice.index) {
+        return Err(format!("cannot use the index {}: {problem}", index.display()));
+    }
+    let retrieval = match processor.retrieval() {
+        Some(retrieval) => {
+            let index = retrieval.index();
+            format!("; index: {} vectors in {} lists, nprobe {}", index.len(), index.nlist(), index.nprobe())
+        }
+        None => String::new(),
+    };
     let precision = processor.precision().summary();
     let latency = geometry.latency();
     let stats = Arc::new(StreamStats::default());
@@ -154,7 +195,7 @@ fn convert(
     let mix = MixControls { dry_wet: 1.0, output_gain: 1.0, bypass: 0.0 };
 
     eprintln!(
-        "{}: {:.2} s at {} Hz; latency {} samples ({:.1} ms)\n{precision}",
+        "{}: {:.2} s at {} Hz; latency {} samples ({:.1} ms)\n{precision}{retrieval}",
         input.display(),
         mono.len() as f64 / f64::from(spec.sample_rate),
         spec.sample_rate,

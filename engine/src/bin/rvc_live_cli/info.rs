@@ -1,0 +1,102 @@
+//! `rvc-live info FILE`: what a model or index file is to RVC Live, or why it cannot be used.
+//! Each kind of file is tried in turn by the engine's own loaders, so the answer is the one the
+//! plugin would reach.
+
+use std::path::Path;
+
+use rvc_live_engine::content_encoder_format::{self, ContentEncoderFormat};
+use rvc_live_engine::synthesizer_format::{ExportConvention, ModelVersion};
+use rvc_live_engine::{IvfFlatIndex, ModelFile, PitchDecoding, PitchModel, Synthesizer};
+
+/// Frames a voice is opened for to measure its rate: a second of 10 ms frames.
+const PROBE_FRAMES: usize = 100;
+/// Samples a pitch model is opened for: a second at 16 kHz.
+const PROBE_SAMPLES: usize = 16_000;
+
+/// The lines describing `path`, or why it is of no use.
+pub fn describe(path: &Path) -> Result<Vec<String>, String> {
+    if !path.is_file() {
+        return Err(format!("{}: no such file", path.display()));
+    }
+    let extension = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    match extension.as_str() {
+        "index" => describe_index(path),
+        "onnx" => describe_onnx(path),
+        "pth" | "pt" => Err(format!(
+            "{}: a PyTorch checkpoint; RVC Live does not read these yet: export the voice to ONNX",
+            path.display()
+        )),
+        _ => Err(format!("{}: not a file RVC Live uses (.onnx models, .index retrieval indexes)", path.display())),
+    }
+}
+
+fn describe_index(path: &Path) -> Result<Vec<String>, String> {
+    let index = IvfFlatIndex::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let version = match index.dim() {
+        256 => " (RVC v1 voices)",
+        768 => " (RVC v2 voices)",
+        _ => " (no RVC voice has features this wide)",
+    };
+    Ok(vec![
+        format!("{}: a retrieval index (faiss IVF-Flat)", path.display()),
+        format!("  {} vectors, {} wide{version}", index.len(), index.dim()),
+        format!("  {} lists, searched {} at a time (nprobe)", index.nlist(), index.nprobe()),
+    ])
+}
+
+/// A voice, a content encoder or a pitch model, in that order; the reason each refused when none
+/// took it.
+fn describe_onnx(path: &Path) -> Result<Vec<String>, String> {
+    let mut refusals = Vec::new();
+    match Synthesizer::load(path, 1, PROBE_FRAMES, 0) {
+        Ok(voice) => return Ok(voice_lines(path, &voice)),
+        Err(e) => refusals.push(format!("  as a voice: {e}")),
+    }
+    match ModelFile::open(path, 1).and_then(|file| content_encoder_format::detect(&file.signature)) {
+        Ok(format) => return Ok(content_encoder_lines(path, &format)),
+        Err(e) => refusals.push(format!("  as a content encoder: {e}")),
+    }
+    match PitchModel::load(path, 1, PROBE_SAMPLES) {
+        Ok(model) => {
+            let kind = match model.decoding() {
+                PitchDecoding::Fcpe => "FCPE",
+                PitchDecoding::Crepe => "CREPE",
+                PitchDecoding::RmvpeMel => "RMVPE, mel input",
+                PitchDecoding::RmvpeWave => "RMVPE, waveform input",
+            };
+            return Ok(vec![format!("{}: a pitch model ({kind})", path.display())]);
+        }
+        Err(e) => refusals.push(format!("  as a pitch model: {e}")),
+    }
+    Err(format!("{}: not a model RVC Live can use\n{}", path.display(), refusals.join("\n")))
+}
+
+fn voice_lines(path: &Path, voice: &Synthesizer) -> Vec<String> {
+    let format = voice.format();
+    let version = match format.version {
+        ModelVersion::V1 => "v1 (256-wide features)",
+        ModelVersion::V2 => "v2 (768-wide features)",
+    };
+    let convention = match format.convention {
+        ExportConvention::RvcWebUi => "RVC WebUI export",
+        ExportConvention::WOkada => "w-okada export",
+        ExportConvention::PartialDecoding { .. } => "partial-decoding export",
+    };
+    let pitch = if format.has_f0 { "with f0" } else { "without f0" };
+    let half = if format.half_precision_features { ", fp16 features" } else { "" };
+    vec![
+        format!("{}: an RVC voice ({convention})", path.display()),
+        format!("  {version}, {pitch}{half}, {} Hz", voice.sample_rate()),
+    ]
+}
+
+fn content_encoder_lines(path: &Path, format: &ContentEncoderFormat) -> Vec<String> {
+    let serves = match format {
+        ContentEncoderFormat::Units { outputs } => {
+            outputs.iter().map(|(name, width)| format!("{name} ({width} wide)")).collect::<Vec<_>>().join(", ")
+        }
+        ContentEncoderFormat::Embed { width: Some(width) } => format!("embed ({width} wide)"),
+        ContentEncoderFormat::Embed { width: None } => "embed (width set at run time)".to_owned(),
+    };
+    vec![format!("{}: a content encoder (ContentVec/HuBERT)", path.display()), format!("  outputs {serves}")]
+}
