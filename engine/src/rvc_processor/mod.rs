@@ -14,6 +14,7 @@ mod incremental_pitch;
 mod int8_calibration;
 mod loudness_envelope;
 mod precision;
+mod retrieval_stage;
 mod window_plan;
 
 use std::sync::Arc;
@@ -32,7 +33,7 @@ use crate::model_error::ModelError;
 use crate::pitch_model::PitchModel;
 use crate::pitch_tracker::PitchTracker;
 use crate::resampler::WindowResampler;
-use crate::retrieval_index::{IndexFileError, IvfFlatIndex, PROTECT_OFF, Retrieval, protect_unvoiced};
+use crate::retrieval_index::{IndexFileError, Retrieval};
 use crate::sola::Sola;
 use crate::stream::block_processor::{crossfade_weight, fade_in};
 use crate::stream::{BlockProcessor, InputHistory, StreamGeometry, StreamSettings};
@@ -41,6 +42,7 @@ use crate::voice_selection::VoiceSelection;
 use crate::yin::Yin;
 use incremental_pitch::IncrementalPitch;
 use loudness_envelope::LoudnessEnvelope;
+use retrieval_stage::RetrievalStage;
 use window_plan::{WindowPlan, crossfade_and_search};
 
 const RATE_16K: u32 = 16_000;
@@ -65,14 +67,8 @@ pub struct RvcProcessor {
     pitch: IncrementalPitch,
     f0: Vec<f32>,
     coarse: Vec<i64>,
-    /// The voice's index, when one is chosen and fits the voice.
-    retrieval: Option<Retrieval>,
-    /// Why the chosen index does not take part, if it does not.
-    index_problem: Option<IndexFileError>,
-    /// The content frames as the encoder gave them, before retrieval: what Protect pulls unvoiced
-    /// frames back toward (encoder frames, then synthesizer frames). Empty without an index.
-    pre_index: Vec<f32>,
-    pre_index_synth: Vec<f32>,
+    /// The voice's index, when one is chosen, and Protect.
+    retrieval: RetrievalStage,
     synthesizer: Synthesizer,
     to_host: WindowResampler,
     rendered: Vec<f32>,
@@ -117,23 +113,7 @@ impl RvcProcessor {
             Some(path) => Box::new(PitchModel::load(path, threads, window_frames * SYNTH_HOP_16K)?),
             None => Box::new(Yin::default()),
         };
-        let (retrieval, index_problem) = match &voice.index {
-            Some(path) => match open_index(path, encoder.width()) {
-                Ok(retrieval) => (Some(retrieval), None),
-                Err(problem) => {
-                    tracing::warn!("{}: the voice plays without retrieval: {problem}", path.display());
-                    (None, Some(problem))
-                }
-            },
-            None => (None, None),
-        };
-        let (pre_index, pre_index_synth) = match retrieval {
-            Some(_) => {
-                let encoder_frames = content_frames::encoder_frames(window_frames * SYNTH_HOP_16K);
-                (vec![0.0; encoder_frames * encoder.width()], vec![0.0; window_frames * encoder.width()])
-            }
-            None => (Vec::new(), Vec::new()),
-        };
+        let retrieval = RetrievalStage::open(voice.index.as_deref(), encoder.width(), window_frames);
         let whole_frame_blocks = geometry.block * 100 == block_frames * rate as usize;
         let denoiser = if settings.denoise { Some(Denoiser::new(rate, geometry.block)?) } else { None };
         let mut to_16k = WindowResampler::new(rate, RATE_16K)?;
@@ -155,9 +135,6 @@ impl RvcProcessor {
             f0: vec![0.0; window_frames],
             coarse: vec![0; window_frames],
             retrieval,
-            index_problem,
-            pre_index,
-            pre_index_synth,
             synthesizer,
             to_host,
             rendered,
@@ -210,12 +187,12 @@ impl RvcProcessor {
 
     /// The index the voice retrieves from, if one was chosen and fits.
     pub fn retrieval(&self) -> Option<&Retrieval> {
-        self.retrieval.as_ref()
+        self.retrieval.retrieval()
     }
 
     /// Why the chosen index is not used (the voice then converts without retrieval).
     pub fn index_problem(&self) -> Option<&IndexFileError> {
-        self.index_problem.as_ref()
+        self.retrieval.problem()
     }
 
     /// Convert `input` in one window, as an offline tool would with unlimited memory: the
@@ -228,22 +205,14 @@ impl RvcProcessor {
         let samples = frames * SYNTH_HOP_16K;
         let width = self.encoder.width();
         let controls = (self.controls)();
-        let features = self.encoder.encode(&audio[..samples])?.to_vec();
+        let mut features = self.encoder.encode(&audio[..samples])?.to_vec();
         let (mut f0, mut coarse) = (vec![0.0; frames], vec![0; frames]);
         self.pitch.track_whole(&audio[..samples], &mut f0)?;
         f0::post_process(&mut f0, controls.semitones, &mut coarse);
         self.synthesizer.reserve(frames);
-        let mut retrieved = features.clone();
-        if let Some(retrieval) = self.retrieval.as_mut().filter(|_| controls.index_rate > 0.0) {
-            retrieval.blend(&mut retrieved, controls.index_rate);
-        }
-        let synth_features = self.synthesizer.features_mut(frames);
-        content_frames::upsample(&retrieved, width, samples, synth_features);
-        if self.synthesizer.format().has_f0 && self.retrieval.is_some() {
-            let mut pre_index = vec![0.0; frames * width];
-            content_frames::upsample(&features, width, samples, &mut pre_index);
-            protect_unvoiced(self.synthesizer.features_mut(frames), &pre_index, &f0, controls.protect);
-        }
+        let has_f0 = self.synthesizer.format().has_f0;
+        let synth = self.synthesizer.features_mut(frames);
+        self.retrieval.apply(&mut features, width, samples, 0, &f0, has_f0, &controls, synth);
         let voice =
             self.synthesizer.render(&coarse, &f0, DecodeRange { skip_head: 0, return_length: frames })?.to_vec();
         let mut output = vec![0.0; self.to_host.output_capacity(voice.len())];
@@ -279,7 +248,11 @@ impl RvcProcessor {
             skip_head: frames.saturating_sub(self.render_frames),
             return_length: self.render_frames.min(frames),
         };
-        self.retrieve(samples, range.skip_head, controls);
+        let width = self.encoder.width();
+        let has_f0 = self.synthesizer.format().has_f0;
+        let synth = self.synthesizer.features_mut(frames);
+        let f0 = &self.f0[..frames];
+        self.retrieval.apply(self.encoder.features_mut(), width, samples, range.skip_head, f0, has_f0, controls, synth);
         at = stats.add(Stage::Retrieval, at);
         let voice = self.synthesizer.render(&self.coarse[..frames], &self.f0[..frames], range)?;
         at = stats.add(Stage::Synthesis, at);
@@ -295,47 +268,6 @@ impl RvcProcessor {
         stats.add(Stage::Output, at);
         stats.converted.fetch_add(1, Ordering::Relaxed);
         Ok(())
-    }
-
-    /// Spread the encoder's frames (of `samples` at 16 kHz) over the synthesizer's, retrieving
-    /// from the index first where there is one. Only the frames from `skip_head` on (the SOLA
-    /// margin and the block, the frames the synthesizer renders) retrieve, as in RVC's real-time
-    /// engine: the context's frames are heard by the synthesizer, not rendered.
-    fn retrieve(&mut self, samples: usize, skip_head: usize, controls: &ConversionControls) {
-        let width = self.encoder.width();
-        let features = self.encoder.features_mut();
-        let retrieval = self.retrieval.as_mut().filter(|_| controls.index_rate > 0.0);
-        let protect = retrieval.is_some()
-            && self.synthesizer.format().has_f0
-            && controls.protect < PROTECT_OFF
-            && features.len() <= self.pre_index.len();
-        if protect {
-            self.pre_index[..features.len()].copy_from_slice(features);
-        }
-        // Synthesizer frame i repeats encoder frame i/2 (see `content_frames`), so the encoder
-        // frame under the first rendered frame also lends itself to the context frame before it
-        // when `skip_head` is odd: both change.
-        let first_retrieved = skip_head / 2;
-        if let Some(retrieval) = retrieval {
-            let from = (first_retrieved * width).min(features.len());
-            retrieval.blend(&mut features[from..], controls.index_rate);
-        }
-        let wanted = content_frames::synth_frames(samples);
-        let frames = content_frames::upsample(features, width, samples, self.synthesizer.features_mut(wanted));
-        if protect {
-            let encoded = features.len();
-            content_frames::upsample(&self.pre_index[..encoded], width, samples, &mut self.pre_index_synth);
-            // Only the frames retrieval changed: elsewhere the two agree, and the blend of a
-            // value with itself need not give it back to the last bit.
-            let changed = (2 * first_retrieved).min(frames)..frames;
-            let values = changed.start * width..changed.end * width;
-            protect_unvoiced(
-                &mut self.synthesizer.features_mut(frames)[values.clone()],
-                &self.pre_index_synth[values],
-                &self.f0[changed],
-                controls.protect,
-            );
-        }
     }
 
     /// Track the whole window every block instead of only its newest frames: slower, and the
@@ -498,15 +430,6 @@ impl RvcProcessor {
         self.sola.reset();
         self.tail_weight.fill(0.0);
     }
-}
-
-/// The index at `path`, checked against the voice's feature width.
-fn open_index(path: &std::path::Path, width: usize) -> Result<Retrieval, IndexFileError> {
-    let index = IvfFlatIndex::read(path)?;
-    if index.dim() != width {
-        return Err(IndexFileError::WrongWidth { index: index.dim(), voice: width });
-    }
-    Ok(Retrieval::new(index))
 }
 
 /// Fill `out` with the newest samples of `signal`, aligned to its end; zeros where `signal` is
