@@ -7,7 +7,7 @@
 //!
 //! Needs Xvfb, xdotool and ImageMagick; the test fails with the `apt-get` line when they are missing.
 
-use rvc_live_test_support::models::analytic;
+use rvc_live_test_support::models::{analytic, retrieval_index};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -212,10 +212,13 @@ fn the_editor_shows_no_voice_a_loaded_voice_and_a_missing_file() {
     let _ = std::fs::remove_dir_all(&scratch);
     let library = scratch.join("voices");
     std::fs::create_dir_all(&library).unwrap();
-    // A voice library as a user would have one: a voice with its sidecar, the shared encoder, and
-    // a second voice whose model file will be gone by the time it is clicked.
+    // A voice library as a user would have one: a voice with its sidecar and its index under the
+    // name RVC's training gives it, the shared encoder, and a second voice whose model file will
+    // be gone by the time it is clicked.
     std::fs::copy(analytic("analytic_synth_v2_40k.onnx"), library.join("analytic-tenor.onnx")).unwrap();
     std::fs::write(library.join("analytic-tenor.json"), r#"{"name": "Analytic tenor", "pitch": 7}"#).unwrap();
+    let tenor_index = library.join("added_IVF64_Flat_nprobe_4_analytic-tenor_v2.index");
+    std::fs::copy(retrieval_index("ivf_flat_v2_sparse.index"), &tenor_index).unwrap();
     std::fs::copy(analytic("analytic_content_units.onnx"), library.join("analytic_content_units.onnx")).unwrap();
     std::fs::copy(analytic("analytic_synth_v2_40k.onnx"), library.join("moved-voice.onnx")).unwrap();
     std::fs::write(library.join("moved-voice.json"), r#"{"name": "Moved voice"}"#).unwrap();
@@ -293,6 +296,11 @@ fn the_editor_shows_no_voice_a_loaded_voice_and_a_missing_file() {
     let log = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(log.contains("Loaded") && log.contains("dialog-voice.onnx"), "the dialog's voice loaded:\n{log}");
     assert!(log.contains("Loaded") && log.contains("analytic-tenor.onnx"), "the click loaded the voice:\n{log}");
+    assert!(
+        log.lines()
+            .any(|l| l.contains("Loaded") && l.contains("analytic-tenor.onnx") && l.contains("index of 12 vectors")),
+        "the library paired the voice with its index, and it loaded:\n{log}"
+    );
     assert!(log.contains("Could not load the voice") && log.contains("moved-voice.onnx"), "the error:\n{log}");
     assert!(!log.contains("panicked"), "{log}");
     eprintln!(

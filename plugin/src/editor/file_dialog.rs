@@ -16,6 +16,8 @@ pub const DIALOG_ENV: &str = "RVC_LIVE_FILE_DIALOG";
 pub enum Pick {
     /// An ONNX model file.
     Model,
+    /// A voice's retrieval index (`.index`).
+    Index,
     /// A folder (the voice library).
     Folder,
 }
@@ -83,6 +85,10 @@ fn candidates(pick: Pick, title: &str, start: Option<&Path>) -> Vec<Command> {
                 "Add-Type -AssemblyName System.Windows.Forms; $d = New-Object System.Windows.Forms.OpenFileDialog; \
                             $d.Filter = 'ONNX models|*.onnx|All files|*.*'; if ($d.ShowDialog() -eq 'OK') { $d.FileName } else { exit 1 }"
             }
+            Pick::Index => {
+                "Add-Type -AssemblyName System.Windows.Forms; $d = New-Object System.Windows.Forms.OpenFileDialog; \
+                            $d.Filter = 'RVC indexes|*.index|All files|*.*'; if ($d.ShowDialog() -eq 'OK') { $d.FileName } else { exit 1 }"
+            }
             Pick::Folder => {
                 "Add-Type -AssemblyName System.Windows.Forms; $d = New-Object System.Windows.Forms.FolderBrowserDialog; \
                              if ($d.ShowDialog() -eq 'OK') { $d.SelectedPath } else { exit 1 }"
@@ -96,6 +102,7 @@ fn candidates(pick: Pick, title: &str, start: Option<&Path>) -> Vec<Command> {
         zenity.args(["--file-selection", &format!("--title={title}")]);
         match pick {
             Pick::Model => zenity.args(["--file-filter=ONNX models | *.onnx", "--file-filter=All files | *"]),
+            Pick::Index => zenity.args(["--file-filter=RVC indexes | *.index", "--file-filter=All files | *"]),
             Pick::Folder => zenity.arg("--directory"),
         };
         if !start.is_empty() {
@@ -107,6 +114,7 @@ fn candidates(pick: Pick, title: &str, start: Option<&Path>) -> Vec<Command> {
         let start = if start.is_empty() { ".".to_owned() } else { start };
         match pick {
             Pick::Model => kdialog.args(["--getopenfilename", &start, "*.onnx|ONNX models"]),
+            Pick::Index => kdialog.args(["--getopenfilename", &start, "*.index|RVC indexes"]),
             Pick::Folder => kdialog.args(["--getexistingdirectory", &start]),
         };
         commands.push(kdialog);
@@ -199,13 +207,16 @@ mod tests {
 
     #[test]
     #[cfg(target_os = "linux")]
-    fn linux_dialogs_are_asked_for_onnx_files_or_a_folder() {
+    fn linux_dialogs_are_asked_for_onnx_files_indexes_or_a_folder() {
         let commands = candidates(Pick::Model, "Voice model", Some(Path::new("/voices")));
         let programs: Vec<_> = commands.iter().map(|c| c.get_program().to_string_lossy().into_owned()).collect();
         assert_eq!(programs, ["zenity", "kdialog"], "unless {DIALOG_ENV} is set");
         let zenity: Vec<_> = commands[0].get_args().map(|a| a.to_string_lossy().into_owned()).collect();
         assert!(zenity.contains(&"--file-filter=ONNX models | *.onnx".to_owned()), "{zenity:?}");
         assert!(zenity.contains(&"--filename=/voices/".to_owned()), "{zenity:?}");
+        let index = candidates(Pick::Index, "Retrieval index", None);
+        assert!(index[0].get_args().any(|a| a == "--file-filter=RVC indexes | *.index"));
+        assert!(index[1].get_args().any(|a| a == "*.index|RVC indexes"));
         let folder = candidates(Pick::Folder, "Voice library", None);
         assert!(folder[0].get_args().any(|a| a == "--directory"));
         assert!(folder[1].get_args().any(|a| a == "--getexistingdirectory"));

@@ -1,4 +1,5 @@
-//! The voice's model files, typed or picked from the library's shared models. A voice loads when
+//! The voice's model files and its retrieval index, typed or picked from the library's shared
+//! models or with the system's open dialog. A voice loads when
 //! the selection is written to `params.voice`: its `set` bumps the generation the voice loader
 //! watches, so the model loads on the loader's thread and swaps in between two blocks.
 
@@ -14,6 +15,7 @@ use crate::voice::VoiceSelection;
 use crate::voice_library::VoiceLibrary;
 
 const BUILT_IN_PITCH: &str = "built-in tracker (YIN)";
+const NO_INDEX: &str = "none (no retrieval)";
 
 /// What the user is editing; becomes the voice when loaded.
 #[derive(Default)]
@@ -21,16 +23,19 @@ pub struct VoicePicker {
     synthesizer: String,
     content_encoder: String,
     pitch_model: String,
+    index: String,
     speaker_id: u32,
     /// The voice generation the fields show. When the voice changes elsewhere (a project loads,
     /// the library list is clicked) the fields follow it.
     shown_generation: Option<u64>,
     /// The library folder the fields' relative names are relative to.
     shown_folder: Option<PathBuf>,
-    /// The system's open dialog for the voice model, while it is open.
+    /// The system's open dialogs for the voice model and its index, while they are open.
     dialog: FileDialog,
-    /// Why the dialog could not open, until the next pick.
+    index_dialog: FileDialog,
+    /// Why a dialog could not open, until the next pick.
     dialog_error: Option<String>,
+    index_dialog_error: Option<String>,
 }
 
 /// Files in the library folder show by name alone, so the field shows what tells voices apart.
@@ -66,18 +71,19 @@ impl VoicePicker {
             self.synthesizer = to_text(&voice.synthesizer, folder);
             self.content_encoder = to_text(&voice.content_encoder, folder);
             self.pitch_model = to_text(&voice.pitch_model, folder);
+            self.index = to_text(&voice.index, folder);
             self.speaker_id = voice.speaker_id;
             self.shown_generation = Some(generation);
             self.shown_folder = folder.map(Path::to_path_buf);
         }
     }
 
-    fn selection(&self, index: Option<PathBuf>, folder: Option<&Path>) -> VoiceSelection {
+    fn selection(&self, folder: Option<&Path>) -> VoiceSelection {
         VoiceSelection {
             synthesizer: to_path(&self.synthesizer, folder),
             content_encoder: to_path(&self.content_encoder, folder),
             pitch_model: to_path(&self.pitch_model, folder),
-            index,
+            index: to_path(&self.index, folder),
             speaker_id: self.speaker_id,
         }
     }
@@ -88,6 +94,9 @@ impl VoicePicker {
         let mut picked = false;
         match self.dialog.poll() {
             Some(Ok(Some(path))) => {
+                // Another voice's index would not fit it: take the one beside it, if any.
+                let beside = Some(path.with_extension("index")).filter(|p| p.is_file());
+                self.index = to_text(&beside, folder);
                 self.synthesizer = to_text(&Some(path), folder);
                 self.dialog_error = None;
                 picked = true;
@@ -104,6 +113,32 @@ impl VoicePicker {
         if button.clicked() {
             let start = to_path(&self.synthesizer, folder).and_then(|p| p.parent().map(Path::to_path_buf));
             self.dialog.open(Pick::Model, "RVC Live: voice model", start.as_deref().or(folder));
+        }
+        picked
+    }
+
+    /// The "…" button beside the index. Returns whether an index was picked.
+    fn browse_index(&mut self, ui: &mut Ui, folder: Option<&Path>) -> bool {
+        let mut picked = false;
+        match self.index_dialog.poll() {
+            Some(Ok(Some(path))) => {
+                self.index = to_text(&Some(path), folder);
+                self.index_dialog_error = None;
+                picked = true;
+            }
+            Some(Ok(None)) => self.index_dialog_error = None,
+            Some(Err(e)) => self.index_dialog_error = Some(e),
+            None => {}
+        }
+        let button = ui.add_enabled(!self.index_dialog.is_open(), egui::Button::new("…"));
+        let button = match &self.index_dialog_error {
+            Some(e) => button.on_hover_text(e),
+            None => button.on_hover_text("Choose the voice's retrieval index (.index, RVC's added_… file)"),
+        };
+        if button.clicked() {
+            let beside = to_path(&self.index, folder).or_else(|| to_path(&self.synthesizer, folder));
+            let start = beside.and_then(|p| p.parent().map(Path::to_path_buf));
+            self.index_dialog.open(Pick::Index, "RVC Live: retrieval index", start.as_deref().or(folder));
         }
         picked
     }
@@ -157,6 +192,14 @@ impl VoicePicker {
                 });
                 ui.end_row();
 
+                ui.label("Index");
+                ui.horizontal(|ui| {
+                    ui.add(TextEdit::singleline(&mut self.index).hint_text(NO_INDEX).desired_width(field_width - 30.0))
+                        .on_hover_text("The voice's retrieval index; Index Rate sets how much it is heard");
+                    picked |= self.browse_index(ui, folder);
+                });
+                ui.end_row();
+
                 ui.label("Speaker");
                 ui.horizontal(|ui| {
                     ui.add(DragValue::new(&mut self.speaker_id).range(0..=1023))
@@ -168,9 +211,7 @@ impl VoicePicker {
                             egui::Button::new(RichText::new("Load voice").strong()),
                         );
                         if load.clicked() || (picked && current.synthesizer.is_some()) {
-                            let index =
-                                current.index.filter(|_| to_path(&self.synthesizer, folder) == current.synthesizer);
-                            params.voice.set(self.selection(index, folder));
+                            params.voice.set(self.selection(folder));
                         }
                         if ui.add_enabled(current.synthesizer.is_some(), egui::Button::new("Unload")).clicked() {
                             params.voice.set(VoiceSelection::default());
