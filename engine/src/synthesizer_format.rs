@@ -22,6 +22,17 @@ pub enum ExportConvention {
     PartialDecoding { formant_length: bool },
 }
 
+impl ExportConvention {
+    /// The convention in words, for the log, the editor and `rvc-live info`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::RvcWebUi => "RVC WebUI export (whole-window decode)",
+            Self::WOkada => "w-okada export (whole-window decode)",
+            Self::PartialDecoding { .. } => "partial decoding",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModelVersion {
     /// 256-wide features: HuBERT/ContentVec layer 9 through its final projection.
@@ -31,6 +42,14 @@ pub enum ModelVersion {
 }
 
 impl ModelVersion {
+    /// "v1" or "v2", as RVC names them.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::V1 => "v1",
+            Self::V2 => "v2",
+        }
+    }
+
     pub fn feature_width(self) -> usize {
         match self {
             Self::V1 => 256,

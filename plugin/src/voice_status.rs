@@ -49,17 +49,8 @@ impl VoiceFacts {
     /// "40 kHz · v2 · f0 · partial decoding": what the model turned out to be, for the log and the
     /// editor.
     pub fn summary(&self) -> String {
-        use rvc_live_engine::synthesizer_format::{ExportConvention, ModelVersion};
         let format = &self.format;
-        let version = match format.version {
-            ModelVersion::V1 => "v1",
-            ModelVersion::V2 => "v2",
-        };
-        let decode = match format.convention {
-            ExportConvention::RvcWebUi => "WebUI export (whole-window decode)",
-            ExportConvention::WOkada => "w-okada export (whole-window decode)",
-            ExportConvention::PartialDecoding { .. } => "partial decoding",
-        };
+        let (version, decode) = (format.version.name(), format.convention.name());
         let pitch = if format.has_f0 { "f0" } else { "no f0" };
         let half = if format.half_precision_features { " · fp16" } else { "" };
         let int8 = if self.int8 { " · int8" } else { "" };

@@ -15,6 +15,7 @@ use nice_plug_egui::{EguiEditor, EguiNiceSettings, NiceEguiApp, RepaintNotifier,
 use crate::shared_state::SharedState;
 use crate::voice_status::VoiceState;
 
+mod browse_button;
 mod controls;
 mod engine_load;
 mod file_dialog;

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use egui::{DragValue, RichText, TextEdit, Ui};
 use nice_plug::params::persist::PersistentField;
 
-use super::file_dialog::{FileDialog, Pick};
+use super::browse_button::BrowseButton;
+use super::file_dialog::Pick;
 use super::theme;
 use crate::params::RvcLiveParams;
 use crate::voice::VoiceSelection;
@@ -30,12 +31,9 @@ pub struct VoicePicker {
     shown_generation: Option<u64>,
     /// The library folder the fields' relative names are relative to.
     shown_folder: Option<PathBuf>,
-    /// The system's open dialogs for the voice model and its index, while they are open.
-    dialog: FileDialog,
-    index_dialog: FileDialog,
-    /// Why a dialog could not open, until the next pick.
-    dialog_error: Option<String>,
-    index_dialog_error: Option<String>,
+    /// The "…" buttons for the voice model and its index.
+    browse_model: BrowseButton,
+    browse_index: BrowseButton,
 }
 
 /// Files in the library folder show by name alone, so the field shows what tells voices apart.
@@ -88,59 +86,32 @@ impl VoicePicker {
         }
     }
 
-    /// The "…" button: the system's open dialog for the voice model. Returns whether a file was
-    /// picked (it then loads, like a pick from the library's lists).
+    /// The "…" button beside the voice model. Returns whether a file was picked (it then loads,
+    /// like a pick from the library's lists).
     fn browse(&mut self, ui: &mut Ui, folder: Option<&Path>) -> bool {
-        let mut picked = false;
-        match self.dialog.poll() {
-            Some(Ok(Some(path))) => {
-                // Another voice's index would not fit it: take the one beside it, if any.
-                let beside = Some(path.with_extension("index")).filter(|p| p.is_file());
-                self.index = to_text(&beside, folder);
-                self.synthesizer = to_text(&Some(path), folder);
-                self.dialog_error = None;
-                picked = true;
-            }
-            Some(Ok(None)) => self.dialog_error = None,
-            Some(Err(e)) => self.dialog_error = Some(e),
-            None => {}
-        }
-        let button = ui.add_enabled(!self.dialog.is_open(), egui::Button::new("…"));
-        let button = match &self.dialog_error {
-            Some(e) => button.on_hover_text(e),
-            None => button.on_hover_text("Choose a voice model (.onnx)"),
+        let start = || to_path(&self.synthesizer, folder).and_then(|p| p.parent().map(Path::to_path_buf));
+        let start = || start().or(folder.map(Path::to_path_buf));
+        let hover = "Choose a voice model (.onnx)";
+        let Some(path) = self.browse_model.show(ui, Pick::Model, "RVC Live: voice model", hover, start) else {
+            return false;
         };
-        if button.clicked() {
-            let start = to_path(&self.synthesizer, folder).and_then(|p| p.parent().map(Path::to_path_buf));
-            self.dialog.open(Pick::Model, "RVC Live: voice model", start.as_deref().or(folder));
-        }
-        picked
+        // Another voice's index would not fit it: take the one beside it, if any.
+        let beside = Some(path.with_extension("index")).filter(|p| p.is_file());
+        self.index = to_text(&beside, folder);
+        self.synthesizer = to_text(&Some(path), folder);
+        true
     }
 
     /// The "…" button beside the index. Returns whether an index was picked.
     fn browse_index(&mut self, ui: &mut Ui, folder: Option<&Path>) -> bool {
-        let mut picked = false;
-        match self.index_dialog.poll() {
-            Some(Ok(Some(path))) => {
-                self.index = to_text(&Some(path), folder);
-                self.index_dialog_error = None;
-                picked = true;
-            }
-            Some(Ok(None)) => self.index_dialog_error = None,
-            Some(Err(e)) => self.index_dialog_error = Some(e),
-            None => {}
-        }
-        let button = ui.add_enabled(!self.index_dialog.is_open(), egui::Button::new("…"));
-        let button = match &self.index_dialog_error {
-            Some(e) => button.on_hover_text(e),
-            None => button.on_hover_text("Choose the voice's retrieval index (.index, RVC's added_… file)"),
+        let beside = to_path(&self.index, folder).or_else(|| to_path(&self.synthesizer, folder));
+        let start = || beside.and_then(|p| p.parent().map(Path::to_path_buf)).or(folder.map(Path::to_path_buf));
+        let hover = "Choose the voice's retrieval index (.index, RVC's added_… file)";
+        let Some(path) = self.browse_index.show(ui, Pick::Index, "RVC Live: retrieval index", hover, start) else {
+            return false;
         };
-        if button.clicked() {
-            let beside = to_path(&self.index, folder).or_else(|| to_path(&self.synthesizer, folder));
-            let start = beside.and_then(|p| p.parent().map(Path::to_path_buf));
-            self.index_dialog.open(Pick::Index, "RVC Live: retrieval index", start.as_deref().or(folder));
-        }
-        picked
+        self.index = to_text(&Some(path), folder);
+        true
     }
 
     pub fn show(&mut self, ui: &mut Ui, params: &RvcLiveParams, library: Option<&VoiceLibrary>) {

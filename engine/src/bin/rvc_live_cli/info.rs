@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use rvc_live_engine::content_encoder_format::{self, ContentEncoderFormat};
-use rvc_live_engine::synthesizer_format::{ExportConvention, ModelVersion};
 use rvc_live_engine::{IvfFlatIndex, ModelFile, PitchDecoding, PitchModel, Synthesizer};
 
 /// Frames a voice is opened for to measure its rate: a second of 10 ms frames.
@@ -73,20 +72,13 @@ fn describe_onnx(path: &Path) -> Result<Vec<String>, String> {
 
 fn voice_lines(path: &Path, voice: &Synthesizer) -> Vec<String> {
     let format = voice.format();
-    let version = match format.version {
-        ModelVersion::V1 => "v1 (256-wide features)",
-        ModelVersion::V2 => "v2 (768-wide features)",
-    };
-    let convention = match format.convention {
-        ExportConvention::RvcWebUi => "RVC WebUI export",
-        ExportConvention::WOkada => "w-okada export",
-        ExportConvention::PartialDecoding { .. } => "partial-decoding export",
-    };
+    let (version, width, convention) =
+        (format.version.name(), format.version.feature_width(), format.convention.name());
     let pitch = if format.has_f0 { "with f0" } else { "without f0" };
     let half = if format.half_precision_features { ", fp16 features" } else { "" };
     vec![
         format!("{}: an RVC voice ({convention})", path.display()),
-        format!("  {version}, {pitch}{half}, {} Hz", voice.sample_rate()),
+        format!("  {version} ({width}-wide features), {pitch}{half}, {} Hz", voice.sample_rate()),
     ]
 }
 
