@@ -50,6 +50,11 @@ impl ModelVersion {
         }
     }
 
+    /// The version whose features are `width` wide, if any.
+    pub fn with_feature_width(width: usize) -> Option<Self> {
+        [Self::V1, Self::V2].into_iter().find(|v| v.feature_width() == width)
+    }
+
     pub fn feature_width(self) -> usize {
         match self {
             Self::V1 => 256,

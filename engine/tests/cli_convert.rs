@@ -96,7 +96,7 @@ fn convert_searches_the_index_it_is_given_and_refuses_one_it_cannot_use() {
     let run = convert("ivf_flat_v2_sparse.index");
     let log = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{log}");
-    assert!(log.contains("index: 12 vectors in 64 lists, nprobe 4"), "{log}");
+    assert!(log.contains("index: 12 vectors 768 wide in 64 lists, nprobe 4"), "{log}");
     let run = convert("ivf_flat_v1_full.index");
     let log = String::from_utf8_lossy(&run.stderr);
     assert!(!run.status.success(), "{log}");
@@ -114,7 +114,10 @@ fn info_says_what_a_file_is_or_why_it_cannot_be_used() {
         (run.status.success(), text)
     };
     for (path, expected) in [
-        (common::model("index", "ivf_flat_v1_full.index"), "3000 vectors, 256 wide (RVC v1 voices)"),
+        (
+            common::model("index", "ivf_flat_v1_full.index"),
+            "for RVC v1 voices\n  3000 vectors 256 wide in 24 lists, nprobe 1",
+        ),
         (common::analytic("analytic_synth_v1_40k.onnx"), "v1 (256-wide features), with f0, 40000 Hz"),
         (common::analytic("analytic_content_units.onnx"), "a content encoder"),
     ] {

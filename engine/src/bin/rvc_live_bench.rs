@@ -256,10 +256,7 @@ fn measure(
     if let Some(problem) = processor.index_problem() {
         return Err(format!("cannot use the index: {problem}"));
     }
-    let index = processor.retrieval().map(|r| {
-        let index = r.index();
-        format!("{} vectors {} wide in {} lists, nprobe {}", index.len(), index.dim(), index.nlist(), index.nprobe())
-    });
+    let index = processor.retrieval().map(|r| r.index().summary());
     let models_run_in = processor.precision();
     let precision = if models_run_in.content_encoder.is_int8() && models_run_in.synthesizer.is_int8() {
         "int8".to_owned()

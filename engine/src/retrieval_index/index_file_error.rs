@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::synthesizer_format::ModelVersion;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IndexFileError {
     /// The file could not be read at all (missing, no permission); the system's reason.
@@ -62,9 +64,9 @@ impl std::error::Error for IndexFileError {}
 
 /// Which RVC version a feature width belongs to.
 fn width_name(width: usize) -> &'static str {
-    match width {
-        256 => "RVC v1",
-        768 => "RVC v2",
-        _ => "not RVC's",
+    match ModelVersion::with_feature_width(width) {
+        Some(ModelVersion::V1) => "RVC v1",
+        Some(ModelVersion::V2) => "RVC v2",
+        None => "not RVC's",
     }
 }

@@ -126,6 +126,11 @@ impl IvfFlatIndex {
     pub fn lists(&self) -> &[Vec<u32>] {
         &self.lists
     }
+
+    /// "12 vectors 768 wide in 64 lists, nprobe 4": the index in a line, for logs and tools.
+    pub fn summary(&self) -> String {
+        format!("{} vectors {} wide in {} lists, nprobe {}", self.len(), self.dim, self.nlist(), self.nprobe)
+    }
 }
 
 struct Header {

@@ -22,15 +22,10 @@ pub(super) struct RetrievalStage {
 
 impl RetrievalStage {
     /// Open `index` for features `width` wide, in windows of `window_frames` synthesizer frames.
-    /// An index that cannot be used is logged and kept as the stage's problem: the voice then
-    /// converts without retrieval.
+    /// An index that cannot be used is kept as the stage's problem, for the front end to report:
+    /// the voice then converts without retrieval.
     pub fn open(index: Option<&Path>, width: usize, window_frames: usize) -> Self {
-        let opened = index.map(|path| {
-            open_index(path, width).inspect_err(|problem| {
-                tracing::warn!("{}: the voice plays without retrieval: {problem}", path.display());
-            })
-        });
-        let (retrieval, problem) = match opened {
+        let (retrieval, problem) = match index.map(|path| open_index(path, width)) {
             Some(Ok(retrieval)) => (Some(retrieval), None),
             Some(Err(problem)) => (None, Some(problem)),
             None => (None, None),

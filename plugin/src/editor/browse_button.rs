@@ -1,7 +1,7 @@
 //! The "…" button beside a path: opens the system's dialog without blocking the editor, and
 //! hands back what was picked on a later frame. Why a dialog could not open shows on the button.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use egui::Ui;
 
@@ -37,7 +37,7 @@ impl BrowseButton {
         }
         let button = ui.add_enabled(!self.dialog.is_open(), egui::Button::new("…"));
         if button.on_hover_text(self.error.as_deref().unwrap_or(hover)).clicked() {
-            self.dialog.open(pick, title, start().as_deref().map(Path::new));
+            self.dialog.open(pick, title, start().as_deref());
         }
         picked
     }

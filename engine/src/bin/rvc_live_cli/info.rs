@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use rvc_live_engine::content_encoder_format::{self, ContentEncoderFormat};
+use rvc_live_engine::synthesizer_format::ModelVersion;
 use rvc_live_engine::{IvfFlatIndex, ModelFile, PitchDecoding, PitchModel, Synthesizer};
 
 /// Frames a voice is opened for to measure its rate: a second of 10 ms frames.
@@ -31,15 +32,13 @@ pub fn describe(path: &Path) -> Result<Vec<String>, String> {
 
 fn describe_index(path: &Path) -> Result<Vec<String>, String> {
     let index = IvfFlatIndex::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let version = match index.dim() {
-        256 => " (RVC v1 voices)",
-        768 => " (RVC v2 voices)",
-        _ => " (no RVC voice has features this wide)",
+    let voices = match ModelVersion::with_feature_width(index.dim()) {
+        Some(version) => format!("for RVC {} voices", version.name()),
+        None => "no RVC voice has features this wide".to_owned(),
     };
     Ok(vec![
-        format!("{}: a retrieval index (faiss IVF-Flat)", path.display()),
-        format!("  {} vectors, {} wide{version}", index.len(), index.dim()),
-        format!("  {} lists, searched {} at a time (nprobe)", index.nlist(), index.nprobe()),
+        format!("{}: a retrieval index (faiss IVF-Flat), {voices}", path.display()),
+        format!("  {}", index.summary()),
     ])
 }
 

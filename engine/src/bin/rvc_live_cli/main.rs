@@ -179,13 +179,7 @@ fn convert(
     if let (Some(problem), Some(index)) = (processor.index_problem(), &voice.index) {
         return Err(format!("cannot use the index {}: {problem}", index.display()));
     }
-    let retrieval = match processor.retrieval() {
-        Some(retrieval) => {
-            let index = retrieval.index();
-            format!("; index: {} vectors in {} lists, nprobe {}", index.len(), index.nlist(), index.nprobe())
-        }
-        None => String::new(),
-    };
+    let retrieval = processor.retrieval().map(|r| format!("; index: {}", r.index().summary())).unwrap_or_default();
     let precision = processor.precision().summary();
     let latency = geometry.latency();
     let stats = Arc::new(StreamStats::default());
