@@ -184,6 +184,30 @@ fn wait_for_banner(display: &str, window: &str, ppm: &Path, fill: [u8; 3], what:
     }
 }
 
+/// What the X server shows and what the standalone said, for a window that never came.
+fn diagnosis(display: &str, stderr: &Path, log: &Path) -> String {
+    let windows = Command::new("xwininfo")
+        .args(["-root", "-tree"])
+        .env("DISPLAY", display)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_else(|e| format!("(xwininfo: {e})"));
+    format!(
+        "windows on {display}:\n{windows}\nstandalone stderr:\n{}\nplugin log:\n{}",
+        std::fs::read_to_string(stderr).unwrap_or_default(),
+        std::fs::read_to_string(log).unwrap_or_default()
+    )
+}
+
+/// Every thread's stack of a process that hangs, where gdb is installed.
+fn backtraces(pid: u32) -> String {
+    Command::new("gdb")
+        .args(["-p", &pid.to_string(), "-batch", "-ex", "thread apply all bt 30"])
+        .output()
+        .map(|o| format!("standalone threads:\n{}", String::from_utf8_lossy(&o.stdout)))
+        .unwrap_or_else(|e| format!("(no backtrace: gdb: {e})"))
+}
+
 fn save_png(ppm: &Path, png: &Path) {
     std::fs::create_dir_all(png.parent().unwrap()).unwrap();
     // A palette keeps each picture a few tens of kilobytes; the editor has few colours anyway.
@@ -233,9 +257,10 @@ fn the_editor_shows_no_voice_a_loaded_voice_and_a_missing_file() {
     std::fs::write(&dialog, format!("#!/bin/sh\necho '{}'\n", dialog_voice.display())).unwrap();
     std::fs::set_permissions(&dialog, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
 
-    let (_xvfb, display) = start_xvfb();
+    let (mut xvfb, display) = start_xvfb();
     let log = scratch.join("standalone.log");
-    let app = Running(
+    let stderr = scratch.join("standalone.stderr");
+    let mut app = Running(
         Command::new(standalone())
             .args(["--backend", "dummy", "--sample-rate", "48000", "--period-size", "512"])
             .env("DISPLAY", &display)
@@ -243,7 +268,7 @@ fn the_editor_shows_no_voice_a_loaded_voice_and_a_missing_file() {
             .env("RVC_LIVE_FILE_DIALOG", &dialog)
             .env("NICE_LOG", &log)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&stderr).unwrap())
             .spawn()
             .unwrap(),
     );
@@ -256,7 +281,22 @@ fn the_editor_shows_no_voice_a_loaded_voice_and_a_missing_file() {
         {
             break id.to_owned();
         }
-        assert!(Instant::now() < deadline, "no window titled `RVC Live` appeared within 90 s");
+        if let Ok(Some(status)) = app.0.try_wait() {
+            panic!(
+                "the standalone exited ({status}) before its window appeared\n{}",
+                diagnosis(&display, &stderr, &log)
+            );
+        }
+        if let Ok(Some(status)) = xvfb.0.try_wait() {
+            panic!("Xvfb on {display} exited ({status}) before the window appeared");
+        }
+        if Instant::now() > deadline {
+            let threads = backtraces(app.0.id());
+            panic!(
+                "no window titled `RVC Live` appeared within 90 s\n{}\n{threads}",
+                diagnosis(&display, &stderr, &log)
+            );
+        }
         std::thread::sleep(Duration::from_millis(100));
     };
     let opened = started.elapsed();
