@@ -50,7 +50,11 @@ def synth_jobs(full: bool) -> list[dict]:
     tiny = {"cfg": dict(version="v2", sr=40000, f0=True, size="tiny"),
             "exports": [("webui", False), ("webui", True), ("wokada", False), ("wokada", True),
                         ("partial", False), ("partial", True), ("wokada_fp16", True)]}
-    jobs = [tiny]
+    # More tiny configurations, each rendered by the partial-decoding graph and its template, so
+    # that a .pth of every shape the engine must build is checked against RVC's own export.
+    others = [{"cfg": dict(version=v, sr=sr, f0=f0, size="tiny"), "exports": [("partial", True)]}
+              for v, sr, f0 in (("v1", 48000, True), ("v2", 32000, False))]
+    jobs = [tiny] + others
     if full:
         jobs += [
             {"cfg": dict(version="v2", sr=40000, f0=True, size="full"),
@@ -70,12 +74,29 @@ def synth_file(stem: str, convention: str, det: bool) -> str:
     return f"{stem}_{convention}{'_det' if det else ''}.onnx"
 
 
+def template_file(stem: str) -> str:
+    """The det partial-decoding template of a tiny voice: the engine fills it from the .pth and the
+    tests compare the result with `{stem}_partial_det.onnx`."""
+    return f"{stem}_partial_det.template.onnx"
+
+
+# The other layouts a voice's .pth comes in, written for the tiny v2 40k voice.
+CHECKPOINT_LAYOUTS = ("applio", "parametrizations", "training")
+# And the checkpoints a loader must refuse (rvc/synthesizer.py: refused_checkpoints).
+REFUSED_CHECKPOINTS = ("hostile", "wrong_shapes", "refinegan", "not_a_voice")
+LAYOUTS_VOICE = dict(version="v2", sr=40000, f0=True, size="tiny")
+
+
 def catalogue(full: bool) -> list[dict]:
     from rvc.configs import SynthConfig
     jobs = []
     for job in synth_jobs(full):
         cfg = SynthConfig(**job["cfg"])
         outputs = [f"{cfg.stem}.pth"] + [synth_file(cfg.stem, c, d) for c, d in job["exports"]]
+        if cfg.size == "tiny":
+            outputs.append(template_file(cfg.stem))
+        if job["cfg"] == LAYOUTS_VOICE:
+            outputs += [f"{cfg.stem}_{layout}.pth" for layout in CHECKPOINT_LAYOUTS + REFUSED_CHECKPOINTS]
         jobs.append({"name": cfg.stem, "kind": "synthesizer", "config": {**cfg.to_json(), "exports": job["exports"]},
                      "outputs": outputs})
     for size in (("tiny", "full") if full else ("tiny",)):
@@ -110,6 +131,18 @@ def build_synth(job: dict, seed: int) -> dict:
         "what": f"RVC WebUI checkpoint ({cfg.class_name}, random weights, fp16, no enc_q)",
         "config": cfg.config_list(), "sr": cpt["sr"], "f0": cpt["f0"], "version": cpt["version"],
         "parameters": int(sum(v.numel() for v in cpt["weight"].values()))})}
+    if cfg.size == "tiny":
+        from rvc import voice_template
+        proto = voice_template.template(cfg, det=True)
+        out[template_file(cfg.stem)] = (proto.SerializeToString(), {
+            "what": "det partial-decoding graph template (weights taken out)", "fits": voice_template.fitting(cfg)})
+    if {k: cfg_json[k] for k in LAYOUTS_VOICE} == LAYOUTS_VOICE:
+        layouts = {"applio": S.applio_checkpoint(cpt), "parametrizations": S.parametrizations_checkpoint(cpt),
+                   "training": S.training_checkpoint(cfg, seed), **S.refused_checkpoints(cpt)}
+        for layout in CHECKPOINT_LAYOUTS + REFUSED_CHECKPOINTS:
+            what = (f"the same voice as {cfg.stem}.pth in the {layout} layout" if layout in CHECKPOINT_LAYOUTS
+                    else f"a checkpoint to refuse: {layout}")
+            out[f"{cfg.stem}_{layout}.pth"] = (S.checkpoint_bytes(layouts[layout]), {"what": what})
     for convention, det in exports:
         model, _ = S.load_checkpoint(cpt)
         fp16 = convention == "wokada_fp16"

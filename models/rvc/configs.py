@@ -27,11 +27,18 @@ _COMMON_FULL = dict(
 )
 
 _RATES = {
-    # sr: (segment_size, upsample_rates, upsample_kernel_sizes)
-    32000: (32, [10, 8, 2, 2], [20, 16, 4, 4]),
-    40000: (32, [10, 10, 2, 2], [16, 16, 4, 4]),
-    48000: (36, [12, 10, 2, 2], [24, 20, 4, 4]),
+    # (version, sr): (segment_size in frames, upsample_rates, upsample_kernel_sizes), as RVC's
+    # configs/{v1,v2}/*.json give them (the segment size is the training segment over the hop).
+    # v1 32k and 48k decode in five stages; v2 has no 40k config of its own and uses v1's.
+    ("v1", 32000): (40, [10, 4, 2, 2, 2], [16, 16, 4, 4, 4]),
+    ("v1", 40000): (32, [10, 10, 2, 2], [16, 16, 4, 4]),
+    ("v1", 48000): (24, [10, 6, 2, 2, 2], [16, 16, 4, 4, 4]),
+    ("v2", 32000): (40, [10, 8, 2, 2], [20, 16, 4, 4]),
+    ("v2", 40000): (32, [10, 10, 2, 2], [16, 16, 4, 4]),
+    ("v2", 48000): (36, [12, 10, 2, 2], [24, 20, 4, 4]),
 }
+# The linear spectrogram's bins (filter_length // 2 + 1): 32k uses a 1024-point STFT.
+_SPEC_CHANNELS = {32000: 513, 40000: 1025, 48000: 1025}
 
 _TINY = dict(
     spec_channels=1025, inter_channels=192, hidden_channels=64, filter_channels=128, n_heads=2, n_layers=2,
@@ -75,8 +82,9 @@ class SynthConfig:
 
     def values(self) -> dict:
         base = dict(_TINY if self.size == "tiny" else _COMMON_FULL)
-        segment, rates, kernels = _RATES[self.sr]
-        base.update(segment_size=segment, upsample_rates=rates, upsample_kernel_sizes=kernels, sr=self.sr)
+        segment, rates, kernels = _RATES[(self.version, self.sr)]
+        base.update(spec_channels=_SPEC_CHANNELS[self.sr], segment_size=segment, upsample_rates=rates,
+                    upsample_kernel_sizes=kernels, sr=self.sr)
         return base
 
     def config_list(self) -> list:

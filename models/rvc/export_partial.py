@@ -112,7 +112,7 @@ def feeds(cfg: SynthConfig, inputs: dict, skip_head: int, return_length: int, fo
     return out
 
 
-def export(model, cfg: SynthConfig, det: bool):
+def export(model, cfg: SynthConfig, det: bool, constant_folding: bool = True):
     if det:
         make_deterministic(model)
     ex = make_inputs(cfg, TRACE_FRAMES)
@@ -121,4 +121,5 @@ def export(model, cfg: SynthConfig, det: bool):
     if cfg.f0:
         axes.update(pitch={1: "T"}, pitchf={1: "T"})
     with attention_patch.patched():
-        return export_onnx(PartialSynth(model, cfg, det).eval(), args, input_names(cfg), ["audio"], axes)
+        return export_onnx(PartialSynth(model, cfg, det).eval(), args, input_names(cfg), ["audio"], axes,
+                           constant_folding=constant_folding)

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from . import infer_pack
-from .common import normal
+from .common import normal, rng_for
 from .configs import SynthConfig
 
 F0_MIN = 50.0
@@ -34,8 +34,9 @@ def _fan_in(name: str, shape, module_type: str, stride: int) -> float:
 
 
 def init_weights_(model: torch.nn.Module, seed: int) -> None:
-    """Fills every parameter from (seed, name). Weight-normed layers get `weight_v` ~ N(0, fan_in^-1/2)
-    and `weight_g = |v|`, so the effective weight is v; embeddings N(0, 1); relative-position tables
+    """Fills every parameter from (seed, name). Weight-normed layers get `weight_g = |w|` for
+    `w` ~ N(0, fan_in^-1/2), and `weight_v = s * w` with a per-channel s in [1/2, 2], so the
+    effective weight is w; embeddings N(0, 1); relative-position tables
     N(0, k^-1/2); LayerNorm gamma 1 + N(0, 0.02); biases N(0, 0.02). The decoder's last conv is
     halved so the tanh output is not saturated."""
     modules = dict(model.named_modules())
@@ -67,6 +68,11 @@ def init_weights_(model: torch.nn.Module, seed: int) -> None:
                 v = params[name[: -len("g")] + "v"]
                 dims = tuple(range(1, v.dim()))
                 p.copy_(torch.linalg.vector_norm(v, dim=dims, keepdim=True).view_as(p))
+                # Trained checkpoints have g != |v|; scaling v (weight norm is blind to its scale)
+                # keeps the effective weight and makes a loader that ignores g, or uses v as the
+                # weight, fail parity.
+                scale = 2.0 ** rng_for(seed, name + ".scale").uniform(-1.0, 1.0, size=p.shape[0])
+                v.mul_(torch.from_numpy(scale.astype(np.float32)).view(-1, *([1] * (v.dim() - 1))))
 
 
 def build(cfg: SynthConfig) -> torch.nn.Module:
@@ -243,4 +249,68 @@ def make_inputs(cfg: SynthConfig, frames: int, seed: int = 0) -> dict[str, np.nd
         "pitchf": f0[None, :],
         "sid": np.array([0], dtype=np.int64),
         "rnd": (rng.standard_normal((1, 192, frames)) * 0.66666).astype(np.float32),
+    }
+
+
+# --- the other checkpoint layouts users have -------------------------------------------------------
+
+def applio_checkpoint(cpt: dict) -> dict:
+    """The same voice as Applio's saver writes it: int `sr`, bool `f0`, its extra keys."""
+    out = OrderedDict(cpt)
+    out.update(sr=int(cpt["config"][-1]), f0=bool(cpt["f0"]), info="300epoch", epoch=300, step=12000,
+               model_hash="0" * 64, author="rvc-live", embedder_model="contentvec", speakers_id=0,
+               vocoder="HiFi-GAN")
+    return out
+
+
+def parametrizations_checkpoint(cpt: dict) -> dict:
+    """The same voice with weight norm saved under torch's newer names
+    (`*.parametrizations.weight.original0/1` for `*.weight_g/_v`)."""
+    weight = OrderedDict()
+    for key, value in cpt["weight"].items():
+        for old, new in (("weight_g", "parametrizations.weight.original0"),
+                         ("weight_v", "parametrizations.weight.original1")):
+            if key.endswith(old):
+                key = key[: -len(old)] + new
+        weight[key] = value
+    return OrderedDict(cpt, weight=weight)
+
+
+def training_checkpoint(cfg: SynthConfig, seed: int) -> dict:
+    """A G_*.pth as RVC's trainer saves it: the whole fp32 state dict (enc_q included) under
+    `model`, no config, the optimizer's state beside it."""
+    torch.manual_seed(seed)
+    model = build(cfg)
+    init_weights_(model, seed)
+    state = OrderedDict((k, v.detach().clone()) for k, v in model.state_dict().items())
+    return OrderedDict(model=state, iteration=12000,
+                       optimizer={"state": {}, "param_groups": [{"lr": 1e-4, "betas": (0.8, 0.99), "params": []}]},
+                       learning_rate=1e-4)
+
+
+# --- checkpoints a loader must refuse ------------------------------------------------------------
+
+class _RunsACommand:
+    """Pickles as a call of `os.system`, as a booby-trapped checkpoint does. Pickling it runs
+    nothing; only an unpickler that calls what a pickle names would."""
+
+    def __reduce__(self):
+        import os
+        return os.system, ("echo this checkpoint ran a command",)
+
+
+def refused_checkpoints(cpt: dict) -> dict:
+    """Variants of a voice's checkpoint that a loader must refuse, each for its own reason."""
+    wrong_width = OrderedDict(cpt["weight"])
+    rows = wrong_width["enc_p.emb_phone.weight"].shape[0]
+    wrong_width["enc_p.emb_phone.weight"] = torch.zeros(rows, 256, dtype=torch.float16)
+    return {
+        # Runs a command when torch.load(weights_only=False) opens it.
+        "hostile": OrderedDict(cpt, info=_RunsACommand()),
+        # v1-wide features under a v2 configuration: no RVC voice has these shapes.
+        "wrong_shapes": OrderedDict(cpt, weight=wrong_width),
+        # Applio's RefineGAN vocoder has another decoder graph.
+        "refinegan": OrderedDict(applio_checkpoint(cpt), vocoder="RefineGAN"),
+        # A checkpoint, but of something else.
+        "not_a_voice": OrderedDict(state_dict=OrderedDict(weight=torch.zeros(4, 4), bias=torch.zeros(4))),
     }
