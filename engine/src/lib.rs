@@ -15,6 +15,7 @@
 // modules stay public only where their free functions and constants are the interface: the
 // stream, ONNX Runtime and execution providers, panic handling, and the DSP steps the tests check
 // against RVC's own code (framing, pitch post-processing, RMVPE, its log-mel, format detection).
+pub mod built_voice_cache;
 mod calibration_voice;
 mod content_encoder;
 pub mod content_encoder_format;
@@ -44,6 +45,9 @@ mod sola;
 pub mod stream;
 mod synthesizer;
 pub mod synthesizer_format;
+pub mod torch_checkpoint;
+pub mod voice_checkpoint;
+pub mod voice_graph;
 mod voice_selection;
 mod yin;
 

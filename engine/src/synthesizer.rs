@@ -4,7 +4,7 @@
 //! a render only fills them and hands ONNX Runtime views of them.
 
 use std::borrow::Cow;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use half::f16;
 use ort::session::{Session, SessionInputValue};
@@ -12,6 +12,7 @@ use ort::value::TensorRef;
 
 use crate::execution_provider::Provider;
 
+use super::built_voice_cache;
 use super::int8::{Calibration, Int8Error, Scope};
 use super::model_error::ModelError;
 use super::model_error::ModelRole;
@@ -26,6 +27,9 @@ const WARM_UP_FRAMES: [usize; 2] = [20, 33];
 
 pub struct Synthesizer {
     session: Session,
+    /// The ONNX model `session` was opened from: the voice's file, or the model built from its
+    /// `.pth`. The int8 decoder is made from it.
+    model: PathBuf,
     /// Where `session` runs; the int8 decoder is made for the CPU alone.
     provider: Provider,
     /// Set while an int8 decoder is calibrated: the probe model renders in `session`'s place and
@@ -54,12 +58,15 @@ pub struct DecodeRange {
 
 impl Synthesizer {
     /// Open the voice at `path` for windows of up to `max_frames` frames.
+    /// A `.pth` voice is built into its ONNX model first (or taken from the cache).
     pub fn load(path: &Path, threads: usize, max_frames: usize, speaker: u32) -> Result<Self, ModelError> {
-        let ModelFile { session, signature, provider } = ModelFile::open(path, threads)?;
+        let model = built_voice_cache::onnx_for(path)?;
+        let ModelFile { session, signature, provider } = ModelFile::open(&model, threads)?;
         let format = synthesizer_format::detect(&signature)?;
         let width = format.version.feature_width();
         let mut synth = Self {
             session,
+            model,
             provider,
             calibration: None,
             format,
@@ -72,7 +79,7 @@ impl Synthesizer {
             audio: Vec::new(),
             half_output: Vec::new(),
         };
-        synth.measure_hop(path)?;
+        synth.measure_hop()?;
         // Room for a whole window of output, so rendering never grows the buffer.
         synth.audio = vec![0.0; max_frames.max(WARM_UP_FRAMES[1]) * synth.hop];
         // An fp16 output is converted here; the signature does not always say which exports have one.
@@ -95,12 +102,12 @@ impl Synthesizer {
         }
     }
 
-    /// Start making an int8 copy of the decoder of the voice at `path` (this synthesizer's file):
+    /// Start making an int8 copy of the voice's decoder:
     /// until [`Self::finish_int8_calibration`], renders run a probe model that records the
     /// decoder's activation ranges. Fails, leaving the float model in place, where the copy cannot
     /// be made or would not help (a GPU session).
-    pub fn begin_int8_calibration(&mut self, path: &Path, threads: usize) -> Result<(), Int8Error> {
-        let calibration = Calibration::begin(&mut self.session, self.provider, path, Scope::Decoder, threads)?;
+    pub fn begin_int8_calibration(&mut self, threads: usize) -> Result<(), Int8Error> {
+        let calibration = Calibration::begin(&mut self.session, self.provider, &self.model, Scope::Decoder, threads)?;
         self.calibration = Some(calibration);
         Ok(())
     }
@@ -108,12 +115,12 @@ impl Synthesizer {
     /// End calibration: with `quantise`, swap in the int8 model made from the ranges seen, once it
     /// renders like the float one at the warm-up lengths; otherwise (or if that fails) the float
     /// model stays. Returns how many convolutions run in int8.
-    pub fn finish_int8_calibration(&mut self, path: &Path, threads: usize, quantise: bool) -> Result<usize, Int8Error> {
+    pub fn finish_int8_calibration(&mut self, threads: usize, quantise: bool) -> Result<usize, Int8Error> {
         let calibration =
             self.calibration.take().ok_or_else(|| Int8Error::Calibration("no int8 calibration is running".into()))?;
         let (float, convolutions) = calibration.finish(&mut self.session, threads, quantise)?;
         let hop = self.hop;
-        if let Err(e) = self.measure_hop(path) {
+        if let Err(e) = self.measure_hop() {
             self.session = float;
             return Err(Int8Error::FailedCheck(e.to_string()));
         }
@@ -229,7 +236,8 @@ impl Synthesizer {
     /// Render silence at two lengths: the output length gives the sample rate (RVC WebUI exports
     /// carry no metadata), and an export that only runs at its traced length fails here, at load,
     /// instead of in the middle of a performance.
-    fn measure_hop(&mut self, path: &Path) -> Result<(), ModelError> {
+    fn measure_hop(&mut self) -> Result<(), ModelError> {
+        let path = self.model.clone();
         let mut hops = Vec::with_capacity(WARM_UP_FRAMES.len());
         for frames in WARM_UP_FRAMES {
             self.features_mut(frames).fill(0.0);

@@ -104,6 +104,33 @@ fn convert_searches_the_index_it_is_given_and_refuses_one_it_cannot_use() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn convert_takes_a_pth_voice_as_users_download_it() {
+    let dir = std::env::temp_dir().join(format!("rvc-live-cli-pth-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (input, output) = (dir.join("tone.wav"), dir.join("converted.wav"));
+    write_tone(&input, 48_000, 180.0, 1.5);
+    let run = Command::new(env!("CARGO_BIN_EXE_rvc-live"))
+        .arg("convert")
+        .args([&input, &output])
+        .arg("--voice")
+        .arg(common::generated("rvc_v2_40k_tiny.pth"))
+        .arg("--content-encoder")
+        .arg(common::generated("contentvec_tiny_units.onnx"))
+        .env("RVC_LIVE_CACHE_DIR", dir.join("cache"))
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{log}");
+    let mut reader = hound::WavReader::open(&output).unwrap();
+    let samples: Vec<f32> = reader.samples::<f32>().map(Result::unwrap).collect();
+    assert_eq!(samples.len(), 72_000, "as long as the input");
+    assert!(samples.iter().any(|s| s.abs() > 0.01), "the converted file is silent:\n{log}");
+    let cached: Vec<_> = std::fs::read_dir(dir.join("cache/voices")).unwrap().collect();
+    assert_eq!(cached.len(), 1, "the built model went to the cache folder it was given");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// `rvc-live info`: what each kind of file is, and for a file RVC Live cannot use, why (exit
 /// status non-zero).
 #[test]
@@ -120,6 +147,12 @@ fn info_says_what_a_file_is_or_why_it_cannot_be_used() {
         ),
         (common::analytic("analytic_synth_v1_40k.onnx"), "v1 (256-wide features), with f0, 40000 Hz"),
         (common::analytic("analytic_content_units.onnx"), "a content encoder"),
+        (
+            common::generated("rvc_v2_40k_tiny_applio.pth"),
+            "an RVC voice checkpoint (Applio, v2, 40 kHz, with pitch, 300 epochs, HiFi-GAN vocoder)\n  \
+             builds as RVC v2 40 kHz with pitch, 4 speakers, fp16 weights",
+        ),
+        (common::generated("rvc_v2_40k_tiny_training.pth"), "builds as RVC v2 40 kHz with pitch, 4 speakers, fp32"),
     ] {
         let (ok, text) = info(&path);
         assert!(ok && text.contains(expected), "{}: {text}", path.display());
@@ -129,6 +162,8 @@ fn info_says_what_a_file_is_or_why_it_cannot_be_used() {
         (common::model("index", "ivf_pq.index"), "IVF-PQ"),
         (common::analytic("bad_synth_width_512.onnx"), "its features are 512 wide"),
         (Path::new("/nonexistent/voice.pth").to_owned(), "no such file"),
+        (common::generated("rvc_v2_40k_tiny_hostile.pth"), "its pickle calls `posix.system`"),
+        (common::generated("rvc_v2_40k_tiny_refinegan.pth"), "RefineGAN vocoder"),
     ] {
         let (ok, text) = info(&path);
         assert!(!ok && text.contains(expected), "{}: {text}", path.display());

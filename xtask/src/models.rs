@@ -31,12 +31,20 @@ pub fn generate_set(set: ModelSet) -> anyhow::Result<PathBuf> {
         let torch = python_env::MODELS.provision()?;
         let name = if set == ModelSet::Full { "full" } else { "ci" };
         command::run(
-            Command::new(torch)
+            Command::new(&torch)
                 .arg("models/generate_models.py")
                 .arg("--out")
                 .arg(out.join("rvc"))
                 .args(["--set", name]),
         )?;
+        // The engine builds `.pth` voices from committed templates: they must still be what RVC's
+        // code exports (all twelve configurations with the full set; the tests' tiny ones always).
+        let mut templates = Command::new(&torch);
+        templates.args(["models/generate_templates.py", "--check"]);
+        if set != ModelSet::Full {
+            templates.args(["--only", "tiny"]);
+        }
+        command::run(&mut templates)?;
     }
     // Fault-injection fixtures, made from the models above: the analytic voice and encoder always,
     // the pitch model once the real-architecture set is there.

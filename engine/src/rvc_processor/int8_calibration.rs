@@ -19,15 +19,9 @@ impl RvcProcessor {
     /// [`super::int8`]): the pipeline converts the calibration voice block by block, as it will
     /// convert the user's, while both models record what they see. Leaves the processor as freshly
     /// loaded; a model whose copy cannot be made stays in float.
-    pub(super) fn make_int8_copies(
-        &mut self,
-        encoder: &Path,
-        synthesizer: &Path,
-        rate: u32,
-        threads: usize,
-    ) -> ModelPrecision {
+    pub(super) fn make_int8_copies(&mut self, encoder: &Path, rate: u32, threads: usize) -> ModelPrecision {
         let encoder_started = self.encoder.begin_int8_calibration(encoder, threads);
-        let synthesizer_started = self.synthesizer.begin_int8_calibration(synthesizer, threads);
+        let synthesizer_started = self.synthesizer.begin_int8_calibration(threads);
         let mut converted = Ok(());
         if encoder_started.is_ok() || synthesizer_started.is_ok() {
             // Calibration blocks are not the user's: keep them out of the counters.
@@ -50,8 +44,7 @@ impl RvcProcessor {
         // where the calibration run itself failed, that is the reason to give.
         let ok = converted.is_ok();
         let encoder_made = encoder_started.map(|()| self.encoder.finish_int8_calibration(encoder, threads, ok));
-        let synthesizer_made =
-            synthesizer_started.map(|()| self.synthesizer.finish_int8_calibration(synthesizer, threads, ok));
+        let synthesizer_made = synthesizer_started.map(|()| self.synthesizer.finish_int8_calibration(threads, ok));
         int8::return_to_system();
         let precision = |made: Result<Result<usize, Int8Error>, Int8Error>| {
             Precision::of(made.and_then(|quantised| converted.clone().and(quantised)))

@@ -3,9 +3,12 @@
 //! plugin would reach.
 
 use std::path::Path;
+use std::time::Instant;
 
 use rvc_live_engine::content_encoder_format::{self, ContentEncoderFormat};
 use rvc_live_engine::synthesizer_format::ModelVersion;
+use rvc_live_engine::voice_checkpoint::VoiceCheckpoint;
+use rvc_live_engine::voice_graph;
 use rvc_live_engine::{IvfFlatIndex, ModelFile, PitchDecoding, PitchModel, Synthesizer};
 
 /// Frames a voice is opened for to measure its rate: a second of 10 ms frames.
@@ -22,12 +25,36 @@ pub fn describe(path: &Path) -> Result<Vec<String>, String> {
     match extension.as_str() {
         "index" => describe_index(path),
         "onnx" => describe_onnx(path),
-        "pth" | "pt" => Err(format!(
-            "{}: a PyTorch checkpoint; RVC Live does not read these yet: export the voice to ONNX",
+        "pth" => describe_checkpoint(path),
+        "pt" => Err(format!(
+            "{}: a PyTorch checkpoint; RVC Live reads voices' .pth files, not yet hubert_base.pt or rmvpe.pt: \
+             use their ONNX forms (content_vec_500.onnx, rmvpe.onnx)",
             path.display()
         )),
-        _ => Err(format!("{}: not a file RVC Live uses (.onnx models, .index retrieval indexes)", path.display())),
+        _ => Err(format!(
+            "{}: not a file RVC Live uses (.pth voices, .onnx models, .index retrieval indexes)",
+            path.display()
+        )),
     }
+}
+
+/// A voice's `.pth`: what it says of itself, then the model built from it, as the plugin builds it.
+fn describe_checkpoint(path: &Path) -> Result<Vec<String>, String> {
+    let checkpoint = VoiceCheckpoint::open(path).map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let built = voice_graph::build(&checkpoint, voice_graph::embedded_templates()).map_err(|e| e.to_string())?;
+    let seconds = started.elapsed().as_secs_f64();
+    let precision = if checkpoint.weights.any_half() { "fp16" } else { "fp32" };
+    Ok(vec![
+        format!("{}: an RVC voice checkpoint ({})", path.display(), checkpoint.facts),
+        format!(
+            "  builds as RVC {}, {} speaker{}, {precision} weights ({:.2} s to build)",
+            built.fits.describe(),
+            checkpoint.speakers(),
+            if checkpoint.speakers() == 1 { "" } else { "s" },
+            seconds
+        ),
+    ])
 }
 
 fn describe_index(path: &Path) -> Result<Vec<String>, String> {

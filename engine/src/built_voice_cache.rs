@@ -1,0 +1,121 @@
+//! Where a `.pth` voice's built model is kept, so that only its first load builds it.
+//!
+//! The model is written to the user's cache folder under the checkpoint's SHA-256 (with the
+//! engine's templates hashed in, so a new release rebuilds), beside nothing of the user's: their
+//! file is never touched. A cached model that has gone is simply built again.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use sha2::{Digest, Sha256};
+
+use crate::model_error::ModelError;
+use crate::voice_checkpoint::VoiceCheckpoint;
+use crate::voice_graph::{self, TEMPLATES};
+
+/// Overrides the cache folder (tests point it at a scratch folder).
+pub const CACHE_DIR_ENV: &str = "RVC_LIVE_CACHE_DIR";
+
+/// The file extension of voices this module builds.
+pub const CHECKPOINT_EXTENSION: &str = "pth";
+
+/// Whether `path` names a torch checkpoint (by its extension, as users' file browsers do).
+pub fn is_checkpoint(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case(CHECKPOINT_EXTENSION))
+}
+
+/// The ONNX model to open for the voice at `path`: the file itself for an ONNX voice; for a
+/// `.pth`, the model built from it (built now if the cache does not hold it).
+pub fn onnx_for(path: &Path) -> Result<PathBuf, ModelError> {
+    onnx_for_in(path, &cache_dir())
+}
+
+/// [`onnx_for`] with the cache in `cache`.
+pub fn onnx_for_in(path: &Path, cache: &Path) -> Result<PathBuf, ModelError> {
+    if !is_checkpoint(path) {
+        return Ok(path.to_path_buf());
+    }
+    let bytes = std::fs::read(path).map_err(|e| ModelError::Invalid(format!("cannot read {}: {e}", path.display())))?;
+    let folder = cache.join("voices");
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("voice");
+    let cached = folder.join(format!("{}-{}.onnx", sanitise(stem), &key(&bytes)[..16]));
+    if cached.is_file() {
+        return Ok(cached);
+    }
+    drop(bytes);
+    let started = std::time::Instant::now();
+    let checkpoint = VoiceCheckpoint::open(path).map_err(|e| ModelError::Invalid(e.to_string()))?;
+    let built = voice_graph::build(&checkpoint, voice_graph::embedded_templates())
+        .map_err(|e| ModelError::Invalid(e.to_string()))?;
+    write_atomically(&folder, &cached, &built.onnx)
+        .map_err(|e| ModelError::Invalid(format!("cannot cache the model built from {}: {e}", path.display())))?;
+    tracing::info!(
+        "Built {} as RVC {} in {:.2} s, cached as {}",
+        path.display(),
+        built.fits.describe(),
+        started.elapsed().as_secs_f64(),
+        cached.display()
+    );
+    Ok(cached)
+}
+
+/// The checkpoint's hash, with the templates' (computed once per process).
+fn key(checkpoint: &[u8]) -> String {
+    static TEMPLATES_HASH: OnceLock<[u8; 32]> = OnceLock::new();
+    let templates = TEMPLATES_HASH.get_or_init(|| {
+        let mut hasher = Sha256::new();
+        TEMPLATES.iter().for_each(|(name, bytes)| {
+            hasher.update(name.as_bytes());
+            hasher.update(bytes);
+        });
+        hasher.finalize().into()
+    });
+    let mut hasher = Sha256::new();
+    hasher.update(templates);
+    hasher.update(checkpoint);
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A file name's stem made of characters every file system takes.
+fn sanitise(stem: &str) -> String {
+    stem.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).take(64).collect()
+}
+
+/// Write through a temporary file and rename, so that a reader never sees half a model, even
+/// with two instances building the same voice at once.
+fn write_atomically(folder: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(folder)?;
+    let tmp = folder.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("model"),
+        std::process::id()
+    ));
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&tmp, path)
+}
+
+/// The engine's cache folder: `RVC_LIVE_CACHE_DIR`, else the platform's per-user cache.
+pub fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os(CACHE_DIR_ENV).filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    if cfg!(target_os = "windows") {
+        if let Some(local) = std::env::var_os("LOCALAPPDATA") {
+            return PathBuf::from(local).join("RVC Live").join("cache");
+        }
+    } else if cfg!(target_os = "macos") {
+        if let Some(home) = &home {
+            return home.join("Library/Caches/RVC Live");
+        }
+    } else if let Some(xdg) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(xdg).join("rvc-live");
+    } else if let Some(home) = &home {
+        return home.join(".cache/rvc-live");
+    }
+    std::env::temp_dir().join("rvc-live-cache")
+}

@@ -1,0 +1,30 @@
+//! The committed voice graph templates (`engine/templates/`, written by
+//! `models/generate_templates.py` from RVC's own model code), built into the engine so a `.pth`
+//! needs nothing beside it.
+
+macro_rules! templates {
+    ($($stem:literal),* $(,)?) => {
+        /// (file stem, gzipped template), one per RVC configuration.
+        pub const TEMPLATES: &[(&str, &[u8])] =
+            &[$(($stem, include_bytes!(concat!("../../templates/", $stem, ".template.onnx.gz")))),*];
+    };
+}
+
+templates!(
+    "rvc_v1_32k",
+    "rvc_v1_32k_nof0",
+    "rvc_v1_40k",
+    "rvc_v1_40k_nof0",
+    "rvc_v1_48k",
+    "rvc_v1_48k_nof0",
+    "rvc_v2_32k",
+    "rvc_v2_32k_nof0",
+    "rvc_v2_40k",
+    "rvc_v2_40k_nof0",
+    "rvc_v2_48k",
+    "rvc_v2_48k_nof0",
+    // The test voices' (models/generate_models.py): tiny widths, RVC's modules.
+    "rvc_v2_40k_tiny",
+    "rvc_v1_48k_tiny",
+    "rvc_v2_32k_nof0_tiny",
+);
