@@ -3,7 +3,8 @@
 //!
 //! A library is one flat folder:
 //!
-//! - every `.onnx` file that is not a shared model below is a voice's synthesizer;
+//! - every `.pth` file is a voice as RVC's tools save it, and every `.onnx` file that is not a
+//!   shared model below is a voice's synthesizer;
 //! - `<voice>.index` beside it is the voice's retrieval index, and so is the name RVC's training
 //!   gives it, `added_IVF<n>_Flat_nprobe_<p>_<voice>_<v1|v2>.index`;
 //! - `<voice>.json` beside it may give `name`, `pitch` (semitones), `speaker_id`, and the file
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::voice::VoiceSelection;
+use rvc_live_engine::built_voice_cache::is_checkpoint;
 
 /// What a scan found.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -100,12 +102,14 @@ fn file_name(path: &Path) -> String {
 impl VoiceLibrary {
     /// List the voices and shared models in `folder` (not its subfolders).
     pub fn scan(folder: &Path) -> std::io::Result<Self> {
-        let (mut models, mut indexes) = (Vec::new(), Vec::new());
+        let (mut models, mut checkpoints, mut indexes) = (Vec::new(), Vec::new(), Vec::new());
         for entry in std::fs::read_dir(folder)? {
             let path = entry?.path();
             let has = |extension: &str| path.extension().is_some_and(|e| e.eq_ignore_ascii_case(extension));
             if has("onnx") && path.is_file() {
                 models.push(path);
+            } else if is_checkpoint(&path) && path.is_file() {
+                checkpoints.push(path);
             } else if has("index") && path.is_file() {
                 indexes.push(path);
             }
@@ -114,7 +118,8 @@ impl VoiceLibrary {
         indexes.sort();
 
         let mut library = Self { folder: folder.to_owned(), ..Self::default() };
-        let mut voices = Vec::new();
+        // Only voices come as `.pth`; the shared models users have as torch files are `.pt`.
+        let mut voices = checkpoints;
         for path in models {
             match role(&file_stem(&path)) {
                 Role::ContentEncoder => library.content_encoders.push(path),
@@ -211,11 +216,12 @@ mod tests {
         touch(&folder, "alto.index", "");
         touch(&folder, "alto.json", r#"{"name": "Alto", "pitch": 12, "speaker_id": 2, "pitch_model": "fcpe.onnx"}"#);
         touch(&folder, "zed.json", "{ not json");
+        touch(&folder, "mezzo.pth", "");
         touch(&folder, "notes.txt", "");
 
         let library = VoiceLibrary::scan(&folder).unwrap();
         let names: Vec<_> = library.voices.iter().map(|v| v.name.as_str()).collect();
-        assert_eq!(names, ["Alto", "zed"]);
+        assert_eq!(names, ["Alto", "mezzo", "zed"]);
         assert_eq!(
             library.content_encoders,
             [folder.join("contentvec_units.onnx"), folder.join("contentvec_embed.onnx")]
@@ -230,7 +236,9 @@ mod tests {
         assert_eq!(alto.speaker_id, 2);
         assert_eq!(library.voices[0].pitch, Some(12.0));
 
-        let zed = &library.voices[1];
+        assert_eq!(library.voices[1].selection().synthesizer, Some(folder.join("mezzo.pth")));
+
+        let zed = &library.voices[2];
         assert_eq!(zed.pitch_model, Some(folder.join("rmvpe_wave.onnx")), "RMVPE is suggested first");
         assert_eq!(zed.index, None);
         assert_eq!(library.problems.len(), 1, "the broken sidecar is reported: {:?}", library.problems);
