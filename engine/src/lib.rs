@@ -48,6 +48,7 @@ pub mod synthesizer_format;
 pub mod torch_checkpoint;
 pub mod voice_checkpoint;
 pub mod voice_graph;
+pub mod voice_pack;
 mod voice_selection;
 mod yin;
 

@@ -45,6 +45,15 @@ pub fn generate_set(set: ModelSet) -> anyhow::Result<PathBuf> {
             templates.args(["--only", "tiny"]);
         }
         command::run(&mut templates)?;
+        // Voice packs as users download them, and ones an import must refuse, from the tiny voice.
+        command::run(
+            Command::new(&python)
+                .arg("models/generate_packs.py")
+                .arg("--models")
+                .arg(&out)
+                .arg("--out")
+                .arg(out.join("packs")),
+        )?;
     }
     // Fault-injection fixtures, made from the models above: the analytic voice and encoder always,
     // the pitch model once the real-architecture set is there.

@@ -37,3 +37,8 @@ pub fn fault(name: &str) -> PathBuf {
 pub fn retrieval_index(name: &str) -> PathBuf {
     model("index", name)
 }
+
+/// The voice packs (`models/generate_packs.py`).
+pub fn voice_pack(name: &str) -> PathBuf {
+    model("packs", name)
+}

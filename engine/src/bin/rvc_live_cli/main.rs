@@ -16,8 +16,10 @@ use file_errors::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use rvc_live_engine::VoiceSelection;
 use rvc_live_engine::stream::{Stream, StreamSettings, StreamStats};
+use rvc_live_engine::voice_checkpoint::VoiceCheckpoint;
 use rvc_live_engine::{ConversionControls, ConversionStats, RvcProcessor, Stage};
 use rvc_live_engine::{DryWetMixer, MixControls, PROTECT_OFF};
+use rvc_live_engine::{voice_graph, voice_pack};
 
 /// Host-style buffer the file is fed in.
 const BUFFER: usize = 512;
@@ -82,9 +84,20 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         threads: usize,
     },
-    /// Say what a model (`.onnx`) or retrieval index (`.index`) is to RVC Live, or why it cannot
-    /// be used. Exits non-zero for a file RVC Live cannot use.
+    /// Say what a voice (`.pth`), model (`.onnx`) or retrieval index (`.index`) is to RVC Live, or
+    /// why it cannot be used. Exits non-zero for a file RVC Live cannot use.
     Info { file: PathBuf },
+    /// Unpack a voice pack (`.zip` with a `.pth` and its `.index`) into a voice library folder.
+    /// Refuses, writing nothing, a pack with entries that leave the folder, links, or absurd sizes.
+    Import {
+        pack: PathBuf,
+        /// The voice library folder (the editor's library).
+        #[arg(long)]
+        library: PathBuf,
+    },
+    /// Write the ONNX model RVC Live builds from a `.pth` voice (RVC's partial-decoding graph), for
+    /// tools that take ONNX voices.
+    Export { voice: PathBuf, output: PathBuf },
 }
 
 fn main() -> std::process::ExitCode {
@@ -141,6 +154,29 @@ fn run(cli: Cli) -> Result<(), String> {
             for line in info::describe(&file)? {
                 println!("{line}");
             }
+            Ok(())
+        }
+        Command::Import { pack, library } => {
+            let imported = voice_pack::import(&pack, &library).map_err(|e| e.to_string())?;
+            println!("imported {} into {}", imported.name, library.display());
+            println!("  voice: {}", imported.voice.display());
+            match &imported.index {
+                Some(index) => println!("  index: {}", index.display()),
+                None => println!("  index: none in the pack (the voice converts without retrieval)"),
+            }
+            Ok(())
+        }
+        Command::Export { voice, output } => {
+            let checkpoint = VoiceCheckpoint::open(&voice).map_err(|e| e.to_string())?;
+            let built =
+                voice_graph::build(&checkpoint, voice_graph::embedded_templates()).map_err(|e| e.to_string())?;
+            std::fs::write(&output, &built.onnx).context(&output)?;
+            println!(
+                "{}: RVC {} (partial decoding), {} MB",
+                output.display(),
+                built.fits.describe(),
+                built.onnx.len() >> 20
+            );
             Ok(())
         }
     }
