@@ -347,7 +347,9 @@ def main() -> int:
     cache_content, cache_pitch, cache_rmvpe = {}, {}, {}
     results, failures = {}, 0
     for name, entry in sorted(manifest["files"].items()):
-        if not name.endswith(".onnx") or (args.only and not any(o in name for o in args.only)):
+        # Voice graph templates hold no weights; the engine's tests fill and check them.
+        if not name.endswith(".onnx") or name.endswith(".template.onnx") or (
+                args.only and not any(o in name for o in args.only)):
             continue
         path = args.dir / name
         t0 = time.time()

@@ -1,13 +1,14 @@
 //! The editor as a user sees it: the standalone app on the dummy audio backend, in a virtual X
 //! server, driven with real mouse clicks, in three states: no voice, a voice loaded from the
-//! library list, and the error banner for a voice whose file has gone. Each state is checked on
+//! library list, and the error banner for a voice whose file has gone; then a voice picked in the
+//! file dialog, and a voice pack imported into the library and switched to while audio plays. Each state is checked on
 //! its pixels (the banner's colour, a picture that is not blank) and against the plugin's log, and
 //! saved to `target/screenshots/`, or to `RVC_LIVE_SCREENSHOTS` (`cargo xtask screenshots` puts
 //! them in `docs/screenshots/` for the documentation).
 //!
 //! Needs Xvfb, xdotool and ImageMagick; the test fails with the `apt-get` line when they are missing.
 
-use rvc_live_test_support::models::{analytic, retrieval_index};
+use rvc_live_test_support::models::{analytic, retrieval_index, voice_pack};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -35,6 +36,8 @@ const FIRST_ROW: (usize, usize) = (180, 137);
 const ROW_PITCH: usize = 26;
 /// The "…" button beside the voice model's path (`plugin/src/editor/voice_picker.rs`).
 const BROWSE_BUTTON: (usize, usize) = (327, 308);
+/// The library's "Import…" button (`plugin/src/editor/voice_library.rs`).
+const IMPORT_BUTTON: (usize, usize) = (320, 107);
 
 fn standalone() -> PathBuf {
     rvc_live_hosts::fixtures::standalone_app()
@@ -253,8 +256,18 @@ fn the_editor_shows_no_voice_a_loaded_voice_and_a_missing_file() {
     std::fs::create_dir_all(&elsewhere).unwrap();
     let dialog_voice = elsewhere.join("dialog-voice.onnx");
     std::fs::copy(analytic("analytic_synth_v2_40k.onnx"), &dialog_voice).unwrap();
+    // Asked for a voice pack (its title says so), it answers with one as users download it.
     let dialog = scratch.join("file-dialog.sh");
-    std::fs::write(&dialog, format!("#!/bin/sh\necho '{}'\n", dialog_voice.display())).unwrap();
+    let pack = voice_pack("subfolder.zip");
+    std::fs::write(
+        &dialog,
+        format!(
+            "#!/bin/sh\ncase \"$1\" in\n  *pack*) echo '{}' ;;\n  *) echo '{}' ;;\nesac\n",
+            pack.display(),
+            dialog_voice.display()
+        ),
+    )
+    .unwrap();
     std::fs::set_permissions(&dialog, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
 
     let (mut xvfb, display) = start_xvfb();
@@ -332,6 +345,28 @@ fn the_editor_shows_no_voice_a_loaded_voice_and_a_missing_file() {
     xdotool(&display, &["mousemove", "--window", &window, &x, &y, "click", "1"]).expect("xdotool click");
     wait_for_banner(&display, &window, &ppm, CONVERTING, "the voice picked in the file dialog", &log);
 
+    // "Import…": the pack's .pth and index go into the library, and its voice loads while the
+    // audio plays.
+    let (x, y) = (IMPORT_BUTTON.0.to_string(), IMPORT_BUTTON.1.to_string());
+    xdotool(&display, &["mousemove", "--window", &window, &x, &y, "click", "1"]).expect("xdotool click");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.contains("Loaded") && l.contains("tiny_tenor.pth"))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the imported voice never loaded. Plugin log:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let imported = wait_for_banner(&display, &window, &ppm, CONVERTING, "the imported voice", &log);
+    check_picture(&imported, "voice-imported");
+    save_png(&ppm, &shots.join("voice-imported.png"));
+    assert!(library.join("tiny_tenor.pth").is_file() && library.join("tiny_tenor.index").is_file());
+
     drop(app);
     let log = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(log.contains("Loaded") && log.contains("dialog-voice.onnx"), "the dialog's voice loaded:\n{log}");
@@ -342,6 +377,10 @@ fn the_editor_shows_no_voice_a_loaded_voice_and_a_missing_file() {
         "the library paired the voice with its index, and it loaded:\n{log}"
     );
     assert!(log.contains("Could not load the voice") && log.contains("moved-voice.onnx"), "the error:\n{log}");
+    assert!(
+        log.lines().any(|l| l.contains("Loaded") && l.contains("tiny_tenor.pth") && l.contains("index of")),
+        "the imported voice loaded with its index:\n{log}"
+    );
     assert!(!log.contains("panicked"), "{log}");
     eprintln!(
         "editor screenshots: window after {:.1} s, all three states after {:.1} s, in {}",

@@ -9,7 +9,8 @@ use crate::{command, onnxruntime, system_packages};
 pub fn run() -> anyhow::Result<()> {
     system_packages::ensure()?;
     onnxruntime::provision()?;
-    models::generate_set(ModelSet::Analytic)?;
+    // The imported voice pack is made from the tiny real-architecture voice.
+    models::generate_set(ModelSet::Ci)?;
     let standalone = std::path::absolute(bundles::bundle_variant("standalone", &["--features", "standalone"])?)?;
     command::run(
         command::cargo()

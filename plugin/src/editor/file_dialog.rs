@@ -18,6 +18,8 @@ pub enum Pick {
     Model,
     /// A voice's retrieval index (`.index`).
     Index,
+    /// A voice pack (`.zip`).
+    Pack,
     /// A folder (the voice library).
     Folder,
 }
@@ -89,6 +91,10 @@ fn candidates(pick: Pick, title: &str, start: Option<&Path>) -> Vec<Command> {
                 "Add-Type -AssemblyName System.Windows.Forms; $d = New-Object System.Windows.Forms.OpenFileDialog; \
                             $d.Filter = 'RVC indexes|*.index|All files|*.*'; if ($d.ShowDialog() -eq 'OK') { $d.FileName } else { exit 1 }"
             }
+            Pick::Pack => {
+                "Add-Type -AssemblyName System.Windows.Forms; $d = New-Object System.Windows.Forms.OpenFileDialog; \
+                            $d.Filter = 'Voice packs|*.zip|All files|*.*'; if ($d.ShowDialog() -eq 'OK') { $d.FileName } else { exit 1 }"
+            }
             Pick::Folder => {
                 "Add-Type -AssemblyName System.Windows.Forms; $d = New-Object System.Windows.Forms.FolderBrowserDialog; \
                              if ($d.ShowDialog() -eq 'OK') { $d.SelectedPath } else { exit 1 }"
@@ -105,6 +111,7 @@ fn candidates(pick: Pick, title: &str, start: Option<&Path>) -> Vec<Command> {
                 zenity.args(["--file-filter=Voices and models | *.pth *.onnx", "--file-filter=All files | *"])
             }
             Pick::Index => zenity.args(["--file-filter=RVC indexes | *.index", "--file-filter=All files | *"]),
+            Pick::Pack => zenity.args(["--file-filter=Voice packs | *.zip", "--file-filter=All files | *"]),
             Pick::Folder => zenity.arg("--directory"),
         };
         if !start.is_empty() {
@@ -117,6 +124,7 @@ fn candidates(pick: Pick, title: &str, start: Option<&Path>) -> Vec<Command> {
         match pick {
             Pick::Model => kdialog.args(["--getopenfilename", &start, "*.pth *.onnx|Voices and models"]),
             Pick::Index => kdialog.args(["--getopenfilename", &start, "*.index|RVC indexes"]),
+            Pick::Pack => kdialog.args(["--getopenfilename", &start, "*.zip|Voice packs"]),
             Pick::Folder => kdialog.args(["--getexistingdirectory", &start]),
         };
         commands.push(kdialog);

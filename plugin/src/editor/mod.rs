@@ -20,6 +20,7 @@ mod controls;
 mod engine_load;
 mod file_dialog;
 mod level_meter;
+mod pack_import;
 mod status_banner;
 mod stream_settings;
 pub mod theme;

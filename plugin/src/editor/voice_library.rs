@@ -1,10 +1,12 @@
-//! The list of voices in the user's voice-library folder. Clicking one loads it.
+//! The list of voices in the user's voice-library folder. Clicking one loads it; "Import…" unpacks
+//! a voice pack into the folder and loads the voice it brought.
 
 use std::path::{Path, PathBuf};
 
 use egui::{RichText, ScrollArea, TextEdit, Ui};
 
 use super::file_dialog::{FileDialog, Pick};
+use super::pack_import::PackImport;
 use super::theme;
 use crate::params::RvcLiveParams;
 use crate::voice::VoiceSelection;
@@ -26,6 +28,9 @@ pub struct LibraryPanel {
     scan: Option<Result<VoiceLibrary, String>>,
     /// The system's folder dialog, while it is open.
     dialog: FileDialog,
+    import: PackImport,
+    /// What the last import did, or why it failed.
+    import_outcome: Option<Result<String, String>>,
 }
 
 impl LibraryPanel {
@@ -58,8 +63,8 @@ impl LibraryPanel {
         ui.horizontal(|ui| {
             let field = ui.add(
                 TextEdit::singleline(&mut self.folder)
-                    .hint_text("Folder of voices (.onnx, .index, .json)")
-                    .desired_width(ui.available_width() - 84.0),
+                    .hint_text("Folder of voices (.pth, .onnx, .index, .json)")
+                    .desired_width(ui.available_width() - 150.0),
             );
             let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             let mut chosen = false;
@@ -86,10 +91,27 @@ impl LibraryPanel {
             if ui.button("Scan").clicked() || entered || chosen {
                 self.rescan(params);
             }
+            let folder = self.library().map(|l| l.folder.clone());
+            self.import.button(ui, folder.as_deref());
         });
         ui.add_space(theme::ROW_GAP);
 
         let mut clicked = None;
+        let folder = self.library().map(|l| l.folder.clone());
+        match self.import.poll(folder.as_deref()) {
+            Some(Ok(imported)) => {
+                nice_plug::nice_log!("Imported the voice pack's {} into {}", imported.name, imported.voice.display());
+                self.rescan(params);
+                clicked =
+                    self.library().and_then(|l| l.voices.iter().find(|v| v.synthesizer == imported.voice)).cloned();
+                self.import_outcome = Some(Ok(format!("Imported {}", imported.name)));
+            }
+            Some(Err(e)) => {
+                nice_plug::nice_error!("Could not import the voice pack: {e}");
+                self.import_outcome = Some(Err(e));
+            }
+            None => {}
+        }
         let library = match &self.scan {
             None => {
                 placeholder(ui, "Pick a folder to list its voices, or enter the model files below.");
@@ -138,6 +160,16 @@ impl LibraryPanel {
             if library.pitch_models.is_empty() { "built-in".into() } else { names(&library.pitch_models) },
         );
         ui.add(egui::Label::new(RichText::new(shared).small().weak()).truncate());
+        match &self.import_outcome {
+            Some(Ok(done)) => {
+                ui.add(egui::Label::new(RichText::new(done).small().color(theme::GOOD.gamma_multiply(2.0))).truncate());
+            }
+            Some(Err(e)) => {
+                let text = RichText::new(format!("Import: {e}")).small().color(theme::BAD.gamma_multiply(2.0));
+                ui.add(egui::Label::new(text).truncate()).on_hover_text(e);
+            }
+            None => {}
+        }
         for problem in &library.problems {
             ui.add(egui::Label::new(RichText::new(problem).small().color(theme::BAD.gamma_multiply(2.0))).truncate());
         }
