@@ -13,8 +13,9 @@
 //!   `*content_units*`, `*content_embed*`), and so are pitch models (`rmvpe*`, `fcpe*`, `crepe*`,
 //!   `swiftf0*`).
 //!
-//! Scanning reads directory entries and the small JSON files only, never a model: it runs on the
-//! GUI thread when the user picks a folder, and must stay quick on a folder of 500 MB voices.
+//! Scanning reads directory entries, the small JSON files and a `.pth`'s pickle (its `data.pkl`,
+//! a few hundred kB, never the weights), never an ONNX model: it runs on the GUI thread when the
+//! user picks a folder, and must stay quick on a folder of 500 MB voices.
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,7 @@ use serde::Deserialize;
 
 use crate::voice::VoiceSelection;
 use rvc_live_engine::built_voice_cache::is_checkpoint;
+use rvc_live_engine::voice_checkpoint::{CheckpointFacts, VoiceCheckpoint};
 
 /// What a scan found.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -50,6 +52,27 @@ pub struct LibraryVoice {
     /// Set when the sidecar names a model of the library; otherwise the library's first one.
     pub content_encoder: Option<PathBuf>,
     pub pitch_model: Option<PathBuf>,
+    /// For a `.pth`: what it says of itself (and its speakers), or why it is no voice.
+    pub checkpoint: Option<Result<(CheckpointFacts, usize), String>>,
+}
+
+impl LibraryVoice {
+    /// A `.pth`'s facts in a few words (`v2 40k`), or `None`.
+    pub fn short_facts(&self) -> Option<String> {
+        let (facts, _) = self.checkpoint.as_ref()?.as_ref().ok()?;
+        let version = facts.version.map(|v| v.name().to_owned());
+        let rate = facts.sample_rate.map(|sr| format!("{}k", sr / 1000));
+        let words: Vec<String> = [version, rate].into_iter().flatten().collect();
+        (!words.is_empty()).then(|| words.join(" "))
+    }
+
+    /// A `.pth`'s facts in full, or why it cannot be used.
+    pub fn checkpoint_description(&self) -> Option<String> {
+        Some(match self.checkpoint.as_ref()? {
+            Ok((facts, speakers)) => format!("{facts}, {speakers} speaker{}", if *speakers == 1 { "" } else { "s" }),
+            Err(why) => why.clone(),
+        })
+    }
 }
 
 /// `<voice>.json`. Every field is optional, and unknown fields are ignored so that files written
@@ -164,6 +187,11 @@ impl VoiceLibrary {
                 speaker_id: sidecar.speaker_id.unwrap_or(0),
                 content_encoder,
                 pitch_model,
+                checkpoint: is_checkpoint(&synthesizer).then(|| {
+                    VoiceCheckpoint::open(&synthesizer)
+                        .map(|c| (c.facts.clone(), c.speakers()))
+                        .map_err(|e| e.to_string())
+                }),
                 synthesizer,
             });
         }
@@ -237,6 +265,9 @@ mod tests {
         assert_eq!(library.voices[0].pitch, Some(12.0));
 
         assert_eq!(library.voices[1].selection().synthesizer, Some(folder.join("mezzo.pth")));
+        let why = library.voices[1].checkpoint_description().unwrap();
+        assert!(why.contains("not a readable PyTorch checkpoint"), "an empty .pth is listed with why: {why}");
+        assert_eq!(library.voices[0].checkpoint, None, "ONNX voices are not read");
 
         let zed = &library.voices[2];
         assert_eq!(zed.pitch_model, Some(folder.join("rmvpe_wave.onnx")), "RMVPE is suggested first");

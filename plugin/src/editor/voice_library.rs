@@ -137,6 +137,9 @@ impl LibraryPanel {
                     if let Some(pitch) = voice.pitch {
                         details.push(format!("{pitch:+} st"));
                     }
+                    if let Some(facts) = voice.short_facts() {
+                        details.push(facts);
+                    }
                     if voice.index.is_some() {
                         details.push("index".to_owned());
                     }
@@ -145,7 +148,11 @@ impl LibraryPanel {
                             .right_text(RichText::new(details.join(" · ")).small().weak())
                             .min_size(egui::vec2(ui.available_width(), ROW_HEIGHT)),
                     );
-                    if row.on_hover_text(voice.synthesizer.display().to_string()).clicked() {
+                    let hover = match voice.checkpoint_description() {
+                        Some(facts) => format!("{}\n{facts}", voice.synthesizer.display()),
+                        None => voice.synthesizer.display().to_string(),
+                    };
+                    if row.on_hover_text(hover).clicked() {
                         clicked = Some(voice.clone());
                     }
                 }
