@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
 import pathlib
 import sys
@@ -111,7 +112,7 @@ def catalogue(full: bool) -> list[dict]:
     for size in (("tiny", "full") if full else ("tiny",)):
         stem = "rmvpe_tiny" if size == "tiny" else "rmvpe"
         jobs.append({"name": stem, "kind": "rmvpe", "config": {"size": size},
-                     "outputs": [f"{stem}_mel.onnx", f"{stem}_wave.onnx"]})
+                     "outputs": [f"{stem}_mel.onnx", f"{stem}_wave.onnx", f"{stem}.pt"]})
     return jobs
 
 
@@ -227,6 +228,7 @@ def build_swift(job: dict, seed: int) -> dict:
 
 def build_rmvpe(job: dict, seed: int) -> dict:
     from rvc import rmvpe as R
+    import torch
     from rvc.common import finish
 
     cfg = R.RmvpeConfig(job["config"]["size"])
@@ -245,6 +247,11 @@ def build_rmvpe(job: dict, seed: int) -> dict:
             info["voiced"] = "peak salience > threshold (RVC decode), else pitchf = 0"
         out[name] = (finish(R.export(model, form), {"rvc_live": json.dumps(info, sort_keys=True)},
                             f"RMVPE ({cfg.size}, RVC's E2E), {form} interface, random weights"), info)
+    # As RVC ships it: torch.save of the network's state dict (fp32), the weights of the exports above.
+    buf = io.BytesIO()
+    torch.save(model.state_dict(), buf)
+    out[f"{job['name']}.pt"] = (buf.getvalue(), {"what": "RVC's rmvpe.pt layout: E2E's state dict, fp32",
+                                                 "weights": "random (seeded); the same as the exports"})
     return out
 
 

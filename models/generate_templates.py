@@ -3,7 +3,8 @@ into engine/templates/, or checks that the committed ones are what RVC's code ex
 
 One template per RVC configuration users have: v1 and v2, 32k, 40k and 48k, with and without f0
 (twelve), plus the tiny test voices' (the engine builds those too, so the tests can load a
-generated `.pth` like a user's). Each is gzipped (mtime 0, so the bytes are stable).
+generated `.pth` like a user's); and RMVPE's, for RVC's `rmvpe.pt` (rvc/rmvpe_template.py), full
+and tiny. Each is gzipped (mtime 0, so the bytes are stable).
 
     .cache/venv-models/bin/python models/generate_templates.py [--check] [--only tiny]
 """
@@ -30,7 +31,10 @@ def configs():
     tiny = [SynthConfig(version="v2", sr=40000, f0=True, size="tiny"),
             SynthConfig(version="v1", sr=48000, f0=True, size="tiny"),
             SynthConfig(version="v2", sr=32000, f0=False, size="tiny")]
-    return full + tiny
+    from rvc.rmvpe import RmvpeConfig
+    # RVC's rmvpe.pt, and the tests' tiny RMVPE.
+    rmvpe = [RmvpeConfig("full"), RmvpeConfig("tiny")]
+    return full + tiny + rmvpe
 
 
 def main() -> int:
@@ -41,7 +45,8 @@ def main() -> int:
 
     import torch
     torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
-    from rvc import voice_template
+    from rvc import rmvpe_template, voice_template
+    from rvc.rmvpe import RmvpeConfig
 
     OUT.mkdir(parents=True, exist_ok=True)
     stale = []
@@ -50,7 +55,8 @@ def main() -> int:
         if args.only and args.only not in name:
             continue
         started = time.time()
-        data = gzip.compress(voice_template.template(cfg).SerializeToString(), compresslevel=9, mtime=0)
+        proto = rmvpe_template.template(cfg) if isinstance(cfg, RmvpeConfig) else voice_template.template(cfg)
+        data = gzip.compress(proto.SerializeToString(), compresslevel=9, mtime=0)
         path = OUT / name
         same = path.is_file() and path.read_bytes() == data
         if args.check:

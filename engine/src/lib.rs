@@ -15,7 +15,7 @@
 // modules stay public only where their free functions and constants are the interface: the
 // stream, ONNX Runtime and execution providers, panic handling, and the DSP steps the tests check
 // against RVC's own code (framing, pitch post-processing, RMVPE, its log-mel, format detection).
-pub mod built_voice_cache;
+pub mod built_model_cache;
 mod calibration_voice;
 mod content_encoder;
 pub mod content_encoder_format;
@@ -25,6 +25,8 @@ mod denoiser;
 mod dry_wet_mixer;
 pub mod execution_provider;
 pub mod f0;
+pub mod graph_template;
+mod graph_templates;
 pub mod injected_panic;
 mod int8;
 pub mod mel;
@@ -40,6 +42,7 @@ mod pitch_tracker;
 mod resampler;
 mod retrieval_index;
 pub mod rmvpe;
+pub mod rmvpe_checkpoint;
 mod rvc_processor;
 mod sola;
 pub mod stream;

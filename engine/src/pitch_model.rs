@@ -8,6 +8,7 @@ use std::path::Path;
 use ort::session::Session;
 use ort::value::TensorRef;
 
+use super::built_model_cache;
 use super::content_frames::SYNTH_HOP_16K;
 use super::model_error::ModelError;
 use super::model_error::ModelRole;
@@ -63,7 +64,9 @@ impl PitchModel {
     /// Opens `path` and recognises which pitch model it is; buffers are sized for windows of up to
     /// `max_samples` samples at 16 kHz.
     pub fn load(path: &Path, threads: usize, max_samples: usize) -> Result<Self, ModelError> {
-        let file = ModelFile::open(path, threads)?;
+        // RVC's rmvpe.pt is built into its ONNX form first (or taken from the cache).
+        let model = built_model_cache::onnx_for(path)?;
+        let file = ModelFile::open(&model, threads)?;
         if let Some(form) = rmvpe::detect(&file.signature) {
             let decoding = match form {
                 RmvpeForm::Mel => PitchDecoding::RmvpeMel,

@@ -12,7 +12,7 @@ use ort::value::TensorRef;
 
 use crate::execution_provider::Provider;
 
-use super::built_voice_cache;
+use super::built_model_cache;
 use super::int8::{Calibration, Int8Error, Scope};
 use super::model_error::ModelError;
 use super::model_error::ModelRole;
@@ -60,7 +60,7 @@ impl Synthesizer {
     /// Open the voice at `path` for windows of up to `max_frames` frames.
     /// A `.pth` voice is built into its ONNX model first (or taken from the cache).
     pub fn load(path: &Path, threads: usize, max_frames: usize, speaker: u32) -> Result<Self, ModelError> {
-        let model = built_voice_cache::onnx_for(path)?;
+        let model = built_model_cache::onnx_for(path)?;
         let ModelFile { session, signature, provider } = ModelFile::open(&model, threads)?;
         let format = synthesizer_format::detect(&signature)?;
         let width = format.version.feature_width();

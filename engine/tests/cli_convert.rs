@@ -153,6 +153,7 @@ fn info_says_what_a_file_is_or_why_it_cannot_be_used() {
              builds as RVC v2 40 kHz with pitch, 4 speakers, fp16 weights",
         ),
         (common::generated("rvc_v2_40k_tiny_training.pth"), "builds as RVC v2 40 kHz with pitch, 4 speakers, fp32"),
+        (common::generated("rmvpe_tiny.pt"), "RVC's RMVPE pitch model as a torch checkpoint (builds as rmvpe_tiny"),
     ] {
         let (ok, text) = info(&path);
         assert!(ok && text.contains(expected), "{}: {text}", path.display());

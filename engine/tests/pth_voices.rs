@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rvc_live_engine::built_voice_cache;
+use rvc_live_engine::built_model_cache;
 use rvc_live_engine::torch_checkpoint::{CheckpointError, TorchCheckpoint};
 use rvc_live_engine::voice_checkpoint::{CheckpointLayout, VoiceCheckpoint, weights};
 use rvc_live_engine::voice_graph::{self, VoiceBuildError, VoiceTemplate};
@@ -100,7 +100,7 @@ fn every_layout_of_a_voice_gives_the_same_model() {
     let built = voice_graph::build(&training, voice_graph::embedded_templates()).unwrap();
     assert_eq!(built.template, "rvc_v2_40k_tiny");
     let voice = open("rvc_v2_40k_tiny.pth");
-    for (name, _) in det_template("rvc_v2_40k_tiny").weights() {
+    for (name, _) in det_template("rvc_v2_40k_tiny").graph.weights() {
         let half = weights::read(&voice.weights, name).unwrap().unwrap();
         let full = weights::read(&training.weights, name).unwrap().unwrap();
         assert_eq!(half.shape, full.shape, "{name}");
@@ -142,24 +142,24 @@ fn the_built_model_is_cached_by_the_checkpoints_hash() {
     let _ = std::fs::remove_dir_all(&cache);
     let voice = generated("rvc_v2_40k_tiny_parametrizations.pth");
     let started = std::time::Instant::now();
-    let first = built_voice_cache::onnx_for_in(&voice, &cache).unwrap();
+    let first = built_model_cache::onnx_for_in(&voice, &cache).unwrap();
     let cold = started.elapsed();
     assert!(first.starts_with(&cache) && first.is_file(), "{}", first.display());
     let modified = std::fs::metadata(&first).unwrap().modified().unwrap();
     let started = std::time::Instant::now();
-    let second = built_voice_cache::onnx_for_in(&voice, &cache).unwrap();
+    let second = built_model_cache::onnx_for_in(&voice, &cache).unwrap();
     let warm = started.elapsed();
     assert_eq!(first, second);
     assert_eq!(std::fs::metadata(&second).unwrap().modified().unwrap(), modified, "the cached model was rebuilt");
     // The same bytes under another name share the cache entry's key, not its name.
     let copy = scratch("renamed voice.pth");
     std::fs::copy(&voice, &copy).unwrap();
-    let renamed = built_voice_cache::onnx_for_in(&copy, &cache).unwrap();
+    let renamed = built_model_cache::onnx_for_in(&copy, &cache).unwrap();
     assert_ne!(renamed, first);
     assert_eq!(std::fs::read(&renamed).unwrap(), std::fs::read(&first).unwrap());
     // ONNX voices are opened as they are.
     let onnx = generated("rvc_v2_40k_tiny_partial.onnx");
-    assert_eq!(built_voice_cache::onnx_for_in(&onnx, &cache).unwrap(), onnx);
+    assert_eq!(built_model_cache::onnx_for_in(&onnx, &cache).unwrap(), onnx);
     eprintln!("tiny .pth: built in {:.1} ms, from the cache in {:.1} ms", ms(cold), ms(warm));
 }
 

@@ -19,6 +19,7 @@ use rvc_live_engine::ModelError;
 use rvc_live_engine::PitchTracker;
 use rvc_live_engine::mel::{self, MelSpectrogram};
 use rvc_live_engine::rmvpe::{self, Rmvpe, RmvpeForm};
+use rvc_live_engine::rmvpe_checkpoint;
 use rvc_live_engine::{PitchDecoding, PitchModel};
 use rvc_live_test_support::signals;
 use serde::Deserialize;
@@ -260,4 +261,38 @@ fn broken_or_foreign_files_are_refused_with_a_reason() {
     assert!(matches!(err, ModelError::UnknownInterface { .. }) && err.to_string().contains("RMVPE"), "{err}");
     let Err(err) = PitchModel::load(&common::analytic("affine.onnx"), 1, 16_000) else { panic!("no pitch model") };
     assert!(err.to_string().contains("not a pitch model") && err.to_string().contains("RMVPE"), "{err}");
+}
+
+/// RVC's `rmvpe.pt` (a state dict of E2E) is built into the mel-input model from the committed
+/// template and tracks exactly as the generator's own export of the same weights; the cached
+/// model is the one a second load opens. A `.pt` that is not RMVPE is refused with why.
+#[test]
+fn rmvpe_pt_builds_the_model_rvcs_export_is() {
+    let (built, template) = rmvpe_checkpoint::build(&common::generated("rmvpe_tiny.pt")).unwrap();
+    assert_eq!(template, "rmvpe_tiny");
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rmvpe-pt");
+    std::fs::create_dir_all(&dir).unwrap();
+    let built_path = dir.join("rmvpe_tiny_built.onnx");
+    std::fs::write(&built_path, built).unwrap();
+    let mut ours = PitchModel::load(&built_path, 1, 16_000).unwrap();
+    let mut exported = load(MEL_MODEL);
+    assert_eq!(ours.decoding(), exported.decoding());
+    let audio = tone(|n| 150.0 + 100.0 * (n as f32 / 16_000.0), 16_000);
+    let (a, b) = (track(&mut ours, &audio), track(&mut exported, &audio));
+    assert!(b.iter().filter(|f| **f > 0.0).count() > b.len() / 4, "the export tracks too little to compare");
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        assert!((x - y).abs() <= 1e-3 * y.abs().max(1.0), "frame {i}: {x} Hz from the .pt, {y} Hz exported");
+    }
+    // Through the loader a user's file reaches (and its cache).
+    let mut via_cache = PitchModel::load(&common::generated("rmvpe_tiny.pt"), 1, 16_000).unwrap();
+    assert_eq!(track(&mut via_cache, &audio), a);
+
+    let Err(e) = rmvpe_checkpoint::build(&common::generated("rvc_v2_40k_tiny_not_a_voice.pth")) else {
+        panic!("a checkpoint of something else built as RMVPE")
+    };
+    assert!(e.contains("is not RVC's RMVPE") && e.contains("is missing"), "{e}");
+    let Err(e) = rmvpe_checkpoint::build(&common::generated("rvc_v2_40k_tiny_hostile.pth")) else {
+        panic!("the hostile checkpoint built")
+    };
+    assert!(e.contains("posix.system"), "{e}");
 }

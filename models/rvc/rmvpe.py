@@ -202,12 +202,12 @@ class RmvpeWave(torch.nn.Module):
         return decode(pad_and_run(self.model, self.front(waveform)), threshold, self.cents)
 
 
-def export(model: torch.nn.Module, form: str):
+def export(model: torch.nn.Module, form: str, constant_folding: bool = True):
     if form == "mel":
         mel = torch.from_numpy(np.random.Generator(np.random.PCG64(0)).standard_normal((1, N_MELS, 45))
                                .astype(np.float32) - 6.0)
         proto = export_onnx(RmvpeMel(model).eval(), (mel,), ["mel"], ["hidden"],
-                            {"mel": {2: "T"}, "hidden": {1: "T"}})
+                            {"mel": {2: "T"}, "hidden": {1: "T"}}, constant_folding=constant_folding)
         set_dim(proto.graph.output[0], 0, 1)
         set_dim(proto.graph.output[0], 2, BINS)
         return proto

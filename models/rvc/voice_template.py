@@ -15,16 +15,13 @@ RVC's 18-value `config` list with the speaker count left out), which is how the 
 
 from __future__ import annotations
 
-import json
-
 import onnx
 
 from . import export_partial
 from .configs import SynthConfig
+from .graph_template import strip_weights
 from .synthesizer import load_checkpoint, make_checkpoint
 
-# The location the engine's filler looks for (engine/src/voice_graph/template.rs).
-CHECKPOINT_LOCATION = "checkpoint"
 # Entries of RVC's `config` list the inference graph does not depend on: spec_channels and
 # segment_size (training only) and spk_embed_dim (the checkpoint's `emb_g` rows decide it).
 UNUSED_CONFIG = (0, 1, 15)
@@ -51,37 +48,6 @@ def template(cfg: SynthConfig, det: bool = False) -> onnx.ModelProto:
     """The partial-decoding graph of `cfg` with the weights' bytes taken out."""
     proto, params = _export(cfg, TEMPLATE_SEEDS[0], det)
     other, _ = _export(cfg, TEMPLATE_SEEDS[1], det)
-    others = {init.name: init for init in other.graph.initializer}
-    renamed = {}
-    for init in proto.graph.initializer:
-        if init.name not in params:
-            if init.SerializeToString() != others[init.name].SerializeToString():
-                raise AssertionError(f"initializer {init.name} of {cfg.stem} depends on the weights")
-            continue
-        name, dims, data_type = init.name, list(init.dims), init.data_type
-        if data_type != onnx.TensorProto.FLOAT:
-            raise AssertionError(f"weight {init.name} of {cfg.stem} is not float32")
-        init.Clear()
-        init.name = name[len(WRAPPER_PREFIX):]
-        renamed[name] = init.name
-        init.dims.extend(dims)
-        init.data_type = data_type
-        init.data_location = onnx.TensorProto.EXTERNAL
-        init.external_data.add(key="location", value=CHECKPOINT_LOCATION)
-    for node in proto.graph.node:
-        for i, name in enumerate(node.input):
-            if name in renamed:
-                node.input[i] = renamed[name]
-    weights = len(renamed)
-    missing = params - set(renamed)
-    # Parameters the inference graph does not use (none in RVC's inference model) would be
-    # silently ignored by the filler; say so here instead.
-    if missing:
-        raise AssertionError(f"{cfg.stem}: parameters not in the graph: {sorted(missing)[:5]}")
-    del proto.metadata_props[:]
-    proto.metadata_props.add(key="rvc_live_template", value=json.dumps(fitting(cfg), sort_keys=True))
-    proto.producer_name = "rvc-live-models"
-    proto.producer_version = "1"
-    proto.doc_string = (f"RVC {cfg.version} {cfg.sr_tag} {cfg.size}{'' if cfg.f0 else ' no-f0'} partial-decoding "
-                        f"graph template{' (det)' if det else ''}: {weights} weights to fill from a checkpoint")
-    return proto
+    doc = (f"RVC {cfg.version} {cfg.sr_tag} {cfg.size}{'' if cfg.f0 else ' no-f0'} partial-decoding "
+           f"graph template{' (det)' if det else ''}")
+    return strip_weights(proto, other, params, WRAPPER_PREFIX, cfg.stem, fitting(cfg), doc)

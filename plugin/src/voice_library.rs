@@ -11,7 +11,7 @@
 //!   names of the `content_encoder` and `pitch_model` this voice wants;
 //! - content encoders shared by all voices are recognised by name (`contentvec*`, `hubert*`,
 //!   `*content_units*`, `*content_embed*`), and so are pitch models (`rmvpe*`, `fcpe*`, `crepe*`,
-//!   `swiftf0*`).
+//!   `swiftf0*`); RVC's `rmvpe.pt` is a pitch model too.
 //!
 //! Scanning reads directory entries, the small JSON files and a `.pth`'s pickle (its `data.pkl`,
 //! a few hundred kB, never the weights), never an ONNX model: it runs on the GUI thread when the
@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::voice::VoiceSelection;
-use rvc_live_engine::built_voice_cache::is_checkpoint;
+use rvc_live_engine::built_model_cache::is_checkpoint;
 use rvc_live_engine::voice_checkpoint::{CheckpointFacts, VoiceCheckpoint};
 
 /// What a scan found.
@@ -133,6 +133,9 @@ impl VoiceLibrary {
                 models.push(path);
             } else if is_checkpoint(&path) && path.is_file() {
                 checkpoints.push(path);
+            } else if has("pt") && role(&file_stem(&path)) == Role::PitchModel && path.is_file() {
+                // RVC's rmvpe.pt; its hubert_base.pt is not read yet, so it is not offered.
+                models.push(path);
             } else if has("index") && path.is_file() {
                 indexes.push(path);
             }
@@ -237,7 +240,9 @@ mod tests {
         let folder = std::env::temp_dir().join(format!("rvc-live-library-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&folder);
         std::fs::create_dir_all(&folder).unwrap();
-        for name in ["contentvec_embed.onnx", "contentvec_units.onnx", "fcpe.onnx", "rmvpe_wave.onnx", "zed.onnx"] {
+        for name in
+            ["contentvec_embed.onnx", "contentvec_units.onnx", "fcpe.onnx", "rmvpe.pt", "hubert_base.pt", "zed.onnx"]
+        {
             touch(&folder, name, "");
         }
         touch(&folder, "alto.onnx", "");
@@ -254,7 +259,7 @@ mod tests {
             library.content_encoders,
             [folder.join("contentvec_units.onnx"), folder.join("contentvec_embed.onnx")]
         );
-        assert_eq!(library.pitch_models, [folder.join("rmvpe_wave.onnx"), folder.join("fcpe.onnx")]);
+        assert_eq!(library.pitch_models, [folder.join("rmvpe.pt"), folder.join("fcpe.onnx")]);
 
         let alto = library.voices[0].selection();
         assert_eq!(alto.synthesizer, Some(folder.join("alto.onnx")));
@@ -270,7 +275,7 @@ mod tests {
         assert_eq!(library.voices[0].checkpoint, None, "ONNX voices are not read");
 
         let zed = &library.voices[2];
-        assert_eq!(zed.pitch_model, Some(folder.join("rmvpe_wave.onnx")), "RMVPE is suggested first");
+        assert_eq!(zed.pitch_model, Some(folder.join("rmvpe.pt")), "RMVPE is suggested first");
         assert_eq!(zed.index, None);
         assert_eq!(library.problems.len(), 1, "the broken sidecar is reported: {:?}", library.problems);
         std::fs::remove_dir_all(&folder).unwrap();

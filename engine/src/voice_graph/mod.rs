@@ -1,19 +1,20 @@
 //! A `.pth` voice made into the ONNX model the engine runs, without Python: RVC's
 //! partial-decoding graph for the checkpoint's configuration (a committed template, see
-//! [`templates`]) with its weights filled from the checkpoint.
+//! [`crate::graph_templates`]) with its weights filled from the checkpoint.
 //!
 //! The template is chosen by the checkpoint's own `config` where it has one, and every weight's
 //! shape is checked against the checkpoint either way; a trainer's checkpoint, which has no
 //! configuration, is matched on shapes alone.
 
 mod template;
-mod templates;
 
 use std::fmt;
 use std::path::PathBuf;
 
 pub use template::{Fits, VoiceTemplate};
-pub use templates::TEMPLATES;
+
+use crate::graph_template::GraphTemplate;
+use crate::graph_templates::TEMPLATES;
 
 use crate::torch_checkpoint::CheckpointError;
 use crate::voice_checkpoint::{CheckpointFacts, SPEAKER_EMBEDDING, VoiceCheckpoint, weights};
@@ -84,8 +85,8 @@ pub fn build(checkpoint: &VoiceCheckpoint, templates: Vec<VoiceTemplate>) -> Res
         }
         match shape_mismatch(checkpoint, &template) {
             None => {
-                let (name, fits) = (template.name.clone(), template.fits.clone());
-                let onnx = template.fill(|name| {
+                let (name, fits) = (template.graph.name.clone(), template.fits.clone());
+                let onnx = template.graph.fill(|name| {
                     let weight = weights::read(&checkpoint.weights, name)?.ok_or_else(|| CheckpointError::Missing {
                         path: path.clone(),
                         what: format!("tensor `{name}`"),
@@ -102,10 +103,20 @@ pub fn build(checkpoint: &VoiceCheckpoint, templates: Vec<VoiceTemplate>) -> Res
     Err(VoiceBuildError::NoArchitecture { path, facts: checkpoint.facts.to_string(), closest })
 }
 
-/// The committed templates, parsed.
+/// The committed voice templates, parsed.
 pub fn embedded_templates() -> Vec<VoiceTemplate> {
-    TEMPLATES.iter().map(|(name, gz)| VoiceTemplate::parse(name, gz).expect("a committed template parses")).collect()
+    TEMPLATES
+        .iter()
+        .filter(|(name, _)| name.starts_with(VOICE_TEMPLATE_PREFIX))
+        .map(|(name, gz)| {
+            VoiceTemplate::new(GraphTemplate::parse(name, gz).expect("a committed template parses"))
+                .expect("a committed voice template fits voices")
+        })
+        .collect()
 }
+
+/// The committed voice templates' names start with this (RMVPE's do not).
+const VOICE_TEMPLATE_PREFIX: &str = "rvc_";
 
 /// Whether what the checkpoint says of itself allows this configuration (facts it does not give
 /// allow any).
@@ -117,7 +128,7 @@ fn described_by(facts: &CheckpointFacts, fits: &Fits) -> bool {
 
 /// The first weight of `template` the checkpoint lacks or has in another shape.
 fn shape_mismatch(checkpoint: &VoiceCheckpoint, template: &VoiceTemplate) -> Option<String> {
-    for (name, expected) in template.weights() {
+    for (name, expected) in template.graph.weights() {
         match weights::shape_of(&checkpoint.weights, name) {
             None => return Some(format!("`{name}` is missing")),
             Some(shape) if name == SPEAKER_EMBEDDING => {

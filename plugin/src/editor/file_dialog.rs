@@ -85,7 +85,7 @@ fn candidates(pick: Pick, title: &str, start: Option<&Path>) -> Vec<Command> {
         let script = match pick {
             Pick::Model => {
                 "Add-Type -AssemblyName System.Windows.Forms; $d = New-Object System.Windows.Forms.OpenFileDialog; \
-                            $d.Filter = 'Voices and models|*.pth;*.onnx|All files|*.*'; if ($d.ShowDialog() -eq 'OK') { $d.FileName } else { exit 1 }"
+                            $d.Filter = 'Voices and models|*.pth;*.pt;*.onnx|All files|*.*'; if ($d.ShowDialog() -eq 'OK') { $d.FileName } else { exit 1 }"
             }
             Pick::Index => {
                 "Add-Type -AssemblyName System.Windows.Forms; $d = New-Object System.Windows.Forms.OpenFileDialog; \
@@ -108,7 +108,7 @@ fn candidates(pick: Pick, title: &str, start: Option<&Path>) -> Vec<Command> {
         zenity.args(["--file-selection", &format!("--title={title}")]);
         match pick {
             Pick::Model => {
-                zenity.args(["--file-filter=Voices and models | *.pth *.onnx", "--file-filter=All files | *"])
+                zenity.args(["--file-filter=Voices and models | *.pth *.pt *.onnx", "--file-filter=All files | *"])
             }
             Pick::Index => zenity.args(["--file-filter=RVC indexes | *.index", "--file-filter=All files | *"]),
             Pick::Pack => zenity.args(["--file-filter=Voice packs | *.zip", "--file-filter=All files | *"]),
@@ -122,7 +122,7 @@ fn candidates(pick: Pick, title: &str, start: Option<&Path>) -> Vec<Command> {
         kdialog.args(["--title", title]);
         let start = if start.is_empty() { ".".to_owned() } else { start };
         match pick {
-            Pick::Model => kdialog.args(["--getopenfilename", &start, "*.pth *.onnx|Voices and models"]),
+            Pick::Model => kdialog.args(["--getopenfilename", &start, "*.pth *.pt *.onnx|Voices and models"]),
             Pick::Index => kdialog.args(["--getopenfilename", &start, "*.index|RVC indexes"]),
             Pick::Pack => kdialog.args(["--getopenfilename", &start, "*.zip|Voice packs"]),
             Pick::Folder => kdialog.args(["--getexistingdirectory", &start]),
@@ -222,7 +222,7 @@ mod tests {
         let programs: Vec<_> = commands.iter().map(|c| c.get_program().to_string_lossy().into_owned()).collect();
         assert_eq!(programs, ["zenity", "kdialog"], "unless {DIALOG_ENV} is set");
         let zenity: Vec<_> = commands[0].get_args().map(|a| a.to_string_lossy().into_owned()).collect();
-        assert!(zenity.contains(&"--file-filter=Voices and models | *.pth *.onnx".to_owned()), "{zenity:?}");
+        assert!(zenity.contains(&"--file-filter=Voices and models | *.pth *.pt *.onnx".to_owned()), "{zenity:?}");
         assert!(zenity.contains(&"--filename=/voices/".to_owned()), "{zenity:?}");
         let index = candidates(Pick::Index, "Retrieval index", None);
         assert!(index[0].get_args().any(|a| a == "--file-filter=RVC indexes | *.index"));

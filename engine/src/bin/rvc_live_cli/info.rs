@@ -8,8 +8,8 @@ use std::time::Instant;
 use rvc_live_engine::content_encoder_format::{self, ContentEncoderFormat};
 use rvc_live_engine::synthesizer_format::ModelVersion;
 use rvc_live_engine::voice_checkpoint::VoiceCheckpoint;
-use rvc_live_engine::voice_graph;
 use rvc_live_engine::{IvfFlatIndex, ModelFile, PitchDecoding, PitchModel, Synthesizer};
+use rvc_live_engine::{rmvpe_checkpoint, voice_graph};
 
 /// Frames a voice is opened for to measure its rate: a second of 10 ms frames.
 const PROBE_FRAMES: usize = 100;
@@ -26,11 +26,13 @@ pub fn describe(path: &Path) -> Result<Vec<String>, String> {
         "index" => describe_index(path),
         "onnx" => describe_onnx(path),
         "pth" => describe_checkpoint(path),
-        "pt" => Err(format!(
-            "{}: a PyTorch checkpoint; RVC Live reads voices' .pth files, not yet hubert_base.pt or rmvpe.pt: \
-             use their ONNX forms (content_vec_500.onnx, rmvpe.onnx)",
-            path.display()
-        )),
+        "pt" => {
+            let (_, template) = rmvpe_checkpoint::build(path)?;
+            Ok(vec![format!(
+                "{}: RVC's RMVPE pitch model as a torch checkpoint (builds as {template}, mel input)",
+                path.display()
+            )])
+        }
         _ => Err(format!(
             "{}: not a file RVC Live uses (.pth voices, .onnx models, .index retrieval indexes)",
             path.display()

@@ -1,12 +1,12 @@
-//! The committed voice graph templates (`engine/templates/`, written by
-//! `models/generate_templates.py` from RVC's own model code), built into the engine so a `.pth`
-//! needs nothing beside it.
+//! The committed graph templates (`engine/templates/`, written by `models/generate_templates.py`
+//! from RVC's own model code), built into the engine so a `.pth` or `rmvpe.pt` needs nothing
+//! beside it.
 
 macro_rules! templates {
     ($($stem:literal),* $(,)?) => {
-        /// (file stem, gzipped template), one per RVC configuration.
+        /// (file stem, gzipped template): one per RVC voice configuration, then RMVPE's.
         pub const TEMPLATES: &[(&str, &[u8])] =
-            &[$(($stem, include_bytes!(concat!("../../templates/", $stem, ".template.onnx.gz")))),*];
+            &[$(($stem, include_bytes!(concat!("../templates/", $stem, ".template.onnx.gz")))),*];
     };
 }
 
@@ -27,4 +27,7 @@ templates!(
     "rvc_v2_40k_tiny",
     "rvc_v1_48k_tiny",
     "rvc_v2_32k_nof0_tiny",
+    // RVC's rmvpe.pt, and the tests' tiny RMVPE.
+    "rmvpe",
+    "rmvpe_tiny",
 );

@@ -1,4 +1,5 @@
-//! Where a `.pth` voice's built model is kept, so that only its first load builds it.
+//! Where the models built from torch checkpoints are kept — a voice's `.pth`, RVC's `rmvpe.pt` —
+//! so that only a file's first load builds its model.
 //!
 //! The model is written to the user's cache folder under the checkpoint's SHA-256 (with the
 //! engine's templates hashed in, so a new release rebuilds), beside nothing of the user's: their
@@ -10,30 +11,39 @@ use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
 
+use crate::graph_templates::TEMPLATES;
 use crate::model_error::ModelError;
+use crate::rmvpe_checkpoint;
 use crate::voice_checkpoint::VoiceCheckpoint;
-use crate::voice_graph::{self, TEMPLATES};
+use crate::voice_graph;
 
 /// Overrides the cache folder (tests point it at a scratch folder).
 pub const CACHE_DIR_ENV: &str = "RVC_LIVE_CACHE_DIR";
 
-/// The file extension of voices this module builds.
+/// The file extension of voices as RVC's tools save them.
 pub const CHECKPOINT_EXTENSION: &str = "pth";
+/// The file extension of the shared models RVC ships as torch files (`rmvpe.pt`).
+pub const SHARED_MODEL_EXTENSION: &str = "pt";
 
-/// Whether `path` names a torch checkpoint (by its extension, as users' file browsers do).
+/// Whether `path` names a voice checkpoint (by its extension, as users' file browsers do).
 pub fn is_checkpoint(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case(CHECKPOINT_EXTENSION))
 }
 
-/// The ONNX model to open for the voice at `path`: the file itself for an ONNX voice; for a
-/// `.pth`, the model built from it (built now if the cache does not hold it).
+fn is_shared_model_checkpoint(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case(SHARED_MODEL_EXTENSION))
+}
+
+/// The ONNX model to open for the model file at `path`: the file itself for an ONNX model; for a
+/// voice's `.pth` or RVC's `rmvpe.pt`, the model built from it (built now if the cache does not
+/// hold it).
 pub fn onnx_for(path: &Path) -> Result<PathBuf, ModelError> {
     onnx_for_in(path, &cache_dir())
 }
 
 /// [`onnx_for`] with the cache in `cache`.
 pub fn onnx_for_in(path: &Path, cache: &Path) -> Result<PathBuf, ModelError> {
-    if !is_checkpoint(path) {
+    if !is_checkpoint(path) && !is_shared_model_checkpoint(path) {
         return Ok(path.to_path_buf());
     }
     let bytes = std::fs::read(path).map_err(|e| ModelError::Invalid(format!("cannot read {}: {e}", path.display())))?;
@@ -45,15 +55,20 @@ pub fn onnx_for_in(path: &Path, cache: &Path) -> Result<PathBuf, ModelError> {
     }
     drop(bytes);
     let started = std::time::Instant::now();
-    let checkpoint = VoiceCheckpoint::open(path).map_err(|e| ModelError::Invalid(e.to_string()))?;
-    let built = voice_graph::build(&checkpoint, voice_graph::embedded_templates())
-        .map_err(|e| ModelError::Invalid(e.to_string()))?;
-    write_atomically(&folder, &cached, &built.onnx)
+    let (onnx, what) = if is_checkpoint(path) {
+        let checkpoint = VoiceCheckpoint::open(path).map_err(|e| ModelError::Invalid(e.to_string()))?;
+        let built = voice_graph::build(&checkpoint, voice_graph::embedded_templates())
+            .map_err(|e| ModelError::Invalid(e.to_string()))?;
+        (built.onnx, format!("RVC {}", built.fits.describe()))
+    } else {
+        let (onnx, template) = rmvpe_checkpoint::build(path).map_err(ModelError::Invalid)?;
+        (onnx, format!("RMVPE ({template})"))
+    };
+    write_atomically(&folder, &cached, &onnx)
         .map_err(|e| ModelError::Invalid(format!("cannot cache the model built from {}: {e}", path.display())))?;
     tracing::info!(
-        "Built {} as RVC {} in {:.2} s, cached as {}",
+        "Built {} as {what} in {:.2} s, cached as {}",
         path.display(),
-        built.fits.describe(),
         started.elapsed().as_secs_f64(),
         cached.display()
     );
