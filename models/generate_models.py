@@ -88,6 +88,11 @@ REFUSED_CHECKPOINTS = ("hostile", "wrong_shapes", "refinegan", "not_a_voice")
 LAYOUTS_VOICE = dict(version="v2", sr=40000, f0=True, size="tiny")
 
 
+def fairseq_file(size: str) -> str:
+    """The content encoder's weights as RVC ships HuBERT: fairseq's `hubert_base.pt` layout."""
+    return "hubert_base.pt" if size == "full" else "hubert_base_tiny.pt"
+
+
 def catalogue(full: bool) -> list[dict]:
     from rvc.configs import SynthConfig
     jobs = []
@@ -103,7 +108,7 @@ def catalogue(full: bool) -> list[dict]:
     for size in (("tiny", "full") if full else ("tiny",)):
         stem = "contentvec_tiny" if size == "tiny" else "contentvec"
         jobs.append({"name": stem, "kind": "content_encoder", "config": {"size": size},
-                     "outputs": [f"{stem}_units.onnx", f"{stem}_embed.onnx"]})
+                     "outputs": [f"{stem}_units.onnx", f"{stem}_embed.onnx", fairseq_file(size)]})
     jobs.append({"name": "fcpe", "kind": "fcpe", "config": {}, "outputs": ["fcpe.onnx"]})
     for cap in (("tiny", "full") if full else ("tiny",)):
         jobs.append({"name": f"crepe_{cap}", "kind": "crepe", "config": {"capacity": cap},
@@ -181,6 +186,10 @@ def build_content(job: dict, seed: int) -> dict:
         out[name] = (finish(C.export(enc, form), {"rvc_live": json.dumps(info, sort_keys=True)},
                             f"HuBERT-base/ContentVec-shaped content encoder ({cfg.size}), {form} interface, "
                             "random weights"), info)
+    from rvc import hubert_template
+    out[fairseq_file(cfg.size)] = (hubert_template.fairseq_checkpoint_bytes(enc), {
+        "what": "fairseq HuBERT checkpoint layout (RVC's hubert_base.pt): `model` with fairseq's names, `cfg` "
+                "pickled as omegaconf/fairseq objects", "weights": "random (seeded); the same as the exports"})
     return out
 
 

@@ -4,7 +4,8 @@ into engine/templates/, or checks that the committed ones are what RVC's code ex
 One template per RVC configuration users have: v1 and v2, 32k, 40k and 48k, with and without f0
 (twelve), plus the tiny test voices' (the engine builds those too, so the tests can load a
 generated `.pth` like a user's); and RMVPE's, for RVC's `rmvpe.pt` (rvc/rmvpe_template.py), full
-and tiny. Each is gzipped (mtime 0, so the bytes are stable).
+and tiny; and HuBERT's units form under fairseq's names, for RVC's `hubert_base.pt`
+(rvc/hubert_template.py), full and tiny. Each is gzipped (mtime 0, so the bytes are stable).
 
     .cache/venv-models/bin/python models/generate_templates.py [--check] [--only tiny]
 """
@@ -34,7 +35,17 @@ def configs():
     from rvc.rmvpe import RmvpeConfig
     # RVC's rmvpe.pt, and the tests' tiny RMVPE.
     rmvpe = [RmvpeConfig("full"), RmvpeConfig("tiny")]
-    return full + tiny + rmvpe
+    # RVC's hubert_base.pt (fairseq's layout), and the tests' tiny encoder.
+    from rvc.content_encoder import EncoderConfig
+    hubert = [EncoderConfig("full"), EncoderConfig("tiny")]
+    return full + tiny + rmvpe + hubert
+
+
+def template_stem(cfg) -> str:
+    from rvc.content_encoder import EncoderConfig
+    if isinstance(cfg, EncoderConfig):
+        return "hubert_base" if cfg.size == "full" else "hubert_base_tiny"
+    return cfg.stem
 
 
 def main() -> int:
@@ -45,17 +56,23 @@ def main() -> int:
 
     import torch
     torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
-    from rvc import rmvpe_template, voice_template
+    from rvc import hubert_template, rmvpe_template, voice_template
+    from rvc.content_encoder import EncoderConfig
     from rvc.rmvpe import RmvpeConfig
 
     OUT.mkdir(parents=True, exist_ok=True)
     stale = []
     for cfg in configs():
-        name = f"{cfg.stem}.template.onnx.gz"
+        name = f"{template_stem(cfg)}.template.onnx.gz"
         if args.only and args.only not in name:
             continue
         started = time.time()
-        proto = rmvpe_template.template(cfg) if isinstance(cfg, RmvpeConfig) else voice_template.template(cfg)
+        if isinstance(cfg, RmvpeConfig):
+            proto = rmvpe_template.template(cfg)
+        elif isinstance(cfg, EncoderConfig):
+            proto = hubert_template.template(cfg)
+        else:
+            proto = voice_template.template(cfg)
         data = gzip.compress(proto.SerializeToString(), compresslevel=9, mtime=0)
         path = OUT / name
         same = path.is_file() and path.read_bytes() == data

@@ -1,5 +1,5 @@
-//! Where the models built from torch checkpoints are kept — a voice's `.pth`, RVC's `rmvpe.pt` —
-//! so that only a file's first load builds its model.
+//! Where the models built from torch checkpoints are kept — a voice's `.pth`, RVC's `rmvpe.pt` and
+//! `hubert_base.pt` — so that only a file's first load builds its model.
 //!
 //! The model is written to the user's cache folder under the checkpoint's SHA-256 (with the
 //! engine's templates hashed in, so a new release rebuilds), beside nothing of the user's: their
@@ -13,16 +13,17 @@ use sha2::{Digest, Sha256};
 
 use crate::graph_templates::TEMPLATES;
 use crate::model_error::ModelError;
-use crate::rmvpe_checkpoint;
+use crate::torch_checkpoint::TorchCheckpoint;
 use crate::voice_checkpoint::VoiceCheckpoint;
 use crate::voice_graph;
+use crate::{hubert_checkpoint, rmvpe_checkpoint};
 
 /// Overrides the cache folder (tests point it at a scratch folder).
 pub const CACHE_DIR_ENV: &str = "RVC_LIVE_CACHE_DIR";
 
 /// The file extension of voices as RVC's tools save them.
 pub const CHECKPOINT_EXTENSION: &str = "pth";
-/// The file extension of the shared models RVC ships as torch files (`rmvpe.pt`).
+/// The file extension of the shared models RVC ships as torch files (`rmvpe.pt`, `hubert_base.pt`).
 pub const SHARED_MODEL_EXTENSION: &str = "pt";
 
 /// Whether `path` names a voice checkpoint (by its extension, as users' file browsers do).
@@ -35,7 +36,7 @@ fn is_shared_model_checkpoint(path: &Path) -> bool {
 }
 
 /// The ONNX model to open for the model file at `path`: the file itself for an ONNX model; for a
-/// voice's `.pth` or RVC's `rmvpe.pt`, the model built from it (built now if the cache does not
+/// voice's `.pth`, RVC's `rmvpe.pt` or `hubert_base.pt`, the model built from it (built now if the cache does not
 /// hold it).
 pub fn onnx_for(path: &Path) -> Result<PathBuf, ModelError> {
     onnx_for_in(path, &cache_dir())
@@ -61,8 +62,14 @@ pub fn onnx_for_in(path: &Path, cache: &Path) -> Result<PathBuf, ModelError> {
             .map_err(|e| ModelError::Invalid(e.to_string()))?;
         (built.onnx, format!("RVC {}", built.fits.describe()))
     } else {
-        let (onnx, template) = rmvpe_checkpoint::build(path).map_err(ModelError::Invalid)?;
-        (onnx, format!("RMVPE ({template})"))
+        let fairseq = TorchCheckpoint::open(path).is_ok_and(|c| hubert_checkpoint::is_fairseq(&c));
+        if fairseq {
+            let (onnx, template) = hubert_checkpoint::build(path).map_err(ModelError::Invalid)?;
+            (onnx, format!("HuBERT ({template})"))
+        } else {
+            let (onnx, template) = rmvpe_checkpoint::build(path).map_err(ModelError::Invalid)?;
+            (onnx, format!("RMVPE ({template})"))
+        }
     };
     write_atomically(&folder, &cached, &onnx)
         .map_err(|e| ModelError::Invalid(format!("cannot cache the model built from {}: {e}", path.display())))?;

@@ -1,10 +1,11 @@
 //! Running the content encoder (ContentVec/HuBERT) on a 16 kHz window, in either interface.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ort::session::Session;
 use ort::value::TensorRef;
 
+use super::built_model_cache;
 use super::content_encoder_format::{self, ContentEncoderFormat};
 use super::content_frames;
 use super::int8::{Calibration, Int8Error, Scope};
@@ -19,6 +20,9 @@ pub struct ContentEncoder {
     session: Session,
     /// Where `session` runs; the int8 copy is made for the CPU alone.
     provider: Provider,
+    /// The ONNX model `session` was opened from: the encoder's file, or the model built from RVC's
+    /// `hubert_base.pt`. The int8 copy is made from it.
+    model: PathBuf,
     /// Set while an int8 copy is calibrated (see [`crate::int8`]).
     calibration: Option<Calibration>,
     /// `audio [1,N]` (units form) or `source [1,1,N]` (embed form).
@@ -35,8 +39,10 @@ pub struct ContentEncoder {
 impl ContentEncoder {
     /// Open the encoder at `path` to feed a `version` voice, for windows of up to `max_samples`.
     /// Refuses an encoder whose features do not fit the voice.
+    /// RVC's `hubert_base.pt` is built into its ONNX form first (or taken from the cache).
     pub fn load(path: &Path, threads: usize, version: ModelVersion, max_samples: usize) -> Result<Self, ModelError> {
-        let ModelFile { session, signature, provider } = ModelFile::open(path, threads)?;
+        let model = built_model_cache::onnx_for(path)?;
+        let ModelFile { session, signature, provider } = ModelFile::open(&model, threads)?;
         let format = content_encoder_format::detect(&signature)?;
         let output = format.output_for(version)?.to_owned();
         let input = match format {
@@ -48,6 +54,7 @@ impl ContentEncoder {
         let mut encoder = Self {
             session,
             provider,
+            model,
             calibration: None,
             input,
             output,
@@ -56,12 +63,13 @@ impl ContentEncoder {
             encoded: 0,
             half_output: vec![0.0; frames * width],
         };
-        encoder.check(path)?;
+        encoder.check()?;
         Ok(encoder)
     }
 
     /// One second of silence: the frame count and width must be what a ContentVec gives.
-    fn check(&mut self, path: &Path) -> Result<(), ModelError> {
+    fn check(&mut self) -> Result<(), ModelError> {
+        let path = self.model.clone();
         let width = self.width;
         let probe = vec![0.0f32; 16_000];
         let produced = self.encode(&probe).map_err(|e| match e {
@@ -79,21 +87,22 @@ impl ContentEncoder {
         Ok(())
     }
 
-    /// Start making an int8 copy of the encoder at `path` (this encoder's file): until
-    /// [`Self::finish_int8_calibration`], encoding runs a probe that records activation ranges.
-    pub fn begin_int8_calibration(&mut self, path: &Path, threads: usize) -> Result<(), Int8Error> {
-        let calibration = Calibration::begin(&mut self.session, self.provider, path, Scope::ContentEncoder, threads)?;
+    /// Start making an int8 copy of the encoder: until [`Self::finish_int8_calibration`], encoding
+    /// runs a probe that records activation ranges.
+    pub fn begin_int8_calibration(&mut self, threads: usize) -> Result<(), Int8Error> {
+        let calibration =
+            Calibration::begin(&mut self.session, self.provider, &self.model, Scope::ContentEncoder, threads)?;
         self.calibration = Some(calibration);
         Ok(())
     }
 
     /// End calibration: with `quantise`, swap in the int8 copy once it passes the load check;
     /// otherwise (or if that fails) the float model stays. Returns how many operators run in int8.
-    pub fn finish_int8_calibration(&mut self, path: &Path, threads: usize, quantise: bool) -> Result<usize, Int8Error> {
+    pub fn finish_int8_calibration(&mut self, threads: usize, quantise: bool) -> Result<usize, Int8Error> {
         let calibration =
             self.calibration.take().ok_or_else(|| Int8Error::Calibration("no int8 calibration is running".into()))?;
         let (float, operators) = calibration.finish(&mut self.session, threads, quantise)?;
-        if let Err(e) = self.check(path) {
+        if let Err(e) = self.check() {
             self.session = float;
             return Err(Int8Error::FailedCheck(e.to_string()));
         }

@@ -4,7 +4,7 @@
 
 macro_rules! templates {
     ($($stem:literal),* $(,)?) => {
-        /// (file stem, gzipped template): one per RVC voice configuration, then RMVPE's.
+        /// (file stem, gzipped template): one per RVC voice configuration, then RMVPE's and HuBERT's.
         pub const TEMPLATES: &[(&str, &[u8])] =
             &[$(($stem, include_bytes!(concat!("../templates/", $stem, ".template.onnx.gz")))),*];
     };
@@ -30,4 +30,7 @@ templates!(
     // RVC's rmvpe.pt, and the tests' tiny RMVPE.
     "rmvpe",
     "rmvpe_tiny",
+    // RVC's hubert_base.pt (fairseq's layout), and the tests' tiny encoder.
+    "hubert_base",
+    "hubert_base_tiny",
 );

@@ -27,6 +27,7 @@ pub mod execution_provider;
 pub mod f0;
 pub mod graph_template;
 mod graph_templates;
+pub mod hubert_checkpoint;
 pub mod injected_panic;
 mod int8;
 pub mod mel;

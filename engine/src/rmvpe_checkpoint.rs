@@ -15,15 +15,6 @@ const RMVPE_TEMPLATE_PREFIX: &str = "rmvpe";
 /// or why the file is not RVC's RMVPE.
 pub fn build(path: &Path) -> Result<(Vec<u8>, String), String> {
     let checkpoint = TorchCheckpoint::open(path).map_err(|e| e.to_string())?;
-    let root = checkpoint.root();
-    // fairseq's HuBERT pickles its configuration objects beside its weights under `model`.
-    if root.contains_key("model") && (root.contains_key("cfg") || root.contains_key("args")) {
-        return Err(format!(
-            "{} is a fairseq checkpoint (hubert_base.pt): RVC Live does not read it yet; use the content \
-             encoder's ONNX form (content_vec_500.onnx or an export of it)",
-            path.display()
-        ));
-    }
     checkpoint.refuse_foreign(&[]).map_err(|e| e.to_string())?;
     let tensors = checkpoint.tensors(None).map_err(|e| e.to_string())?;
     let mut closest = None;

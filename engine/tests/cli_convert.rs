@@ -131,6 +131,40 @@ fn convert_takes_a_pth_voice_as_users_download_it() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// RVC's `hubert_base.pt` (fairseq's layout, its configuration pickled as fairseq's objects) is
+/// built into the content encoder's units model: a conversion with it is the conversion with the
+/// ONNX export of the same weights.
+#[test]
+fn convert_takes_rvcs_hubert_base_pt_as_the_content_encoder() {
+    let dir = std::env::temp_dir().join(format!("rvc-live-cli-hubert-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("tone.wav");
+    write_tone(&input, 48_000, 180.0, 1.5);
+    let convert = |encoder: &str, output: &Path| {
+        let run = Command::new(env!("CARGO_BIN_EXE_rvc-live"))
+            .arg("convert")
+            .args([&input, output])
+            .arg("--voice")
+            .arg(common::generated("rvc_v2_40k_tiny_partial_det.onnx"))
+            .arg("--content-encoder")
+            .arg(common::generated(encoder))
+            .arg("--float-models")
+            .env("RVC_LIVE_CACHE_DIR", dir.join("cache"))
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{encoder}: {}", String::from_utf8_lossy(&run.stderr));
+        let mut reader = hound::WavReader::open(output).unwrap();
+        reader.samples::<f32>().map(Result::unwrap).collect::<Vec<f32>>()
+    };
+    let from_pt = convert("hubert_base_tiny.pt", &dir.join("from-pt.wav"));
+    let from_onnx = convert("contentvec_tiny_units.onnx", &dir.join("from-onnx.wav"));
+    assert_eq!(from_pt.len(), from_onnx.len());
+    assert!(from_onnx.iter().any(|s| s.abs() > 0.01), "the reference conversion is silent");
+    let error = from_pt.iter().zip(&from_onnx).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    assert!(error <= 1e-3, "max difference {error} between the .pt and the ONNX export of its weights");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// `rvc-live info`: what each kind of file is, and for a file RVC Live cannot use, why (exit
 /// status non-zero).
 #[test]
@@ -154,6 +188,10 @@ fn info_says_what_a_file_is_or_why_it_cannot_be_used() {
         ),
         (common::generated("rvc_v2_40k_tiny_training.pth"), "builds as RVC v2 40 kHz with pitch, 4 speakers, fp32"),
         (common::generated("rmvpe_tiny.pt"), "RVC's RMVPE pitch model as a torch checkpoint (builds as rmvpe_tiny"),
+        (
+            common::generated("hubert_base_tiny.pt"),
+            "RVC's HuBERT content encoder as fairseq's checkpoint (builds as hubert_base_tiny",
+        ),
     ] {
         let (ok, text) = info(&path);
         assert!(ok && text.contains(expected), "{}: {text}", path.display());

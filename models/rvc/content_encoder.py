@@ -121,12 +121,13 @@ def build(cfg: EncoderConfig, seed: int) -> ContentEncoder:
 TRACE_SAMPLES = 16000
 
 
-def export(enc: ContentEncoder, form: str):
+def export(enc: ContentEncoder, form: str, constant_folding: bool = True):
     audio = torch.from_numpy(np.random.Generator(np.random.PCG64(0)).standard_normal(
         (1, TRACE_SAMPLES)).astype(np.float32) * 0.1)
     if form == "units":
         proto = export_onnx(UnitsForm(enc), (audio,), ["audio"], ["units9", "unit12"],
-                            {"audio": {1: "N"}, "units9": {1: "T"}, "unit12": {1: "T"}})
+                            {"audio": {1: "N"}, "units9": {1: "T"}, "unit12": {1: "T"}},
+                            constant_folding=constant_folding)
         set_dim(proto.graph.input[0], 0, 1)
         for out, width in zip(proto.graph.output, (256, 768)):
             set_dim(out, 0, 1)

@@ -22,9 +22,10 @@ FITS_KEY = "rvc_live_template"
 
 
 def strip_weights(proto: onnx.ModelProto, other: onnx.ModelProto, params: set[str], prefix: str, what: str,
-                  fits: dict, doc: str) -> onnx.ModelProto:
+                  fits: dict, doc: str, rename=None) -> onnx.ModelProto:
     """Take the bytes of every initializer named in `params` (wrapper paths, `prefix` + state-dict
-    key) out of `proto`, renaming it to its state-dict key; check the rest against `other`."""
+    key) out of `proto`, renaming it to its state-dict key (or to `rename(key)`, the name the
+    users' checkpoints give it); check the rest against `other`."""
     others = {init.name: init for init in other.graph.initializer}
     renamed = {}
     for init in proto.graph.initializer:
@@ -36,7 +37,7 @@ def strip_weights(proto: onnx.ModelProto, other: onnx.ModelProto, params: set[st
         if data_type != onnx.TensorProto.FLOAT:
             raise AssertionError(f"weight {init.name} of {what} is not float32")
         init.Clear()
-        init.name = name[len(prefix):]
+        init.name = name[len(prefix):] if rename is None else rename(name[len(prefix):])
         renamed[name] = init.name
         init.dims.extend(dims)
         init.data_type = data_type

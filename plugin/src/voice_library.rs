@@ -11,7 +11,7 @@
 //!   names of the `content_encoder` and `pitch_model` this voice wants;
 //! - content encoders shared by all voices are recognised by name (`contentvec*`, `hubert*`,
 //!   `*content_units*`, `*content_embed*`), and so are pitch models (`rmvpe*`, `fcpe*`, `crepe*`,
-//!   `swiftf0*`); RVC's `rmvpe.pt` is a pitch model too.
+//!   `swiftf0*`); RVC's `hubert_base.pt` and `rmvpe.pt` are recognised the same way.
 //!
 //! Scanning reads directory entries, the small JSON files and a `.pth`'s pickle (its `data.pkl`,
 //! a few hundred kB, never the weights), never an ONNX model: it runs on the GUI thread when the
@@ -133,8 +133,8 @@ impl VoiceLibrary {
                 models.push(path);
             } else if is_checkpoint(&path) && path.is_file() {
                 checkpoints.push(path);
-            } else if has("pt") && role(&file_stem(&path)) == Role::PitchModel && path.is_file() {
-                // RVC's rmvpe.pt; its hubert_base.pt is not read yet, so it is not offered.
+            } else if has("pt") && role(&file_stem(&path)) != Role::Voice && path.is_file() {
+                // RVC's hubert_base.pt and rmvpe.pt, built into their ONNX forms when loaded.
                 models.push(path);
             } else if has("index") && path.is_file() {
                 indexes.push(path);
@@ -257,7 +257,7 @@ mod tests {
         assert_eq!(names, ["Alto", "mezzo", "zed"]);
         assert_eq!(
             library.content_encoders,
-            [folder.join("contentvec_units.onnx"), folder.join("contentvec_embed.onnx")]
+            [folder.join("contentvec_units.onnx"), folder.join("contentvec_embed.onnx"), folder.join("hubert_base.pt")]
         );
         assert_eq!(library.pitch_models, [folder.join("rmvpe.pt"), folder.join("fcpe.onnx")]);
 

@@ -148,7 +148,7 @@ impl RvcProcessor {
             precision: ModelPrecision { content_encoder: Precision::Float(None), synthesizer: Precision::Float(None) },
         };
         if settings.int8 {
-            processor.precision = processor.make_int8_copies(&encoder_path, rate, threads);
+            processor.precision = processor.make_int8_copies(rate, threads);
             for (what, precision) in [
                 ("content encoder", &processor.precision.content_encoder),
                 ("voice model", &processor.precision.synthesizer),
