@@ -53,8 +53,10 @@ def synth_jobs(full: bool) -> list[dict]:
                         ("partial", False), ("partial", True), ("wokada_fp16", True)]}
     # More tiny configurations, each rendered by the partial-decoding graph and its template, so
     # that a .pth of every shape the engine must build is checked against RVC's own export.
+    # Every configuration RVC has (v1/v2 x 32k/40k/48k x f0/no f0) besides the v2 40k f0 one above.
     others = [{"cfg": dict(version=v, sr=sr, f0=f0, size="tiny"), "exports": [("partial", True)]}
-              for v, sr, f0 in (("v1", 48000, True), ("v2", 32000, False))]
+              for v in ("v1", "v2") for sr in (32000, 40000, 48000) for f0 in (True, False)
+              if (v, sr, f0) != ("v2", 40000, True)]
     jobs = [tiny] + others
     if full:
         jobs += [

@@ -1,6 +1,7 @@
 //! `.pth` voices as users download them, built into the engine's model without Python and checked
-//! against RVC's own export of the same checkpoint (`models/generate_models.py` writes each tiny
-//! voice's `.pth`, its partial-decoding export and the det template of its configuration).
+//! against RVC's own export of the same checkpoint (`models/generate_models.py` writes, for every
+//! configuration, a tiny voice's `.pth`, its partial-decoding export — which `check_models.py`
+//! checks against RVC's PyTorch module — and the det template of its configuration).
 
 use std::path::{Path, PathBuf};
 
@@ -11,8 +12,22 @@ use rvc_live_engine::voice_graph::{self, VoiceBuildError, VoiceTemplate};
 use rvc_live_engine::{DecodeRange, ModelVersion, Synthesizer};
 use rvc_live_test_support::models::generated;
 
-/// The tiny voices with a det template: one of each decoder shape the generator makes.
-const TINY_VOICES: [&str; 3] = ["rvc_v2_40k_tiny", "rvc_v1_48k_tiny", "rvc_v2_32k_nof0_tiny"];
+/// The tiny voices with a det template: every configuration RVC has (v1/v2, 32k/40k/48k — v1's
+/// 32k and 48k with five-stage decoders — with and without f0).
+const TINY_VOICES: [&str; 12] = [
+    "rvc_v1_32k_tiny",
+    "rvc_v1_32k_nof0_tiny",
+    "rvc_v1_40k_tiny",
+    "rvc_v1_40k_nof0_tiny",
+    "rvc_v1_48k_tiny",
+    "rvc_v1_48k_nof0_tiny",
+    "rvc_v2_32k_tiny",
+    "rvc_v2_32k_nof0_tiny",
+    "rvc_v2_40k_tiny",
+    "rvc_v2_40k_nof0_tiny",
+    "rvc_v2_48k_tiny",
+    "rvc_v2_48k_nof0_tiny",
+];
 
 fn scratch(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("pth-voices");
