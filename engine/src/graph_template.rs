@@ -7,6 +7,9 @@ use std::io::Read;
 use onnx_protobuf::tensor_proto::DataLocation;
 use onnx_protobuf::{Message, ModelProto, TensorProto};
 
+use crate::graph_templates::TEMPLATES;
+use crate::torch_checkpoint::TensorStore;
+
 /// The external-data location the template generator gives the weights.
 const CHECKPOINT_LOCATION: &str = "checkpoint";
 /// Metadata key of what the template fits.
@@ -63,6 +66,34 @@ impl GraphTemplate {
         self.model.metadata_props.retain(|p| p.key != FITS_KEY);
         Ok(self.model.write_to_bytes().expect("a parsed model serialises"))
     }
+}
+
+/// Fill the first committed template named `prefix…` whose every weight `tensors` holds under the
+/// same name and shape. Returns the model and the template's name, or what the first template
+/// found wrong (for the caller's message).
+pub fn fill_first_fitting(prefix: &str, tensors: &TensorStore) -> Result<(Vec<u8>, String), String> {
+    let mut closest = None;
+    for (name, gz) in TEMPLATES.iter().filter(|(name, _)| name.starts_with(prefix)) {
+        let template = GraphTemplate::parse(name, gz).expect("a committed template parses");
+        let mismatch = template.weights().find_map(|(weight, shape)| match tensors.shape(weight) {
+            None => Some(format!("`{weight}` is missing")),
+            Some(found) if found != shape.as_slice() => Some(format!("`{weight}` is {found:?}, not {shape:?}")),
+            Some(_) => None,
+        });
+        match mismatch {
+            None => {
+                let onnx = template.fill(|weight| {
+                    let values = tensors.read_f32(weight).map_err(|e| e.to_string())?;
+                    Ok::<_, String>((tensors.shape(weight).unwrap_or_default().to_vec(), values))
+                })?;
+                return Ok((onnx, (*name).to_owned()));
+            }
+            Some(mismatch) => {
+                closest.get_or_insert(mismatch);
+            }
+        }
+    }
+    Err(closest.unwrap_or_else(|| format!("no `{prefix}` template is built in")))
 }
 
 fn is_checkpoint_weight(tensor: &TensorProto) -> bool {

@@ -8,8 +8,7 @@ use std::path::Path;
 
 use pytorch_reader::PickleValue;
 
-use crate::graph_template::GraphTemplate;
-use crate::graph_templates::TEMPLATES;
+use crate::graph_template;
 use crate::torch_checkpoint::TorchCheckpoint;
 
 /// HuBERT's templates' names start with this.
@@ -36,30 +35,6 @@ pub fn build(path: &Path) -> Result<(Vec<u8>, String), String> {
     let others: Vec<&str> = checkpoint.root().keys().map(String::as_str).filter(|k| *k != WEIGHTS_KEY).collect();
     checkpoint.refuse_foreign(&others).map_err(|e| e.to_string())?;
     let tensors = checkpoint.tensors(Some(WEIGHTS_KEY)).map_err(|e| e.to_string())?;
-    let mut closest = None;
-    for (name, gz) in TEMPLATES.iter().filter(|(name, _)| name.starts_with(HUBERT_TEMPLATE_PREFIX)) {
-        let template = GraphTemplate::parse(name, gz).expect("a committed template parses");
-        let mismatch = template.weights().find_map(|(weight, shape)| match tensors.shape(weight) {
-            None => Some(format!("`{weight}` is missing")),
-            Some(found) if found != shape.as_slice() => Some(format!("`{weight}` is {found:?}, not {shape:?}")),
-            Some(_) => None,
-        });
-        match mismatch {
-            None => {
-                let onnx = template.fill(|weight| {
-                    let values = tensors.read_f32(weight).map_err(|e| e.to_string())?;
-                    Ok::<_, String>((tensors.shape(weight).unwrap_or_default().to_vec(), values))
-                })?;
-                return Ok((onnx, (*name).to_owned()));
-            }
-            Some(mismatch) => {
-                closest.get_or_insert(mismatch);
-            }
-        }
-    }
-    Err(format!(
-        "{} is not RVC's HuBERT ({})",
-        path.display(),
-        closest.unwrap_or_else(|| "no HuBERT template is built in".into())
-    ))
+    graph_template::fill_first_fitting(HUBERT_TEMPLATE_PREFIX, &tensors)
+        .map_err(|why| format!("{} is not RVC's HuBERT ({why})", path.display()))
 }
