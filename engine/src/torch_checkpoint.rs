@@ -120,7 +120,7 @@ fn visit_foreign(value: &PickleValue, found: &mut Option<String>) {
 }
 
 /// A value's kind in words, for messages.
-pub fn kind(value: &PickleValue) -> String {
+fn kind(value: &PickleValue) -> String {
     match value {
         PickleValue::None => "None".into(),
         PickleValue::Bool(_) => "a bool".into(),

@@ -14,8 +14,6 @@ use crate::torch_checkpoint::{CheckpointError, TensorStore, TorchCheckpoint};
 
 /// The key of the speaker embedding, whose rows are the voice's speakers.
 pub const SPEAKER_EMBEDDING: &str = "emb_g.weight";
-/// The training-only posterior encoder, which trainers save and inference never uses.
-const TRAINING_ONLY: &str = "enc_q.";
 
 pub struct VoiceCheckpoint {
     pub facts: CheckpointFacts,
@@ -52,10 +50,5 @@ impl VoiceCheckpoint {
     /// How many speakers the voice has: the rows of its speaker embedding.
     pub fn speakers(&self) -> usize {
         self.weights.shape(SPEAKER_EMBEDDING).and_then(|s| s.first().copied()).unwrap_or(0)
-    }
-
-    /// Whether `name` is a tensor inference has no use for.
-    pub fn is_training_only(name: &str) -> bool {
-        name.starts_with(TRAINING_ONLY)
     }
 }
