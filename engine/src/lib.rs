@@ -29,7 +29,7 @@ pub mod graph_template;
 mod graph_templates;
 pub mod hubert_checkpoint;
 pub mod injected_panic;
-mod int8;
+pub mod int8;
 pub mod mel;
 mod model_error;
 mod model_file;

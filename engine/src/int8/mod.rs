@@ -11,13 +11,16 @@
 //! 3. [`Int8Plan::quantised`] writes the int8 model (QDQ form, see [`qdq`]).
 //!
 //! The user's files are never changed. How far the converted voice may drift from the float
-//! models' is bounded by `engine/tests/int8_models.rs`.
+//! models' is bounded by `engine/tests/int8_models.rs` (random-weight RVC models) and, in sound,
+//! by `engine/tests/int8_trained_voice.rs` on a trained vocoder ([`sound_cost`]): the copies are
+//! not transparent there, so they are off by default.
 
 mod calibration;
 mod freed_memory;
 mod int8_error;
 mod qdq;
 mod ranges;
+mod sound_cost;
 mod targets;
 mod tensors;
 
@@ -27,6 +30,7 @@ pub use calibration::Calibration;
 pub use freed_memory::return_to_system;
 pub use int8_error::Int8Error;
 pub use ranges::TensorRanges;
+pub use sound_cost::{DECODER_COST, SoundCost, TRANSPARENT_PAUSE_RISE_DB, TRANSPARENT_PESQ_WB};
 pub use targets::Scope;
 
 /// Calibrated ranges are widened by this factor: input louder than the calibration signal then
@@ -60,6 +64,18 @@ impl Int8Plan {
             }));
         }
         Ok(Self { model, targets })
+    }
+
+    /// How many operators the plan would quantise.
+    pub fn operators(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// Keep in float every operator whose node name `keep` refuses: to measure which parts of a
+    /// model an int8 copy of it can take.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        let graph = self.model.graph.as_ref().expect("a plan's model has a graph");
+        self.targets.retain(|t| keep(&graph.node[t.node].name));
     }
 
     /// The tensors to record during calibration: each target's input and output.

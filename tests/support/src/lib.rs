@@ -4,3 +4,4 @@
 pub mod analysis;
 pub mod models;
 pub mod signals;
+pub mod speech;
