@@ -148,7 +148,6 @@ fn convert_takes_rvcs_hubert_base_pt_as_the_content_encoder() {
             .arg(common::generated("rvc_v2_40k_tiny_partial_det.onnx"))
             .arg("--content-encoder")
             .arg(common::generated(encoder))
-            .arg("--float-models")
             .env("RVC_LIVE_CACHE_DIR", dir.join("cache"))
             .output()
             .unwrap();

@@ -1,5 +1,8 @@
-//! The int8 copies of the content encoder and the voice's decoder (`engine::int8`) must sound like
-//! the float models they are made from. The real RVC architecture (seeded weights, the
+//! The int8 copies of the content encoder and the voice's decoder (`engine::int8`, the opt-in
+//! "fast (approximate)" precision) must stay as close to the float models they are made from as
+//! they were measured to be, through the whole pipeline. How they sound on trained weights is
+//! `int8_trained_voice.rs`'s question; this one bounds the engine's use of them. The real RVC
+//! architecture (seeded weights, the
 //! deterministic export, so both runs see the same noise) converts a gliding voice it was not
 //! calibrated on, at two levels and two pitch shifts; the int8 output must stay within a fixed
 //! signal-to-error ratio of the float output, keep its loudness, and the copies must really be in
@@ -95,8 +98,7 @@ fn the_int8_models_sound_like_the_float_ones() {
 /// decoder, no transformer) keep working in float, exactly, and say why.
 #[test]
 fn models_without_anything_to_quantise_stay_in_float() {
-    let settings = StreamSettings::default();
-    assert!(settings.int8, "int8 is the default on the CPU");
+    let settings = StreamSettings { int8: true, ..StreamSettings::default() };
     let geometry = StreamGeometry::new(settings, RATE, 512);
     let voice = common::analytic_voice("analytic_synth_v2_40k.onnx");
     let stats = Arc::new(ConversionStats::default());

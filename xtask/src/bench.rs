@@ -39,10 +39,11 @@ pub struct Options {
     /// length (default 600; quick: 60).
     #[arg(long)]
     seconds: Option<u32>,
-    /// Run our engine with float models, as the files are, instead of the int8 copies it makes on
-    /// a CPU: what the int8 copies gain.
+    /// Run our engine with the int8 copies of the content encoder and the voice's decoder (the
+    /// plugin's fast, approximate precision) instead of the float models, as the files are: what
+    /// the copies gain.
     #[arg(long)]
-    float_models: bool,
+    int8_models: bool,
     /// Instead of the engine benchmark, the soak: the release plugin in a real-time paced CLAP host
     /// at its default stream settings, speech in, a voice switch every 30 s, parameter automation
     /// every second; underruns, block compute times and memory (`target/bench/soak.json`).
@@ -117,8 +118,8 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
                 .arg(&index)
                 .arg("--json")
                 .arg(&ours);
-            if options.float_models {
-                ours_run.arg("--float-models");
+            if options.int8_models {
+                ours_run.arg("--int8-models");
             }
             command::run(&mut ours_run)?;
             command::run(

@@ -26,9 +26,10 @@ pub struct StreamSettings {
     /// Denoise the voice (RNNoise) before converting it. Adds 10 ms of latency.
     pub denoise: bool,
     /// On the CPU, run the content encoder and the voice model's waveform decoder from int8 copies
-    /// calibrated at load: two to three times as fast, within the bounds
-    /// `engine/tests/int8_models.rs` checks. Models on a GPU, or ones a copy cannot be made of, run
-    /// in float either way.
+    /// calibrated at load: about twice as fast, but approximate — on a trained vocoder they score
+    /// [`crate::int8::DECODER_COST`] against float (`engine/tests/int8_trained_voice.rs`), an
+    /// audible difference and hiss in the pauses, so it is off by default. Models on a GPU, or
+    /// ones a copy cannot be made of, run in float either way.
     pub int8: bool,
 }
 
@@ -61,11 +62,10 @@ impl StreamSettings {
 impl Default for StreamSettings {
     fn default() -> Self {
         // The largest block whose latency stays within the RVC GUI's (about 310 ms: 2 × 120 ms
-        // plus 66 ms at a 512-sample buffer), with its 40 ms SOLA crossfade and 10 ms search. A
-        // full-size voice with int8 copies converts a 120 ms block with 250 ms of context in
-        // 69–74 ms median, 75–105 ms p99, on a 2-core CPU (`cargo xtask bench`); a 250 ms
-        // context is between w-okada's default (85 ms) and what its guide suggests on a GPU
-        // (170–340 ms).
+        // plus 66 ms at a 512-sample buffer), with its 40 ms SOLA crossfade and 10 ms search; a
+        // 250 ms context is between w-okada's default (85 ms) and what its guide suggests on a
+        // GPU (170–340 ms). The models run in float: the int8 copies are not transparent on
+        // trained weights (see `int8`).
         Self {
             block_ms: 120.0,
             crossfade_ms: 40.0,
@@ -73,7 +73,7 @@ impl Default for StreamSettings {
             worker_budget: 1.0,
             context_ms: 250.0,
             denoise: false,
-            int8: true,
+            int8: false,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! How hard the inference thread works: the last block's compute time over the block's duration
-//! (the real-time factor), its peak, and how often converted audio came too late.
+//! (the real-time factor), its peak, and how often converted audio came too late, with what to
+//! change when it cannot keep up.
 
 use std::sync::atomic::Ordering;
 
@@ -44,4 +45,13 @@ pub fn show(ui: &mut Ui, stats: &StreamStats, conversion: &ConversionStats, widt
         ui.label(if failed > 0 { failed_text.color(Color32::from_rgb(0xe0, 0x4c, 0x4c)) } else { failed_text.weak() })
             .on_hover_text("Blocks the model could not convert; they played the input instead");
     });
+    // The models run in float by default; a machine too slow for that at this block is told the
+    // two ways out, and what the faster one costs.
+    if load >= 1.0 || underruns > 0 {
+        ui.label(
+            RichText::new("Too slow for real time here: try a longer block, or Fast (approximate) under Stream.")
+                .small()
+                .color(Color32::from_rgb(0xe0, 0xb0, 0x3c)),
+        );
+    }
 }
