@@ -171,6 +171,10 @@ pub struct Point {
     pub latency_ms: Option<f64>,
     /// The process's peak resident memory so far, in MiB.
     pub peak_rss_mib: f64,
+    /// How long the voice took to load as the plugin loads it (models, warm-up, any int8 copies),
+    /// in seconds (absent for the reference and older runs).
+    #[serde(default)]
+    pub load_s: Option<f64>,
 }
 
 /// Milliseconds per block of one stage (or the whole block).
@@ -251,9 +255,11 @@ fn measure(
     // reference converts, and a benchmark wants the work, not the shortcut.
     let controls = ConversionControls { gate_db: f32::NEG_INFINITY, ..ConversionControls::default() };
     let stats = Arc::new(ConversionStats::default());
+    let loading = Instant::now();
     let mut processor =
         RvcProcessor::load(&selection, &geometry, &settings, Arc::new(move || controls), stats.clone(), grid.threads)
             .map_err(|e| format!("cannot use this voice: {e}"))?;
+    let load_s = loading.elapsed().as_secs_f64();
     if let Some(problem) = processor.index_problem() {
         return Err(format!("cannot use the index: {problem}"));
     }
@@ -315,6 +321,7 @@ fn measure(
         latency_samples: Some(latency),
         latency_ms: Some(geometry.samples_to_ms(latency)),
         peak_rss_mib: peak_rss_mib(),
+        load_s: Some(load_s),
     };
     Ok((point, precision, index))
 }
@@ -400,6 +407,7 @@ mod report {
         ours_rtf: f64,
         reference_rtf: Option<f64>,
         latency_ms: Option<f64>,
+        load_s: Option<f64>,
         peak_rss_mib: f64,
         reference_peak_rss_mib: Option<f64>,
     }
@@ -439,8 +447,19 @@ mod report {
             );
         }
         println!(
-            "{:>6} {:>7} | {:>17} | {:>17} | {:>5} | {:>14} | {:>5} {:>5} | {:>7} | {:>9} {:>9}",
-            "block", "context", "ours", "reference", "ratio", "index", "RTF", "ref", "latency", "peak MiB", "ref MiB"
+            "{:>6} {:>7} | {:>17} | {:>17} | {:>5} | {:>14} | {:>5} {:>5} | {:>7} | {:>6} | {:>9} {:>9}",
+            "block",
+            "context",
+            "ours",
+            "reference",
+            "ratio",
+            "index",
+            "RTF",
+            "ref",
+            "latency",
+            "load s",
+            "peak MiB",
+            "ref MiB"
         );
         let opt = |v: Option<f64>, prec: usize| v.map_or("-".to_owned(), |v| format!("{v:.prec$}"));
         for r in &rows {
@@ -449,7 +468,7 @@ mod report {
                 _ => "-".to_owned(),
             };
             println!(
-                "{:>6.0} {:>7.0} | {:>7.1} / {:>7.1} | {:>7} / {:>7} | {:>5} | {:>14} | {:>5.2} {:>5} | {:>7} | {:>9.0} {:>9}",
+                "{:>6.0} {:>7.0} | {:>7.1} / {:>7.1} | {:>7} / {:>7} | {:>5} | {:>14} | {:>5.2} {:>5} | {:>7} | {:>6} | {:>9.0} {:>9}",
                 r.block_ms,
                 r.context_ms,
                 r.ours_median_ms,
@@ -461,6 +480,7 @@ mod report {
                 r.ours_rtf,
                 opt(r.reference_rtf, 2),
                 opt(r.latency_ms, 0),
+                opt(r.load_s, 2),
                 r.peak_rss_mib,
                 opt(r.reference_peak_rss_mib, 0),
             );
@@ -509,6 +529,7 @@ mod report {
             ours_rtf: p.rtf,
             reference_rtf: r.map(|r| r.rtf),
             latency_ms: p.latency_ms,
+            load_s: p.load_s,
             peak_rss_mib: p.peak_rss_mib,
             reference_peak_rss_mib: r.map(|r| r.peak_rss_mib),
         }
