@@ -3,6 +3,7 @@
 //! `read_ivf_header`, `read_direct_map`, `read_InvertedLists`): little-endian fields one after
 //! another, no padding.
 
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 use super::IndexFileError;
@@ -29,15 +30,23 @@ pub struct IvfFlatIndex {
 }
 
 impl IvfFlatIndex {
-    /// Read an index file. Allocates as much as the file holds; never more.
+    /// Read an index file as it is parsed. Allocates as much as the file holds; never more.
     pub fn read(path: &Path) -> Result<Self, IndexFileError> {
-        let bytes = std::fs::read(path).map_err(|e| IndexFileError::Unreadable(e.to_string()))?;
-        Self::from_bytes(&bytes)
+        let unreadable = |e: std::io::Error| IndexFileError::Unreadable(e.to_string());
+        let file = std::fs::File::open(path).map_err(unreadable)?;
+        let len = file.metadata().map_err(unreadable)?.len();
+        Self::from_reader(BufReader::new(file), len)
     }
 
     /// Parse the bytes of an index file.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, IndexFileError> {
-        let mut r = LeReader::new(bytes);
+        Self::from_reader(bytes, bytes.len() as u64)
+    }
+
+    /// Parse an index file of `len` bytes from `reader`. Each list's vectors go straight to their
+    /// rows: the vectors are held once, not also as the file's bytes.
+    fn from_reader(reader: impl Read, len: u64) -> Result<Self, IndexFileError> {
+        let mut r = LeReader::new(reader, len);
         let fourcc = r.fourcc("the index type")?;
         if &fourcc != b"IwFl" {
             return Err(other_index_type(fourcc));
@@ -54,19 +63,28 @@ impl IvfFlatIndex {
 
         let centroids = read_coarse_quantizer(&mut r, header.dim, nlist)?;
         skip_direct_map(&mut r)?;
-        let lists = read_inverted_lists(&mut r, header.dim, nlist, header.ntotal)?;
-        if r.remaining() > 0 {
-            return Err(IndexFileError::TrailingBytes(r.remaining()));
-        }
+        let sizes = read_list_sizes(&mut r, header.dim, nlist, header.ntotal)?;
 
         let dim = header.dim as usize;
+        let code_size = 4 * dim;
+        // Every vector is `code_size` bytes and an 8-byte id in the file: the rows are allocated
+        // only once the file is known to hold them.
+        r.ensure(header.ntotal, code_size + 8, "a list's vectors")?;
         let len = header.ntotal as usize;
         let mut vectors = vec![0.0f32; len * dim];
         let mut seen = vec![false; len];
-        let mut ids_by_list = Vec::with_capacity(lists.len());
-        for list in lists {
-            let mut ids = Vec::with_capacity(list.ids.len());
-            for (&id, codes) in list.ids.iter().zip(list.codes.chunks_exact(4 * dim)) {
+        let mut ids_by_list = Vec::with_capacity(sizes.len());
+        let (mut codes, mut id_bytes) = (Vec::new(), Vec::new());
+        for &size in &sizes {
+            if size == 0 {
+                ids_by_list.push(Vec::new());
+                continue;
+            }
+            r.take_into(&mut codes, size, code_size, "a list's vectors")?;
+            r.take_into(&mut id_bytes, size, 8, "a list's ids")?;
+            let mut ids = Vec::with_capacity(size as usize);
+            for (id, codes) in id_bytes.chunks_exact(8).zip(codes.chunks_exact(code_size)) {
+                let id = i64::from_le_bytes(id.try_into().expect("chunks of 8"));
                 let row = usize::try_from(id).ok().filter(|&row| row < len).ok_or_else(|| {
                     IndexFileError::Inconsistent(format!(
                         "a vector has id {id}, outside 0..{len} (an index built with its own ids is not RVC's)"
@@ -81,6 +99,9 @@ impl IvfFlatIndex {
                 ids.push(row as u32);
             }
             ids_by_list.push(ids);
+        }
+        if r.remaining() > 0 {
+            return Err(IndexFileError::TrailingBytes(usize::try_from(r.remaining()).unwrap_or(usize::MAX)));
         }
         if let Some(v) = vectors.iter().chain(&centroids).find(|v| !v.is_finite()) {
             return Err(IndexFileError::Inconsistent(format!("it holds a non-finite value ({v})")));
@@ -140,7 +161,7 @@ struct Header {
 
 /// faiss's `read_index_header`: `d`, `ntotal`, two unused fields, `is_trained`, the metric (and its
 /// argument for metrics above inner product and L2).
-fn read_header(r: &mut LeReader) -> Result<Header, IndexFileError> {
+fn read_header(r: &mut LeReader<impl Read>) -> Result<Header, IndexFileError> {
     let dim = r.i32("the header")?;
     let ntotal = r.i64("the header")?;
     r.i64("the header")?;
@@ -165,7 +186,7 @@ fn read_header(r: &mut LeReader) -> Result<Header, IndexFileError> {
 }
 
 /// The coarse quantizer: a flat L2 index over the list centres.
-fn read_coarse_quantizer(r: &mut LeReader, dim: i32, nlist: u64) -> Result<Vec<f32>, IndexFileError> {
+fn read_coarse_quantizer(r: &mut LeReader<impl Read>, dim: i32, nlist: u64) -> Result<Vec<f32>, IndexFileError> {
     let fourcc = r.fourcc("the coarse quantizer")?;
     if &fourcc != b"IxF2" {
         return Err(IndexFileError::Inconsistent(format!(
@@ -189,34 +210,24 @@ fn read_coarse_quantizer(r: &mut LeReader, dim: i32, nlist: u64) -> Result<Vec<f
 
 /// The map from ids to list positions faiss may keep (type 0: none, 1: an array, 2: a hash). The
 /// lists hold every id, so it is checked for size and skipped.
-fn skip_direct_map(r: &mut LeReader) -> Result<(), IndexFileError> {
+fn skip_direct_map(r: &mut LeReader<impl Read>) -> Result<(), IndexFileError> {
     let kind = r.u8("the direct map")?;
     if kind > 2 {
         return Err(IndexFileError::Inconsistent(format!("direct map type {kind}")));
     }
     let entries = r.u64("the direct map")?;
-    r.take(entries, 8, "the direct map")?;
+    r.skip(entries, 8, "the direct map")?;
     if kind == 2 {
         let pairs = r.u64("the direct map")?;
-        r.take(pairs, 16, "the direct map")?;
+        r.skip(pairs, 16, "the direct map")?;
     }
     Ok(())
 }
 
-/// One inverted list as stored: `size` vectors of raw `f32`s, then their ids.
-struct StoredList<'a> {
-    codes: &'a [u8],
-    ids: Vec<i64>,
-}
-
 /// faiss's `ArrayInvertedLists` (`ilar`): the list sizes, in full or as (list, size) pairs of the
-/// non-empty ones, then each non-empty list's vectors and ids.
-fn read_inverted_lists<'a>(
-    r: &mut LeReader<'a>,
-    dim: i32,
-    nlist: u64,
-    ntotal: u64,
-) -> Result<Vec<StoredList<'a>>, IndexFileError> {
+/// non-empty ones; each non-empty list's vectors (`size` rows of raw `f32`s) and ids follow, read
+/// by the caller.
+fn read_list_sizes(r: &mut LeReader<impl Read>, dim: i32, nlist: u64, ntotal: u64) -> Result<Vec<u64>, IndexFileError> {
     let fourcc = r.fourcc("the inverted lists")?;
     match &fourcc {
         b"ilar" => {}
@@ -266,18 +277,7 @@ fn read_inverted_lists<'a>(
             stored.map_or_else(|| "more than 2^64".to_owned(), |n| n.to_string())
         )));
     }
-    let mut lists = Vec::with_capacity(sizes.len());
-    for &size in &sizes {
-        if size == 0 {
-            lists.push(StoredList { codes: &[], ids: Vec::new() });
-            continue;
-        }
-        let codes = r.take(size, code_size as usize, "a list's vectors")?;
-        let ids = r.take(size, 8, "a list's ids")?;
-        let ids = ids.chunks_exact(8).map(|b| i64::from_le_bytes(b.try_into().expect("chunks of 8"))).collect();
-        lists.push(StoredList { codes, ids });
-    }
-    Ok(lists)
+    Ok(sizes)
 }
 
 fn fourcc_text(fourcc: [u8; 4]) -> String {
