@@ -1,8 +1,9 @@
 //! 8-bit copies of the content encoder and of the voice model's waveform decoder, made when a
-//! voice loads.
+//! voice loads: the opt-in "fast (approximate)" precision.
 //!
 //! On a CPU these two are nearly all of a block's compute, and ONNX Runtime's integer convolutions
-//! and matrix products run them two to three times as fast. A copy is made around a calibration
+//! and matrix products run them faster (a whole block of the full-size voice about 1.6 times as
+//! fast, `cargo xtask bench --int8-models`). A copy is made around a calibration
 //! run that the caller drives with real blocks of its own pipeline:
 //! 1. [`Int8Plan::new`] finds the operators to quantise ([`targets`]) and makes a probe model that
 //!    also outputs their inputs and outputs;
