@@ -62,14 +62,8 @@ pub fn onnx_for_in(path: &Path, cache: &Path) -> Result<PathBuf, ModelError> {
             .map_err(|e| ModelError::Invalid(e.to_string()))?;
         (built.onnx, format!("RVC {}", built.fits.describe()))
     } else {
-        let fairseq = TorchCheckpoint::open(path).is_ok_and(|c| hubert_checkpoint::is_fairseq(&c));
-        if fairseq {
-            let (onnx, template) = hubert_checkpoint::build(path).map_err(ModelError::Invalid)?;
-            (onnx, format!("HuBERT ({template})"))
-        } else {
-            let (onnx, template) = rmvpe_checkpoint::build(path).map_err(ModelError::Invalid)?;
-            (onnx, format!("RMVPE ({template})"))
-        }
+        let (model, onnx, template) = build_shared_model(path).map_err(ModelError::Invalid)?;
+        (onnx, format!("{} ({template})", model.name()))
     };
     write_atomically(&folder, &cached, &onnx)
         .map_err(|e| ModelError::Invalid(format!("cannot cache the model built from {}: {e}", path.display())))?;
@@ -80,6 +74,34 @@ pub fn onnx_for_in(path: &Path, cache: &Path) -> Result<PathBuf, ModelError> {
         cached.display()
     );
     Ok(cached)
+}
+
+/// Which of RVC's shared models a `.pt` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SharedModel {
+    /// `hubert_base.pt`, fairseq's HuBERT: the content encoder.
+    Hubert,
+    /// `rmvpe.pt`: the RMVPE pitch model.
+    Rmvpe,
+}
+
+impl SharedModel {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Hubert => "HuBERT",
+            Self::Rmvpe => "RMVPE",
+        }
+    }
+}
+
+/// Build RVC's `hubert_base.pt` (known by fairseq's layout) or `rmvpe.pt` (any other `.pt`): which
+/// it is, its ONNX model and the template it was built from; or why the file is neither.
+pub fn build_shared_model(path: &Path) -> Result<(SharedModel, Vec<u8>, String), String> {
+    if TorchCheckpoint::open(path).is_ok_and(|c| hubert_checkpoint::is_fairseq(&c)) {
+        hubert_checkpoint::build(path).map(|(onnx, template)| (SharedModel::Hubert, onnx, template))
+    } else {
+        rmvpe_checkpoint::build(path).map(|(onnx, template)| (SharedModel::Rmvpe, onnx, template))
+    }
 }
 
 /// The checkpoint's hash, with the templates' (computed once per process).

@@ -5,12 +5,12 @@
 use std::path::Path;
 use std::time::Instant;
 
+use rvc_live_engine::built_model_cache::{self, SharedModel};
 use rvc_live_engine::content_encoder_format::{self, ContentEncoderFormat};
 use rvc_live_engine::synthesizer_format::ModelVersion;
-use rvc_live_engine::torch_checkpoint::TorchCheckpoint;
 use rvc_live_engine::voice_checkpoint::VoiceCheckpoint;
+use rvc_live_engine::voice_graph;
 use rvc_live_engine::{IvfFlatIndex, ModelFile, PitchDecoding, PitchModel, Synthesizer};
-use rvc_live_engine::{hubert_checkpoint, rmvpe_checkpoint, voice_graph};
 
 /// Frames a voice is opened for to measure its rate: a second of 10 ms frames.
 const PROBE_FRAMES: usize = 100;
@@ -56,13 +56,13 @@ fn describe_checkpoint(path: &Path) -> Result<Vec<String>, String> {
 
 /// RVC's `hubert_base.pt` (fairseq's layout) or `rmvpe.pt`, as the engine builds them.
 fn describe_shared_checkpoint(path: &Path) -> Result<Vec<String>, String> {
-    let fairseq = TorchCheckpoint::open(path).map_err(|e| e.to_string())?;
-    let line = if hubert_checkpoint::is_fairseq(&fairseq) {
-        let (_, template) = hubert_checkpoint::build(path)?;
-        format!("RVC's HuBERT content encoder as fairseq's checkpoint (builds as {template}, units for v1 and v2)")
-    } else {
-        let (_, template) = rmvpe_checkpoint::build(path)?;
-        format!("RVC's RMVPE pitch model as a torch checkpoint (builds as {template}, mel input)")
+    let line = match built_model_cache::build_shared_model(path)? {
+        (SharedModel::Hubert, _, template) => {
+            format!("RVC's HuBERT content encoder as fairseq's checkpoint (builds as {template}, units for v1 and v2)")
+        }
+        (SharedModel::Rmvpe, _, template) => {
+            format!("RVC's RMVPE pitch model as a torch checkpoint (builds as {template}, mel input)")
+        }
     };
     Ok(vec![format!("{}: {line}", path.display())])
 }
