@@ -72,13 +72,6 @@ impl Int8Plan {
         self.targets.len()
     }
 
-    /// Keep in float every operator whose node name `keep` refuses: to measure which parts of a
-    /// model an int8 copy of it can take.
-    pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
-        let graph = self.model.graph.as_ref().expect("a plan's model has a graph");
-        self.targets.retain(|t| keep(&graph.node[t.node].name));
-    }
-
     /// The tensors to record during calibration: each target's input and output.
     pub fn probes(&self) -> Vec<String> {
         let mut names: Vec<String> = self.targets.iter().flat_map(|t| [t.input.clone(), t.output.clone()]).collect();

@@ -52,11 +52,12 @@ pub struct SpeechScores {
 }
 
 impl SpeechScores {
-    /// How far the test rendering's pauses are above the reference's, dB.
+    /// How far the test rendering's pauses are above the reference's, dB. Speech scored for its
+    /// pauses must have some.
     pub fn pause_rise_db(&self) -> f64 {
         match (self.reference_pause_dbfs, self.pause_dbfs) {
             (Some(reference), Some(test)) => test - reference,
-            _ => 0.0,
+            _ => panic!("the reference rendering has no pauses to measure the level in"),
         }
     }
 }
