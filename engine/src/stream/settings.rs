@@ -26,7 +26,7 @@ pub struct StreamSettings {
     /// Denoise the voice (RNNoise) before converting it. Adds 10 ms of latency.
     pub denoise: bool,
     /// On the CPU, run the content encoder and the voice model's waveform decoder from int8 copies
-    /// calibrated at load: about twice as fast, but approximate — on a trained vocoder they score
+    /// calibrated at load: about 1.6 times as fast on a whole block, but approximate — on a trained vocoder they score
     /// [`crate::int8::DECODER_COST`] against float (`engine/tests/int8_trained_voice.rs`), an
     /// audible difference and hiss in the pauses, so it is off by default. Models on a GPU, or
     /// ones a copy cannot be made of, run in float either way.

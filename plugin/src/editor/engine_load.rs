@@ -46,7 +46,7 @@ pub fn show(ui: &mut Ui, stats: &StreamStats, conversion: &ConversionStats, widt
             .on_hover_text("Blocks the model could not convert; they played the input instead");
     });
     // The models run in float by default; a machine too slow for that at this block is told the
-    // two ways out, and what the faster one costs.
+    // two ways out (the fast one's cost is in its tooltip under Stream).
     if load >= 1.0 || underruns > 0 {
         ui.label(
             RichText::new("Too slow for real time here: try a longer block, or Fast (approximate) under Stream.")

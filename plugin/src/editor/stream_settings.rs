@@ -64,7 +64,7 @@ impl StreamSettingsPanel {
                 let cost = int8::DECODER_COST;
                 ui.checkbox(&mut settings.int8, "Fast (approximate): int8 on the CPU").on_hover_text(format!(
                     "Run the content encoder and the voice's decoder from 8-bit copies made when the voice \
-                     loads: about twice as fast on a CPU, but not the same sound. On a trained voice they \
+                     loads: about 1.6 times as fast on a CPU, but not the same sound. On a trained voice they \
                      score a wideband PESQ of {:.1} against the float models (4.6 is identical) and raise \
                      the level in pauses by {:.0} dB (hiss). Off runs the models exactly as the files are.",
                     cost.pesq_wb, cost.pause_rise_db

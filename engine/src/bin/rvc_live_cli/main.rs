@@ -56,7 +56,7 @@ enum Command {
         #[arg(long)]
         denoise: bool,
         /// Fast, approximate: on the CPU, run the content encoder and the voice's decoder from int8
-        /// copies calibrated when the voice loads, about twice as fast but audibly different (on a
+        /// copies calibrated when the voice loads, about 1.6 times as fast but audibly different (on a
         /// trained vocoder: wideband PESQ 1.7 against float, hiss in the pauses). By default they
         /// run in float, as the files are.
         #[arg(long)]
