@@ -19,6 +19,16 @@ import onnx
 CHECKPOINT_LOCATION = "checkpoint"
 # Metadata key of what the template fits.
 FITS_KEY = "rvc_live_template"
+# The two sets of weights a template is exported from: what is left in it must not differ.
+TEMPLATE_SEEDS = (11, 12)
+
+
+def template_from(export, prefix: str, what: str, fits: dict, doc: str, rename=None) -> onnx.ModelProto:
+    """The template of `export(seed) -> (proto, params)`: exported from both seeds, the first with
+    its weights' bytes taken out (see `strip_weights`)."""
+    proto, params = export(TEMPLATE_SEEDS[0])
+    other, _ = export(TEMPLATE_SEEDS[1])
+    return strip_weights(proto, other, params, prefix, what, fits, doc, rename)
 
 
 def strip_weights(proto: onnx.ModelProto, other: onnx.ModelProto, params: set[str], prefix: str, what: str,

@@ -17,9 +17,8 @@ import onnx
 import torch
 
 from . import content_encoder as C
-from .graph_template import strip_weights
+from .graph_template import template_from
 
-TEMPLATE_SEEDS = (11, 12)
 WRAPPER_PREFIX = "enc."
 
 # transformers' HubertModel name (under `hubert.`) -> fairseq's, as fairseq's HubertModel saves it.
@@ -61,9 +60,7 @@ def fitting(cfg: C.EncoderConfig) -> dict:
 
 
 def template(cfg: C.EncoderConfig) -> onnx.ModelProto:
-    proto, params = _export(cfg, TEMPLATE_SEEDS[0])
-    other, _ = _export(cfg, TEMPLATE_SEEDS[1])
-    return strip_weights(proto, other, params, WRAPPER_PREFIX, f"hubert_{cfg.size}", fitting(cfg),
+    return template_from(lambda seed: _export(cfg, seed), WRAPPER_PREFIX, f"hubert_{cfg.size}", fitting(cfg),
                          f"HuBERT ({cfg.size}) units-form graph template, fairseq names", rename=fairseq_name)
 
 

@@ -11,9 +11,8 @@ import torch
 
 from . import rmvpe
 from .common import normal
-from .graph_template import strip_weights
+from .graph_template import template_from
 
-TEMPLATE_SEEDS = (11, 12)
 WRAPPER_PREFIX = "model."
 
 
@@ -47,7 +46,5 @@ def fitting(cfg: rmvpe.RmvpeConfig) -> dict:
 
 
 def template(cfg: rmvpe.RmvpeConfig) -> onnx.ModelProto:
-    proto, params = _export(cfg, TEMPLATE_SEEDS[0])
-    other, _ = _export(cfg, TEMPLATE_SEEDS[1])
-    return strip_weights(proto, other, params, WRAPPER_PREFIX, cfg.stem, fitting(cfg),
+    return template_from(lambda seed: _export(cfg, seed), WRAPPER_PREFIX, cfg.stem, fitting(cfg),
                          f"RMVPE ({cfg.size}) mel-input graph template")

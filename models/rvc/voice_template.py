@@ -19,13 +19,12 @@ import onnx
 
 from . import export_partial
 from .configs import SynthConfig
-from .graph_template import strip_weights
+from .graph_template import template_from
 from .synthesizer import load_checkpoint, make_checkpoint
 
 # Entries of RVC's `config` list the inference graph does not depend on: spec_channels and
 # segment_size (training only) and spk_embed_dim (the checkpoint's `emb_g` rows decide it).
 UNUSED_CONFIG = (0, 1, 15)
-TEMPLATE_SEEDS = (11, 12)
 WRAPPER_PREFIX = "m."
 
 
@@ -46,8 +45,6 @@ def fitting(cfg: SynthConfig) -> dict:
 
 def template(cfg: SynthConfig, det: bool = False) -> onnx.ModelProto:
     """The partial-decoding graph of `cfg` with the weights' bytes taken out."""
-    proto, params = _export(cfg, TEMPLATE_SEEDS[0], det)
-    other, _ = _export(cfg, TEMPLATE_SEEDS[1], det)
     doc = (f"RVC {cfg.version} {cfg.sr_tag} {cfg.size}{'' if cfg.f0 else ' no-f0'} partial-decoding "
            f"graph template{' (det)' if det else ''}")
-    return strip_weights(proto, other, params, WRAPPER_PREFIX, cfg.stem, fitting(cfg), doc)
+    return template_from(lambda seed: _export(cfg, seed, det), WRAPPER_PREFIX, cfg.stem, fitting(cfg), doc)
