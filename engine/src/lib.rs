@@ -7,6 +7,7 @@
 //!   model runners and DSP units (one per module, private behind the items re-exported here).
 //! - [`onnx_runtime`] and [`execution_provider`]: loading ONNX Runtime and choosing where models
 //!   run.
+//! - [`text_to_speech`]: text spoken by a Piper voice, to feed the engine speech from text.
 //!
 //! It logs through `tracing`, the facade the plugin framework's logger listens to; a front end
 //! without a subscriber logs nothing.
@@ -25,6 +26,7 @@ mod denoiser;
 mod dry_wet_mixer;
 pub mod execution_provider;
 pub mod f0;
+pub mod formant;
 pub mod graph_template;
 mod graph_templates;
 pub mod hubert_checkpoint;
@@ -49,6 +51,7 @@ mod sola;
 pub mod stream;
 mod synthesizer;
 pub mod synthesizer_format;
+pub mod text_to_speech;
 pub mod torch_checkpoint;
 pub mod voice_checkpoint;
 pub mod voice_graph;

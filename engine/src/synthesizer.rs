@@ -11,6 +11,7 @@ use ort::session::{Session, SessionInputValue};
 use ort::value::TensorRef;
 
 use crate::execution_provider::Provider;
+use crate::formant::{self, SincResampler};
 
 use super::built_model_cache;
 use super::int8::{Calibration, Int8Error, Scope};
@@ -46,6 +47,11 @@ pub struct Synthesizer {
     audio: Vec<f32>,
     /// An fp16 export's output converted to f32 (see [`model_output::float_output`]).
     half_output: Vec<f32>,
+    /// The pitch a formant-shifted render gives the voice's source (see [`crate::formant`]).
+    stretched_pitchf: Vec<f32>,
+    /// Takes a formant-shifted render back to `hop` samples per frame; rebuilt when the shift's
+    /// ratio changes.
+    formant_resampler: Option<SincResampler>,
 }
 
 /// Which frames of a window to decode. Exports without partial decoding render the whole window
@@ -54,6 +60,13 @@ pub struct Synthesizer {
 pub struct DecodeRange {
     pub skip_head: usize,
     pub return_length: usize,
+}
+
+impl DecodeRange {
+    /// The last `frames` of a window of `window` frames (all of it when it is shorter).
+    pub fn newest(window: usize, frames: usize) -> Self {
+        Self { skip_head: window.saturating_sub(frames), return_length: frames.min(window) }
+    }
 }
 
 impl Synthesizer {
@@ -78,13 +91,27 @@ impl Synthesizer {
             noise_buf: vec![0.0; max_frames * 192],
             audio: Vec::new(),
             half_output: Vec::new(),
+            stretched_pitchf: vec![0.0; max_frames],
+            formant_resampler: None,
         };
         synth.measure_hop()?;
-        // Room for a whole window of output, so rendering never grows the buffer.
-        synth.audio = vec![0.0; max_frames.max(WARM_UP_FRAMES[1]) * synth.hop];
+        // Room for a whole window of output, stretched as far as a formant shift goes, so
+        // rendering never grows the buffer.
+        synth.audio = vec![0.0; synth.output_capacity(max_frames.max(WARM_UP_FRAMES[1]))];
         // An fp16 output is converted here; the signature does not always say which exports have one.
         synth.half_output = vec![0.0; synth.audio.len()];
         Ok(synth)
+    }
+
+    /// Output samples a render of up to `frames` frames can need, formant-stretched included.
+    fn output_capacity(&self, frames: usize) -> usize {
+        let frames = if self.shifts_formants() { formant::max_stretched_frames(frames) } else { frames };
+        frames * self.hop
+    }
+
+    /// Whether the voice can shift its formants: its export takes `formant_length`.
+    pub fn shifts_formants(&self) -> bool {
+        self.format.convention.shifts_formants()
     }
 
     /// Make room for windows of up to `max_frames` frames. Allocates: call it off the audio path
@@ -97,8 +124,10 @@ impl Synthesizer {
                 self.feats_half.resize(max_frames * width, f16::ZERO);
             }
             self.noise_buf.resize(max_frames * 192, 0.0);
-            self.audio.resize(max_frames * self.hop, 0.0);
-            self.half_output.resize(max_frames * self.hop, 0.0);
+            self.stretched_pitchf.resize(max_frames, 0.0);
+            let capacity = self.output_capacity(max_frames);
+            self.audio.resize(capacity, 0.0);
+            self.half_output.resize(capacity, 0.0);
         }
     }
 
@@ -154,13 +183,43 @@ impl Synthesizer {
     /// [`Self::features_mut`]. `pitch` is the coarse pitch, `pitchf` the pitch in Hz (ignored by
     /// models without f0). Returns `range.return_length * hop` samples.
     pub fn render(&mut self, pitch: &[i64], pitchf: &[f32], range: DecodeRange) -> Result<&[f32], ModelError> {
+        self.render_shifted(pitch, pitchf, range, 0.0)
+    }
+
+    /// [`Self::render`] with the formants shifted by `formant` semitones, RVC's way (see
+    /// [`crate::formant`]; the caller has already lowered the pitch by the same shift). Voices
+    /// that cannot shift formants ([`Self::shifts_formants`]) render unshifted.
+    pub fn render_shifted(
+        &mut self,
+        pitch: &[i64],
+        pitchf: &[f32],
+        range: DecodeRange,
+        formant: f32,
+    ) -> Result<&[f32], ModelError> {
         let frames = pitch.len();
+        let stretched = if self.shifts_formants() && self.hop != 0 {
+            formant::stretched_frames(range.return_length, formant)
+        } else {
+            range.return_length
+        };
+        let pitchf = if stretched == range.return_length {
+            &pitchf[..frames]
+        } else {
+            // The source is stretched with the latent, which lowers its pitch by the stretch:
+            // RVC raises the pitch it is given by as much first.
+            let ratio = stretched as f32 / range.return_length as f32;
+            for (out, f) in self.stretched_pitchf.iter_mut().zip(&pitchf[..frames]) {
+                *out = f * ratio;
+            }
+            &self.stretched_pitchf[..frames]
+        };
         let width = self.format.version.feature_width();
         let fail = |e: ort::Error| ModelError::Invalid(format!("the voice model failed to render: {e}"));
         let frames_i64 = [frames as i64];
         let speaker = [self.speaker];
         let skip = [range.skip_head as i64];
         let length = [range.return_length as i64];
+        let stretched_length = [stretched as i64];
         if self.format.convention == ExportConvention::RvcWebUi {
             self.noise.fill(&mut self.noise_buf[..frames * 192]);
         }
@@ -184,7 +243,7 @@ impl Synthesizer {
         inputs.push((lengths_name.into(), view(vec![1], &frames_i64).map_err(fail)?));
         if self.format.has_f0 {
             inputs.push(("pitch".into(), view(vec![1, frames], pitch).map_err(fail)?));
-            inputs.push(("pitchf".into(), view(vec![1, frames], &pitchf[..frames]).map_err(fail)?));
+            inputs.push(("pitchf".into(), view(vec![1, frames], pitchf).map_err(fail)?));
         }
         inputs.push((speaker_name.into(), view(vec![1], &speaker).map_err(fail)?));
         match self.format.convention {
@@ -195,7 +254,7 @@ impl Synthesizer {
                 inputs.push(("skip_head".into(), view(vec![], &skip).map_err(fail)?));
                 inputs.push(("return_length".into(), view(vec![], &length).map_err(fail)?));
                 if formant_length {
-                    inputs.push(("formant_length".into(), view(vec![], &length).map_err(fail)?));
+                    inputs.push(("formant_length".into(), view(vec![], &stretched_length).map_err(fail)?));
                 }
             }
             ExportConvention::WOkada => {}
@@ -208,7 +267,7 @@ impl Synthesizer {
         let (_, audio) = model_output::float_output(ModelRole::Voice, &outputs[0], &mut self.half_output)?;
         // Exports without partial decoding render every frame; keep the requested ones.
         let partial = matches!(self.format.convention, ExportConvention::PartialDecoding { .. });
-        let rendered_frames = if partial { range.return_length } else { frames };
+        let rendered_frames = if partial { stretched } else { frames };
         // Until the warm-up has measured the hop, any whole number of samples per frame will do.
         if self.hop != 0 && audio.len() != rendered_frames * self.hop {
             return Err(ModelError::Invalid(format!(
@@ -224,6 +283,23 @@ impl Synthesizer {
             let start = (range.skip_head * self.hop).min(audio.len());
             &audio[start..(start + range.return_length * self.hop).min(audio.len())]
         };
+        if stretched != range.return_length {
+            // Read the stretched render at RVC's whole number of samples per frame and take it
+            // back to `hop` per frame: every frequency rises by the stretch.
+            let hop_in = formant::stretched_hop(self.hop, formant);
+            let resampler = match self.formant_resampler.take() {
+                Some(r) if r.converts(hop_in, self.hop) => r,
+                _ => SincResampler::new(hop_in, self.hop),
+            };
+            let input = &rendered[..(range.return_length * hop_in).min(rendered.len())];
+            let written = resampler.process(input, &mut self.audio);
+            self.formant_resampler = Some(resampler);
+            let n = range.return_length * self.hop;
+            return match written {
+                Some(written) if written == n => Ok(&self.audio[..n]),
+                _ => Err(ModelError::Invalid(format!("a formant-shifted render did not resample to {n} samples"))),
+            };
+        }
         let n = rendered.len();
         if self.audio.len() < n {
             // Only during the warm-up, before the buffer is sized.

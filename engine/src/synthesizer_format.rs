@@ -31,6 +31,12 @@ impl ExportConvention {
             Self::PartialDecoding { .. } => "partial decoding",
         }
     }
+
+    /// Whether the export takes a formant length, which a formant shift needs (see
+    /// [`crate::formant`]).
+    pub fn shifts_formants(self) -> bool {
+        self == Self::PartialDecoding { formant_length: true }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,6 +9,7 @@ use nice_plug_egui::EguiEditorState;
 use parking_lot::RwLock;
 
 use crate::voice::PersistedVoice;
+use rvc_live_engine::formant;
 use rvc_live_engine::stream::StreamSettings;
 use rvc_live_engine::{ConversionControls, PROTECT_OFF};
 
@@ -30,6 +31,11 @@ pub struct RvcLiveParams {
     /// cents).
     #[id = "pitch"]
     pub pitch: FloatParam,
+    /// Formant shift in semitones, RVC's way: the voice's formants move, its pitch stays. Only
+    /// voices whose export takes a formant length (every `.pth` voice, partial-decoding exports)
+    /// can; others ignore it.
+    #[id = "formant"]
+    pub formant: FloatParam,
     /// Below this input level (dBFS RMS over the block) the voice model is not run and the
     /// converted voice is silent: no CPU spent on silence, no hiss from the model.
     #[id = "gate"]
@@ -94,6 +100,13 @@ impl Default for RvcLiveParams {
             pitch: FloatParam::new("Pitch", 0.0, FloatRange::Linear { min: -24.0, max: 24.0 })
                 .with_step_size(0.01)
                 .with_unit(" st"),
+            formant: FloatParam::new(
+                "Formant",
+                0.0,
+                FloatRange::Linear { min: *formant::RANGE.start(), max: *formant::RANGE.end() },
+            )
+            .with_step_size(0.05)
+            .with_unit(" st"),
             gate: FloatParam::new("Silence Gate", -70.0, FloatRange::Linear { min: -100.0, max: -20.0 })
                 .with_step_size(0.5)
                 .with_unit(" dB"),

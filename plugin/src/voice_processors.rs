@@ -59,6 +59,7 @@ impl VoiceProcessors {
         let params = self.params.clone();
         let controls = Arc::new(move || ConversionControls {
             semitones: params.pitch.value(),
+            formant: params.formant.value(),
             gate_db: params.gate.value(),
             envelope: params.envelope.value(),
             index_rate: params.index_rate.value(),

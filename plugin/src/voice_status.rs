@@ -46,6 +46,11 @@ pub struct VoiceFacts {
 }
 
 impl VoiceFacts {
+    /// Whether the voice can take the Formant control.
+    pub fn shifts_formants(&self) -> bool {
+        self.format.convention.shifts_formants()
+    }
+
     /// "40 kHz · v2 · f0 · partial decoding": what the model turned out to be, for the log and the
     /// editor.
     pub fn summary(&self) -> String {

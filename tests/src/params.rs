@@ -53,13 +53,14 @@ pub mod ids {
     pub const OUTPUT_GAIN: (&str, &str) = ("output_gain", "Output Gain");
     pub const DRY_WET: (&str, &str) = ("dry_wet", "Dry/Wet");
     pub const PITCH: (&str, &str) = ("pitch", "Pitch");
+    pub const FORMANT: (&str, &str) = ("formant", "Formant");
     pub const GATE: (&str, &str) = ("gate", "Silence Gate");
     pub const ENVELOPE: (&str, &str) = ("envelope", "Voice Envelope");
     pub const INDEX_RATE: (&str, &str) = ("index_rate", "Index Rate");
     pub const PROTECT: (&str, &str) = ("protect", "Protect");
     pub const BYPASS: (&str, &str) = ("bypass", "Bypass");
-    pub const ALL: [(&str, &str); 9] =
-        [INPUT_GAIN, OUTPUT_GAIN, DRY_WET, PITCH, GATE, ENVELOPE, INDEX_RATE, PROTECT, BYPASS];
+    pub const ALL: [(&str, &str); 10] =
+        [INPUT_GAIN, OUTPUT_GAIN, DRY_WET, PITCH, FORMANT, GATE, ENVELOPE, INDEX_RATE, PROTECT, BYPASS];
 }
 
 #[cfg(test)]

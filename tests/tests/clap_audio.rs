@@ -55,6 +55,7 @@ fn parameters_are_exposed_under_their_nice_plug_ids_and_names() {
             "input_gain" | "output_gain" => "0.0 dB",
             "dry_wet" => "100 %",
             "pitch" => "0.00 st",
+            "formant" => "0.00 st",
             "gate" => "-70.0 dB",
             "envelope" => "100 %",
             "index_rate" => &format!("{:.0} %", ConversionControls::DEFAULT_INDEX_RATE * 100.0),

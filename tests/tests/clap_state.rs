@@ -81,7 +81,18 @@ fn state_blob_is_a_length_prefixed_nice_plug_json_object_with_defaults() {
     assert!(!state.version.is_empty());
     assert_eq!(
         state.params.keys().map(String::as_str).collect::<Vec<_>>(),
-        ["bypass", "dry_wet", "envelope", "gate", "index_rate", "input_gain", "output_gain", "pitch", "protect"]
+        [
+            "bypass",
+            "dry_wet",
+            "envelope",
+            "formant",
+            "gate",
+            "index_rate",
+            "input_gain",
+            "output_gain",
+            "pitch",
+            "protect"
+        ]
     );
     assert_eq!(state.f32_param("gate"), Some(-70.0));
     assert_eq!(state.f32_param("envelope"), Some(1.0));
@@ -89,6 +100,7 @@ fn state_blob_is_a_length_prefixed_nice_plug_json_object_with_defaults() {
     assert_eq!(state.f32_param("input_gain"), Some(1.0));
     assert_eq!(state.f32_param("output_gain"), Some(1.0));
     assert_eq!(state.f32_param("pitch"), Some(0.0));
+    assert_eq!(state.f32_param("formant"), Some(0.0));
     assert_eq!(state.f32_param("index_rate"), Some(ConversionControls::DEFAULT_INDEX_RATE));
     assert_eq!(state.f32_param("protect"), Some(ConversionControls::DEFAULT_PROTECT));
     assert_eq!(state.bool_param("bypass"), Some(false));

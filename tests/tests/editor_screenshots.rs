@@ -21,7 +21,7 @@ const CONVERT: &str = "/usr/bin/convert";
 /// The window's default size (`plugin/src/editor_window.rs`; this crate loads the plugin as a
 /// bundle, not as a library, so it checks the size rather than reading it).
 const WIDTH: usize = 720;
-const HEIGHT: usize = 576;
+const HEIGHT: usize = 604;
 /// Banner fills (`plugin/src/editor/theme.rs`).
 const NO_VOICE: [u8; 3] = [0x3a, 0x3f, 0x48];
 const CONVERTING: [u8; 3] = [0x2c, 0x6e, 0x49];

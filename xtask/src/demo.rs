@@ -1,9 +1,11 @@
 //! `cargo xtask demo`: the main job. Build the plugin, speak a sentence with espeak-ng, and convert
 //! it with the project's demo voice through the plugin in a real CLAP host.
 //!
-//! The demo voice is the analytic one the project generates: it sings a pure tone at the pitch it
-//! is given, so what comes out is the sentence's melody, shifted up a fifth, through the whole
-//! pipeline (resampling, content encoder, pitch tracking, synthesizer, SOLA).
+//! The demo voice is the source-filter vocoder the project generates (`models/generate_demo_voice.py`):
+//! its content encoder reports each frame's spectral envelope and its synthesizer renders that
+//! envelope again at the pitch the engine gives it, so what comes out is the sentence, spoken a
+//! fifth higher, through the whole pipeline (resampling, content encoder, pitch tracking,
+//! synthesizer, SOLA). It keeps the speaker's timbre; a trained RVC voice replaces it.
 
 use std::process::Command;
 
@@ -18,7 +20,7 @@ pub fn run() -> anyhow::Result<()> {
     system_packages::ensure()?;
     onnxruntime::provision()?;
     // The plugin resolves paths from the host's working folder, so it gets absolute ones.
-    let voices = std::path::absolute(models::generate()?.join("analytic"))?;
+    let voices = std::path::absolute(models::generate()?.join("demo"))?;
     let bundled = bundles::bundle(&["--release"])?;
     let demo = paths::cache("demo");
     std::fs::create_dir_all(&demo)?;
@@ -34,9 +36,9 @@ pub fn run() -> anyhow::Result<()> {
             .arg(&input)
             .arg(&output)
             .arg("--voice")
-            .arg(voices.join("analytic_synth_v2_40k.onnx"))
+            .arg(voices.join("demo_synth_v2_40k.onnx"))
             .arg("--content-encoder")
-            .arg(voices.join("analytic_content_units.onnx"))
+            .arg(voices.join("demo_content_envelope.onnx"))
             .args(["--pitch", "7"]),
     )?;
     println!("Input:  {}\nOutput: {}", input.display(), output.display());

@@ -25,6 +25,8 @@ pub fn generate_set(set: ModelSet) -> anyhow::Result<PathBuf> {
     let python = python_env::provision()?;
     let out = paths::cache("models");
     command::run(Command::new(&python).arg("models/generate_analytic.py").arg("--out").arg(out.join("analytic")))?;
+    // The demo's voice: a source-filter vocoder in RVC's interfaces, so the demo speaks.
+    command::run(Command::new(&python).arg("models/generate_demo_voice.py").arg("--out").arg(out.join("demo")))?;
     // Retrieval indexes as faiss writes them, with what faiss reads back, for the native reader.
     command::run(Command::new(&python).arg("models/generate_indexes.py").arg("--out").arg(out.join("index")))?;
     if set != ModelSet::Analytic {
@@ -71,7 +73,7 @@ pub fn generate_set(set: ModelSet) -> anyhow::Result<PathBuf> {
     Ok(out)
 }
 
-/// The analytic models, all the demo and the fast tests need.
+/// The analytic models and the demo voice, all the demo and the fast tests need.
 pub fn generate() -> anyhow::Result<PathBuf> {
     generate_set(ModelSet::Analytic)
 }

@@ -7,6 +7,8 @@ use std::sync::Arc;
 pub struct ConversionControls {
     /// Pitch shift in semitones.
     pub semitones: f32,
+    /// Formant shift in semitones, for voices that can take one (see [`crate::formant`]).
+    pub formant: f32,
     /// Blocks quieter than this (dBFS RMS) are not converted.
     pub gate_db: f32,
     /// RVC's `rms_mix_rate`: 1 keeps the voice's own loudness, 0 gives it the input's.
@@ -31,6 +33,7 @@ impl Default for ConversionControls {
     fn default() -> Self {
         Self {
             semitones: 0.0,
+            formant: 0.0,
             gate_db: -100.0,
             envelope: 1.0,
             index_rate: Self::DEFAULT_INDEX_RATE,

@@ -29,6 +29,7 @@ use crate::content_encoder::ContentEncoder;
 use crate::content_frames::{self, SYNTH_HOP_16K};
 use crate::denoiser::Denoiser;
 use crate::f0;
+use crate::formant;
 use crate::model_error::ModelError;
 use crate::pitch_model::PitchModel;
 use crate::pitch_tracker::PitchTracker;
@@ -208,13 +209,14 @@ impl RvcProcessor {
         let mut features = self.encoder.encode(&audio[..samples])?.to_vec();
         let (mut f0, mut coarse) = (vec![0.0; frames], vec![0; frames]);
         self.pitch.track_whole(&audio[..samples], &mut f0)?;
-        f0::post_process(&mut f0, controls.semitones, &mut coarse);
+        let formant = self.formant(&controls);
+        f0::post_process(&mut f0, controls.semitones - formant, &mut coarse);
         self.synthesizer.reserve(frames);
         let has_f0 = self.synthesizer.format().has_f0;
         let synth = self.synthesizer.features_mut(frames);
         self.retrieval.apply(&mut features, width, samples, 0, &f0, has_f0, &controls, synth);
         let voice =
-            self.synthesizer.render(&coarse, &f0, DecodeRange { skip_head: 0, return_length: frames })?.to_vec();
+            self.synthesizer.render_shifted(&coarse, &f0, DecodeRange::newest(frames, frames), formant)?.to_vec();
         let mut output = vec![0.0; self.to_host.output_capacity(voice.len())];
         let written = self.to_host.resample(&voice, &mut output)?;
         output.truncate(written.min(input.len()));
@@ -241,20 +243,18 @@ impl RvcProcessor {
         let frames = content_frames::synth_frames(samples);
         let raw_f0 = self.pitch.track(&self.window_16k, frames)?;
         self.f0[..frames].copy_from_slice(raw_f0);
-        f0::post_process(&mut self.f0[..frames], controls.semitones, &mut self.coarse[..frames]);
+        let formant = self.formant(controls);
+        f0::post_process(&mut self.f0[..frames], controls.semitones - formant, &mut self.coarse[..frames]);
         at = stats.add(Stage::Pitch, at);
 
-        let range = DecodeRange {
-            skip_head: frames.saturating_sub(self.render_frames),
-            return_length: self.render_frames.min(frames),
-        };
+        let range = DecodeRange::newest(frames, self.render_frames);
         let width = self.encoder.width();
         let has_f0 = self.synthesizer.format().has_f0;
         let synth = self.synthesizer.features_mut(frames);
         let f0 = &self.f0[..frames];
         self.retrieval.apply(self.encoder.features_mut(), width, samples, range.skip_head, f0, has_f0, controls, synth);
         at = stats.add(Stage::Retrieval, at);
-        let voice = self.synthesizer.render(&self.coarse[..frames], &self.f0[..frames], range)?;
+        let voice = self.synthesizer.render_shifted(&self.coarse[..frames], &self.f0[..frames], range, formant)?;
         at = stats.add(Stage::Synthesis, at);
         let produced = self.to_host.resample(voice, &mut self.rendered)?;
         let needed = self.sola.rendered_len();
@@ -268,6 +268,17 @@ impl RvcProcessor {
         stats.add(Stage::Output, at);
         stats.converted.fetch_add(1, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// The formant shift the voice takes: the control's, within [`formant::RANGE`], for a voice
+    /// that can shift formants; none otherwise, so its pitch is not lowered for a shift that
+    /// never comes.
+    fn formant(&self, controls: &ConversionControls) -> f32 {
+        if self.synthesizer.shifts_formants() && controls.formant.is_finite() {
+            controls.formant.clamp(*formant::RANGE.start(), *formant::RANGE.end())
+        } else {
+            0.0
+        }
     }
 
     /// Track the whole window every block instead of only its newest frames: slower, and the

@@ -1,5 +1,5 @@
-//! The automatable parameters. Formant shift is left out: none of the export conventions RVC
-//! Live loads takes a formant input it could drive yet.
+//! The automatable parameters. Formant is greyed out, saying why, while the voice loaded cannot
+//! shift its formants.
 
 use egui::Ui;
 use nice_plug::prelude::*;
@@ -9,8 +9,12 @@ use super::theme;
 use crate::params::RvcLiveParams;
 
 const SLIDER_WIDTH: f32 = 140.0;
+const FORMANT_HINT: &str = "Semitones: moves the voice's formants (its size: deeper or smaller) and keeps its pitch";
+const FORMANT_UNSUPPORTED: &str = "This voice's export has no formant input (RVC WebUI and w-okada exports decode whole \
+     windows): load its .pth, or a partial-decoding export, to shift formants";
 
-pub fn show(ui: &mut Ui, params: &RvcLiveParams, setter: &ParamSetter) {
+/// `shifts_formants`: whether the loaded voice takes a formant shift (`None`: no voice loaded).
+pub fn show(ui: &mut Ui, params: &RvcLiveParams, setter: &ParamSetter, shifts_formants: Option<bool>) {
     egui::Grid::new("controls").num_columns(2).spacing(theme::GRID_SPACING).min_col_width(theme::LABEL_WIDTH).show(
         ui,
         |ui| {
@@ -20,6 +24,15 @@ pub fn show(ui: &mut Ui, params: &RvcLiveParams, setter: &ParamSetter) {
                 ui.end_row();
             };
             row(ui, &params.pitch, "Semitones; fractions are cents. Shift+drag for fine steps, double-click to reset");
+            ui.label(params.formant.name()).on_hover_text(FORMANT_HINT);
+            let slider = ui.add_enabled(
+                shifts_formants != Some(false),
+                ParamSlider::for_param(&params.formant, setter).with_width(SLIDER_WIDTH),
+            );
+            if shifts_formants == Some(false) {
+                slider.on_disabled_hover_text(FORMANT_UNSUPPORTED);
+            }
+            ui.end_row();
             row(ui, &params.dry_wet, "Converted voice against the latency-compensated input");
             row(ui, &params.input_gain, "Level into the voice model (the dry path is not affected)");
             row(ui, &params.output_gain, "Level of the plugin's output");

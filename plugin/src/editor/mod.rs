@@ -99,7 +99,8 @@ impl RvcLiveEditor {
 
     fn control_column(&mut self, ui: &mut Ui, gui: &GuiContext) {
         let params = &self.data.params;
-        theme::section(ui, "Controls", |ui| controls::show(ui, params, &gui.param_setter()));
+        let shifts_formants = self.data.voice_status.facts().map(|facts| facts.shifts_formants());
+        theme::section(ui, "Controls", |ui| controls::show(ui, params, &gui.param_setter(), shifts_formants));
         ui.add_space(theme::SECTION_GAP);
         theme::section(ui, "Stream", |ui| self.stream.show(ui, params, self.data.active_stream.snapshot(), gui));
     }

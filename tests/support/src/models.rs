@@ -23,6 +23,11 @@ pub fn analytic(name: &str) -> PathBuf {
     model("analytic", name)
 }
 
+/// The demo voice and its content encoder (`models/generate_demo_voice.py`).
+pub fn demo(name: &str) -> PathBuf {
+    model("demo", name)
+}
+
 /// The real-architecture and pitch models (`models/generate_models.py`).
 pub fn generated(name: &str) -> PathBuf {
     model("rvc", name)
