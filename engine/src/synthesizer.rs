@@ -26,6 +26,9 @@ use super::synthesizer_format::{self, ExportConvention, SynthesizerFormat};
 /// than one length (an export whose attention was traced at a fixed length fails the second).
 const WARM_UP_FRAMES: [usize; 2] = [20, 33];
 
+/// Formant resamplers kept (see [`Synthesizer::render_shifted`]).
+const FORMANT_RESAMPLERS: usize = 4;
+
 pub struct Synthesizer {
     session: Session,
     /// The ONNX model `session` was opened from: the voice's file, or the model built from its
@@ -49,9 +52,9 @@ pub struct Synthesizer {
     half_output: Vec<f32>,
     /// The pitch a formant-shifted render gives the voice's source (see [`crate::formant`]).
     stretched_pitchf: Vec<f32>,
-    /// Takes a formant-shifted render back to `hop` samples per frame; rebuilt when the shift's
-    /// ratio changes.
-    formant_resampler: Option<SincResampler>,
+    /// Take formant-shifted renders back to `hop` samples per frame: the last few ratios used,
+    /// so automating the Formant control rebuilds a kernel only for a ratio not heard lately.
+    formant_resamplers: Vec<SincResampler>,
 }
 
 /// Which frames of a window to decode. Exports without partial decoding render the whole window
@@ -92,7 +95,7 @@ impl Synthesizer {
             audio: Vec::new(),
             half_output: Vec::new(),
             stretched_pitchf: vec![0.0; max_frames],
-            formant_resampler: None,
+            formant_resamplers: Vec::with_capacity(FORMANT_RESAMPLERS + 1),
         };
         synth.measure_hop()?;
         // Room for a whole window of output, stretched as far as a formant shift goes, so
@@ -197,11 +200,15 @@ impl Synthesizer {
         formant: f32,
     ) -> Result<&[f32], ModelError> {
         let frames = pitch.len();
-        let stretched = if self.shifts_formants() && self.hop != 0 {
-            formant::stretched_frames(range.return_length, formant)
+        // The caller clamps too; this keeps the buffers' sizes true whoever calls.
+        let formant = if self.shifts_formants() && self.hop != 0 && formant.is_finite() {
+            formant.clamp(*formant::RANGE.start(), *formant::RANGE.end())
         } else {
-            range.return_length
+            0.0
         };
+        // As RVC: the stretch and the resampling back are decided apart, by rounding each.
+        let stretched = formant::stretched_frames(range.return_length, formant);
+        let hop_in = if formant == 0.0 { self.hop } else { formant::stretched_hop(self.hop, formant) };
         let pitchf = if stretched == range.return_length {
             &pitchf[..frames]
         } else {
@@ -283,24 +290,31 @@ impl Synthesizer {
             let start = (range.skip_head * self.hop).min(audio.len());
             &audio[start..(start + range.return_length * self.hop).min(audio.len())]
         };
-        if stretched != range.return_length {
-            // Read the stretched render at RVC's whole number of samples per frame and take it
-            // back to `hop` per frame: every frequency rises by the stretch.
-            let hop_in = formant::stretched_hop(self.hop, formant);
-            let resampler = match self.formant_resampler.take() {
-                Some(r) if r.converts(hop_in, self.hop) => r,
-                _ => SincResampler::new(hop_in, self.hop),
+        if hop_in != self.hop {
+            // Read the render at RVC's whole number of samples per frame and take it back to
+            // `hop` per frame: every frequency moves by the ratio.
+            let at = match self.formant_resamplers.iter().position(|r| r.converts(hop_in, self.hop)) {
+                Some(at) => at,
+                None => {
+                    if self.formant_resamplers.len() == FORMANT_RESAMPLERS {
+                        self.formant_resamplers.remove(0);
+                    }
+                    self.formant_resamplers.push(SincResampler::new(hop_in, self.hop));
+                    self.formant_resamplers.len() - 1
+                }
             };
             let input = &rendered[..(range.return_length * hop_in).min(rendered.len())];
-            let written = resampler.process(input, &mut self.audio);
-            self.formant_resampler = Some(resampler);
+            let written = self.formant_resamplers[at].process(input, &mut self.audio);
             let n = range.return_length * self.hop;
             return match written {
                 Some(written) if written == n => Ok(&self.audio[..n]),
                 _ => Err(ModelError::Invalid(format!("a formant-shifted render did not resample to {n} samples"))),
             };
         }
-        let n = rendered.len();
+        // A stretch too small to change the samples per frame: RVC keeps the render's start.
+        let n =
+            if partial && self.hop != 0 { rendered.len().min(range.return_length * self.hop) } else { rendered.len() };
+        let rendered = &rendered[..n];
         if self.audio.len() < n {
             // Only during the warm-up, before the buffer is sized.
             self.audio.resize(n, 0.0);

@@ -178,7 +178,14 @@ fn info_says_what_a_file_is_or_why_it_cannot_be_used() {
             common::model("index", "ivf_flat_v1_full.index"),
             "for RVC v1 voices\n  3000 vectors 256 wide in 24 lists, nprobe 1",
         ),
-        (common::analytic("analytic_synth_v1_40k.onnx"), "v1 (256-wide features), with f0, 40000 Hz"),
+        (
+            common::analytic("analytic_synth_v1_40k.onnx"),
+            "v1 (256-wide features), with f0, 40000 Hz, no formant shift (no formant length)",
+        ),
+        (
+            common::model("demo", "demo_synth_v2_40k.onnx"),
+            "an RVC voice (partial decoding)\n  v2 (768-wide features), with f0, 40000 Hz, takes a formant shift",
+        ),
         (common::analytic("analytic_content_units.onnx"), "a content encoder"),
         (
             common::generated("rvc_v2_40k_tiny_applio.pth"),
@@ -205,5 +212,21 @@ fn info_says_what_a_file_is_or_why_it_cannot_be_used() {
     ] {
         let (ok, text) = info(&path);
         assert!(!ok && text.contains(expected), "{}: {text}", path.display());
+    }
+}
+
+/// A formant shift outside the control's range is refused with the range, before anything loads.
+#[test]
+fn a_formant_shift_outside_its_range_is_refused() {
+    let (lowest, highest) = (*rvc_live_engine::formant::RANGE.start(), *rvc_live_engine::formant::RANGE.end());
+    for value in [highest + 1.0, lowest - 0.5, f32::NAN] {
+        let run = Command::new(env!("CARGO_BIN_EXE_rvc-live"))
+            .args(["convert", "in.wav", "out.wav", "--voice", "v.onnx", "--content-encoder", "c.onnx", "--formant"])
+            .arg(value.to_string())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(!run.status.success(), "--formant {value} was taken");
+        assert!(stderr.contains(&format!("a formant shift is {lowest} to {highest} semitones")), "{stderr}");
     }
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use realfft::RealFftPlanner;
+use rvc_live_engine::text_to_speech::MAX_TEXT_CHARS;
 
 const SENTENCE: &str = "The birch canoe slid on the smooth planks, then it stopped.";
 
@@ -177,11 +178,13 @@ fn say_speaks_long_text_in_utterances_from_stdin() {
 fn say_refuses_text_it_cannot_say_and_spells_other_scripts() {
     let dir = Dir::new("text");
     let output = dir.0.join("out.wav");
-    let long = "word ".repeat(2_000);
+    // Twice the limit: 10 000 characters, the example of absurd text.
+    let long = "word ".repeat(2 * MAX_TEXT_CHARS / 5);
+    let too_long = format!("the text is {} characters long; at most {MAX_TEXT_CHARS}", long.chars().count());
     for (text, why) in [
         ("", "there is no text to say"),
         ("  \n\t ", "there is no text to say"),
-        (long.as_str(), "the text is 10000 characters long; at most 5000"),
+        (long.as_str(), too_long.as_str()),
         ("\u{1FAE0}\u{1FAE8}", "finds nothing it can pronounce"),
         ("((( ))) ...", "finds nothing it can pronounce"),
     ] {

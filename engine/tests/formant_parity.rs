@@ -67,19 +67,25 @@ fn formant_shifted_renders_match_rvcs_steps() {
     assert!(voice.shifts_formants(), "a voice built from a .pth takes a formant length");
     let range = DecodeRange { skip_head: reference.skip_head, return_length: reference.return_length };
     let hop = voice.hop();
-    let mut shifted = 0;
+    let mut cases = Vec::new();
     for shift in &reference.shifts {
         voice.features_mut(reference.frames).copy_from_slice(&reference.feats);
         let ours = voice.render_shifted(&reference.pitch, &reference.pitchf, range, shift.formant).unwrap();
         assert_eq!(ours.len(), reference.return_length * hop, "{} st: samples", shift.formant);
-        assert_eq!(ours.len(), shift.audio.len(), "{} st: RVC's length", shift.formant);
+        // Where the stretch does not change the samples per frame RVC hands on the whole
+        // stretched render and its crossfade reads from the start; the engine keeps that start.
+        assert!(shift.audio.len() >= ours.len(), "{} st: RVC's {} samples", shift.formant, shift.audio.len());
         let error = ours.iter().zip(&shift.audio).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
         let peak = shift.audio.iter().fold(0.0f32, |m, x| m.max(x.abs()));
         eprintln!("{:+} st: max error {error:.2e}, peak {peak:.3}", shift.formant);
         assert!(peak > 0.05, "{} st: RVC renders near silence ({peak}); the check would be empty", shift.formant);
-        assert!(error <= 1e-3, "{} st: max error {error} (peak {peak})", shift.formant);
-        shifted +=
-            usize::from(formant::stretched_frames(reference.return_length, shift.formant) != range.return_length);
+        // Float rounding apart (the kernel is computed in double here, in single by torchaudio).
+        assert!(error <= 1e-4, "{} st: max error {error} (peak {peak})", shift.formant);
+        let stretches = formant::stretched_frames(reference.return_length, shift.formant) != range.return_length;
+        let resamples = formant::stretched_hop(hop, shift.formant) != hop;
+        cases.push((stretches, resamples));
     }
-    assert!(shifted >= 3, "the reference must stretch up and down, not only render unshifted");
+    for case in [(true, true), (false, true), (true, false), (false, false)] {
+        assert!(cases.contains(&case), "no shift that stretches / resamples as {case:?}: the reference misses a case");
+    }
 }

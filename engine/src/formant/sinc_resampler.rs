@@ -14,6 +14,9 @@ pub struct SincResampler {
     width: usize,
     /// `new` phases of `2 · width + orig` taps, phase-major.
     kernel: Vec<f32>,
+    /// Per phase, the taps inside the sinc's zero crossings; the others are zero to within
+    /// 1e-32 (the window's value there), so they are not multiplied.
+    support: Vec<std::ops::Range<usize>>,
 }
 
 const ZERO_CROSSINGS: f64 = 6.0;
@@ -29,17 +32,24 @@ impl SincResampler {
         let width = (ZERO_CROSSINGS * orig as f64 / base).ceil() as usize;
         let taps = 2 * width + orig;
         let mut kernel = Vec::with_capacity(new * taps);
+        let mut support = Vec::with_capacity(new);
         for phase in 0..new {
+            let (mut first, mut last) = (taps, 0);
             for tap in 0..taps {
                 let idx = (tap as f64 - width as f64) / orig as f64;
-                let t = ((-(phase as f64) / new as f64 + idx) * base).clamp(-ZERO_CROSSINGS, ZERO_CROSSINGS);
+                let unclamped = (-(phase as f64) / new as f64 + idx) * base;
+                if unclamped.abs() < ZERO_CROSSINGS {
+                    (first, last) = (first.min(tap), tap + 1);
+                }
+                let t = unclamped.clamp(-ZERO_CROSSINGS, ZERO_CROSSINGS);
                 let window = (t * std::f64::consts::PI / ZERO_CROSSINGS / 2.0).cos().powi(2);
                 let t = t * std::f64::consts::PI;
                 let sinc = if t == 0.0 { 1.0 } else { t.sin() / t };
                 kernel.push((sinc * window * base / orig as f64) as f32);
             }
+            support.push(first.min(last)..last);
         }
-        Self { orig, new, width, kernel }
+        Self { orig, new, width, kernel, support }
     }
 
     /// Whether this resampler converts between `orig` and `new`.
@@ -68,12 +78,14 @@ impl SincResampler {
         };
         for (n, out) in output[..len].iter_mut().enumerate() {
             let (block, phase) = (n / self.new, n % self.new);
-            let start = (block * self.orig) as isize;
-            let weights = &self.kernel[phase * taps..(phase + 1) * taps];
+            let support = self.support[phase].clone();
+            let weights = &self.kernel[phase * taps..(phase + 1) * taps][support.clone()];
+            // Tap k of this output reads the zero-padded signal at block · orig + k.
+            let start = (block * self.orig + support.start) as isize;
             // The window lies inside the input except near its ends: index directly there.
             let first = start - self.width as isize;
-            *out = if first >= 0 && (first as usize + taps) <= input.len() {
-                let window = &input[first as usize..first as usize + taps];
+            *out = if first >= 0 && (first as usize + weights.len()) <= input.len() {
+                let window = &input[first as usize..first as usize + weights.len()];
                 window.iter().zip(weights).map(|(x, w)| x * w).sum()
             } else {
                 weights.iter().enumerate().map(|(k, w)| at(start + k as isize) * w).sum()

@@ -24,7 +24,7 @@ pub struct ConversionArgs {
     /// Formant shift in semitones (−6 to 6), RVC's way: the formants move, the pitch stays. Only
     /// voices whose export takes a formant length (`.pth` voices, partial-decoding exports) can;
     /// others convert unshifted, with a warning.
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_parser = formant_semitones)]
     pub formant: f32,
     /// Blocks quieter than this (dBFS RMS) are not converted.
     #[arg(long, default_value_t = -70.0, allow_negative_numbers = true)]
@@ -67,6 +67,16 @@ pub struct ConversionArgs {
     pub threads: usize,
 }
 
+/// `--formant`: a number of semitones within [`formant::RANGE`].
+fn formant_semitones(text: &str) -> Result<f32, String> {
+    let semitones: f32 = text.parse().map_err(|e| format!("{e}"))?;
+    if formant::RANGE.contains(&semitones) {
+        Ok(semitones)
+    } else {
+        Err(format!("a formant shift is {} to {} semitones", formant::RANGE.start(), formant::RANGE.end()))
+    }
+}
+
 impl ConversionArgs {
     pub fn settings(&self) -> StreamSettings {
         let Self { block_ms, context_ms, denoise, int8, .. } = *self;
@@ -76,7 +86,7 @@ impl ConversionArgs {
     pub fn controls(&self) -> ConversionControls {
         ConversionControls {
             semitones: self.pitch,
-            formant: self.formant.clamp(*formant::RANGE.start(), *formant::RANGE.end()),
+            formant: self.formant,
             gate_db: self.gate_db,
             envelope: self.envelope.clamp(0.0, 1.0),
             index_rate: self.index_rate.clamp(0.0, 1.0),
@@ -245,7 +255,8 @@ impl Conversion {
         drop(self.stream);
         let converted = self.output.split_off(latency.min(self.output.len()));
         debug_assert_eq!(converted.len(), input);
-        let report = ConversionReport::new(seconds, &self.geometry, &self.stats, &self.conversion);
+        let mut report = ConversionReport::new(seconds, &self.geometry, &self.stats, &self.conversion);
+        report.first_converted = self.first_converted;
         (converted, report)
     }
 }
@@ -254,6 +265,9 @@ impl Conversion {
 pub struct ConversionReport {
     /// Wall time from the first audio fed to the stream to the last converted, seconds.
     pub seconds: f64,
+    /// When the first converted sample came back; for input shorter than the latency, only while
+    /// [`Conversion::finish`] flushed it.
+    pub first_converted: Option<Instant>,
     peak_load: f32,
     block_ms: f64,
     converted_blocks: u64,
@@ -268,6 +282,7 @@ impl ConversionReport {
     fn new(seconds: f64, geometry: &StreamGeometry, stats: &StreamStats, conversion: &ConversionStats) -> Self {
         Self {
             seconds,
+            first_converted: None,
             peak_load: stats.peak_load(),
             block_ms: geometry.samples_to_ms(geometry.block),
             converted_blocks: conversion.converted.load(Ordering::Relaxed),

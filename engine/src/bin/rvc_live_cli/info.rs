@@ -112,9 +112,11 @@ fn voice_lines(path: &Path, voice: &Synthesizer) -> Vec<String> {
         (format.version.name(), format.version.feature_width(), format.convention.name());
     let pitch = if format.has_f0 { "with f0" } else { "without f0" };
     let half = if format.half_precision_features { ", fp16 features" } else { "" };
+    let formant =
+        if voice.shifts_formants() { "takes a formant shift" } else { "no formant shift (no formant length)" };
     vec![
         format!("{}: an RVC voice ({convention})", path.display()),
-        format!("  {version} ({width}-wide features), {pitch}{half}, {} Hz", voice.sample_rate()),
+        format!("  {version} ({width}-wide features), {pitch}{half}, {} Hz, {formant}", voice.sample_rate()),
     ]
 }
 

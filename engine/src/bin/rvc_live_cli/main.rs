@@ -58,7 +58,7 @@ enum Command {
     /// Say text with a Piper voice (espeak-ng phonemes) and convert the speech with a voice, through
     /// the same streaming engine as `convert`. Prints the time to first audio and the real-time
     /// factor.
-    #[command(long_about = say::LONG_ABOUT)]
+    #[command(long_about = say::long_about())]
     Say(Box<say::SayArgs>),
 }
 

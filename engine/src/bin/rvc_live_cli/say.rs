@@ -5,12 +5,14 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use rvc_live_engine::text_to_speech::{TextToSpeech, TtsError};
+use rvc_live_engine::text_to_speech::{MAX_TEXT_CHARS, TextToSpeech, TtsError};
 
 use crate::convert::{Conversion, ConversionArgs};
 
 /// The `say` command's help: what it does and what its two timings mean.
-pub const LONG_ABOUT: &str = "\
+pub fn long_about() -> String {
+    format!(
+        "\
 Say text with a Piper voice and convert the speech with a voice, through the same streaming engine \
 as `convert`.
 
@@ -28,9 +30,11 @@ top, not computing time. With --tts-only: until the first utterance is spoken.
 Real-time factor: the wall time from the text to the last converted sample (speaking and \
 converting, as they alternate) divided by the speech's duration; below 1 is faster than real time.
 
-Text longer than 5 000 characters (about five minutes of speech), empty text, and text in which espeak-ng finds nothing to \
-pronounce are refused. Text in scripts espeak-ng does not read in the voice's language is spelt \
-(\"Japanese letter …\"), as espeak-ng does.";
+Text longer than {MAX_TEXT_CHARS} characters (about five minutes of speech), empty text, and text in which \
+espeak-ng finds nothing to pronounce are refused. Text in scripts espeak-ng does not read in the voice's \
+language is spelt (\"Japanese letter …\"), as espeak-ng does."
+    )
+}
 
 #[derive(Args)]
 pub struct SayArgs {
@@ -147,7 +151,7 @@ pub fn run(args: SayArgs) -> Result<(), String> {
     };
     let elapsed = started.elapsed();
     let first_audio = match &report {
-        Some(_) => first_audio.unwrap_or(elapsed),
+        Some(report) => first_audio.or(report.first_converted.map(|t| t.duration_since(started))).unwrap_or(elapsed),
         None => first_spoken.unwrap_or(elapsed),
     };
     crate::write_wav(&args.output, rate, &output)?;
