@@ -34,6 +34,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from generate_analytic import write_if_changed
+
 OPSET = 17
 IR_VERSION = 8
 
@@ -432,13 +434,6 @@ def synthesizer() -> onnx.ModelProto:
     model.metadata_props.add(key="metadata", value=json.dumps(
         {"samplingRate": VOICE_RATE, "f0": True, "embChannels": 768}, sort_keys=True))
     return model
-
-
-def write_if_changed(path: pathlib.Path, data: bytes) -> None:
-    if path.is_file() and path.read_bytes() == data:
-        return
-    path.write_bytes(data)
-    print(f"wrote {path}")
 
 
 def main() -> None:

@@ -36,6 +36,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
+from generate_analytic import write_if_changed
+
 FAULTS = ("nan", "inf", "neg-inf", "huge", "zeros", "frame-short", "frame-long", "int64")
 # Every value of the output replaced by this constant (same shape and dtype).
 FILLS = {"inf": float("inf"), "neg-inf": float("-inf"), "huge": 1e30, "zeros": 0.0}
@@ -187,13 +189,6 @@ def finish(model: onnx.ModelProto, stage: Stage, description: str) -> onnx.Model
     model.metadata_props.add(key="rvc_live_fault", value=f"{stage.name} ({stage.path.name}) {description}")
     onnx.checker.check_model(model, full_check=True)
     return model
-
-
-def write_if_changed(path: pathlib.Path, data: bytes) -> None:
-    if path.is_file() and path.read_bytes() == data:
-        return
-    path.write_bytes(data)
-    print(f"wrote {path}")
 
 
 # ---- --check: run every file and say what comes out ----

@@ -9,11 +9,10 @@
 //! last encoder frame, so it always has `N // 160` frames: where the offline code comes up short
 //! (by one or two frames), ours has exactly that many more, each the last encoder frame again.
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::OnceLock;
 
 use rvc_live_engine::content_frames::{encoder_frames, synth_frames, upsample};
+use rvc_live_test_support::rvc_reference;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -43,14 +42,7 @@ struct Reference {
 
 fn reference() -> &'static Reference {
     static REFERENCE: OnceLock<Reference> = OnceLock::new();
-    REFERENCE.get_or_init(|| {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-        let python = root.join(".cache/venv-models/bin/python");
-        assert!(python.is_file(), "{} is missing: run `cargo xtask models` (or `cargo xtask test`)", python.display());
-        let run = Command::new(python).arg(root.join("models/reference/content_framing.py")).output().unwrap();
-        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-        serde_json::from_slice(&run.stdout).unwrap()
-    })
+    REFERENCE.get_or_init(|| rvc_reference::run("content_framing.py", &[]))
 }
 
 /// Our synthesizer frames for `samples`, as the encoder frame each one repeats.

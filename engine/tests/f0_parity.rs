@@ -2,10 +2,8 @@
 //! of RVC's `Pipeline.get_f0` (from `inferrvc`, the published MIT copy of RVC's pipeline) on a sweep
 //! of pitches and shifts; RVC Live's `f0::post_process` must agree.
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use rvc_live_engine::f0;
+use rvc_live_test_support::rvc_reference;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -17,12 +15,7 @@ struct Case {
 }
 
 fn reference() -> Vec<Case> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let python = root.join(".cache/venv-models/bin/python");
-    assert!(python.is_file(), "{} is missing: run `cargo xtask models` (or `cargo xtask test`)", python.display());
-    let run = Command::new(python).arg(root.join("models/reference/f0_post.py")).output().unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    serde_json::from_slice(&run.stdout).unwrap()
+    rvc_reference::run("f0_post.py", &[])
 }
 
 #[test]

@@ -5,13 +5,13 @@
 //! the same samples.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use rvc_live_engine::formant;
 use rvc_live_engine::voice_checkpoint::VoiceCheckpoint;
 use rvc_live_engine::voice_graph::{self, VoiceTemplate};
 use rvc_live_engine::{DecodeRange, Synthesizer};
 use rvc_live_test_support::models::generated;
+use rvc_live_test_support::rvc_reference;
 use serde::Deserialize;
 
 const VOICE: &str = "rvc_v2_40k_tiny";
@@ -34,16 +34,7 @@ struct Shift {
 }
 
 fn reference() -> Reference {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let python = root.join(".cache/venv-models/bin/python");
-    assert!(python.is_file(), "{} is missing: run `cargo xtask models` (or `cargo xtask test`)", python.display());
-    let run = Command::new(python)
-        .arg(root.join("models/reference/formant_shift.py"))
-        .arg(generated(&format!("{VOICE}.pth")))
-        .output()
-        .unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    serde_json::from_slice(&run.stdout).unwrap()
+    rvc_reference::run("formant_shift.py", &[generated(&format!("{VOICE}.pth")).as_os_str()])
 }
 
 /// The engine's model built from the `.pth` with the det template (the NSF source without its

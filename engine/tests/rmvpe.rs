@@ -13,7 +13,6 @@ mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::path::PathBuf;
-use std::process::Command;
 
 use rvc_live_engine::ModelError;
 use rvc_live_engine::PitchTracker;
@@ -21,7 +20,7 @@ use rvc_live_engine::mel::{self, MelSpectrogram};
 use rvc_live_engine::rmvpe::{self, Rmvpe, RmvpeForm};
 use rvc_live_engine::rmvpe_checkpoint;
 use rvc_live_engine::{PitchDecoding, PitchModel};
-use rvc_live_test_support::signals;
+use rvc_live_test_support::{rvc_reference, signals};
 use serde::Deserialize;
 
 const MEL_MODEL: &str = "rmvpe_tiny_mel.onnx";
@@ -105,16 +104,7 @@ struct Cases {
 }
 
 fn reference() -> Reference {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let python = root.join(".cache/venv-models/bin/python");
-    assert!(python.is_file(), "{} is missing: run `cargo xtask models` (or `cargo xtask test`)", python.display());
-    let run = Command::new(python)
-        .arg(root.join("models/reference/rmvpe_reference.py"))
-        .arg(common::generated(MEL_MODEL))
-        .output()
-        .unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    serde_json::from_slice(&run.stdout).unwrap()
+    rvc_reference::run("rmvpe_reference.py", &[common::generated(MEL_MODEL).as_os_str()])
 }
 
 // --- tests -----------------------------------------------------------------------------------------

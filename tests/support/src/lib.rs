@@ -3,5 +3,6 @@
 
 pub mod analysis;
 pub mod models;
+pub mod rvc_reference;
 pub mod signals;
 pub mod speech;
