@@ -117,6 +117,17 @@ impl Synthesizer {
         self.format.convention.shifts_formants()
     }
 
+    /// The formant shift a render with `semitones` asked for takes: within [`formant::RANGE`] for
+    /// a voice that can shift formants, none for one that cannot (or for a shift that is no
+    /// number), so a caller lowers the pitch only by a shift that comes.
+    pub fn formant_taken(&self, semitones: f32) -> f32 {
+        if self.shifts_formants() && self.hop != 0 && semitones.is_finite() {
+            semitones.clamp(*formant::RANGE.start(), *formant::RANGE.end())
+        } else {
+            0.0
+        }
+    }
+
     /// Make room for windows of up to `max_frames` frames. Allocates: call it off the audio path
     /// (whole-file conversion does, before rendering a file in one window).
     pub fn reserve(&mut self, max_frames: usize) {
@@ -200,15 +211,11 @@ impl Synthesizer {
         formant: f32,
     ) -> Result<&[f32], ModelError> {
         let frames = pitch.len();
-        // The caller clamps too; this keeps the buffers' sizes true whoever calls.
-        let formant = if self.shifts_formants() && self.hop != 0 && formant.is_finite() {
-            formant.clamp(*formant::RANGE.start(), *formant::RANGE.end())
-        } else {
-            0.0
-        };
+        // Taken here as well as by the caller, so the buffers' sizes hold whoever calls.
+        let formant = self.formant_taken(formant);
         // As RVC: the stretch and the resampling back are decided apart, by rounding each.
         let stretched = formant::stretched_frames(range.return_length, formant);
-        let hop_in = if formant == 0.0 { self.hop } else { formant::stretched_hop(self.hop, formant) };
+        let hop_in = formant::stretched_hop(self.hop, formant);
         let pitchf = if stretched == range.return_length {
             &pitchf[..frames]
         } else {

@@ -29,7 +29,6 @@ use crate::content_encoder::ContentEncoder;
 use crate::content_frames::{self, SYNTH_HOP_16K};
 use crate::denoiser::Denoiser;
 use crate::f0;
-use crate::formant;
 use crate::model_error::ModelError;
 use crate::pitch_model::PitchModel;
 use crate::pitch_tracker::PitchTracker;
@@ -209,7 +208,7 @@ impl RvcProcessor {
         let mut features = self.encoder.encode(&audio[..samples])?.to_vec();
         let (mut f0, mut coarse) = (vec![0.0; frames], vec![0; frames]);
         self.pitch.track_whole(&audio[..samples], &mut f0)?;
-        let formant = self.formant(&controls);
+        let formant = self.synthesizer.formant_taken(controls.formant);
         f0::post_process(&mut f0, controls.semitones - formant, &mut coarse);
         self.synthesizer.reserve(frames);
         let has_f0 = self.synthesizer.format().has_f0;
@@ -243,7 +242,7 @@ impl RvcProcessor {
         let frames = content_frames::synth_frames(samples);
         let raw_f0 = self.pitch.track(&self.window_16k, frames)?;
         self.f0[..frames].copy_from_slice(raw_f0);
-        let formant = self.formant(controls);
+        let formant = self.synthesizer.formant_taken(controls.formant);
         f0::post_process(&mut self.f0[..frames], controls.semitones - formant, &mut self.coarse[..frames]);
         at = stats.add(Stage::Pitch, at);
 
@@ -268,17 +267,6 @@ impl RvcProcessor {
         stats.add(Stage::Output, at);
         stats.converted.fetch_add(1, Ordering::Relaxed);
         Ok(())
-    }
-
-    /// The formant shift the voice takes: the control's, within [`formant::RANGE`], for a voice
-    /// that can shift formants; none otherwise, so its pitch is not lowered for a shift that
-    /// never comes.
-    fn formant(&self, controls: &ConversionControls) -> f32 {
-        if self.synthesizer.shifts_formants() && controls.formant.is_finite() {
-            controls.formant.clamp(*formant::RANGE.start(), *formant::RANGE.end())
-        } else {
-            0.0
-        }
     }
 
     /// Track the whole window every block instead of only its newest frames: slower, and the
