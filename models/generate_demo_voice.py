@@ -260,20 +260,19 @@ def stretch_nodes():
         helper.make_node("Slice", ["envelope_all", "start", "end", "axis1"], ["envelope_kept"]),  # [1, R, BANDS]
         helper.make_node("Slice", ["pitchf", "start", "end", "axis1"], ["pitch_kept"]),  # [1, R]
         helper.make_node("Unsqueeze", ["formant_length", "axis0"], ["stretched_1"]),
-        # Envelope: [1, R, BANDS] -> [1, BANDS, 1, R] -> resized along the last axis -> [1, F, BANDS].
-        helper.make_node("Transpose", ["envelope_kept"], ["envelope_ct"], perm=[0, 2, 1]),
-        helper.make_node("Unsqueeze", ["envelope_ct", "axis2"], ["envelope_4d"]),
-        helper.make_node("Concat", ["envelope_size_head", "stretched_1"], ["envelope_sizes"], axis=0),
-        helper.make_node("Resize", ["envelope_4d", "", "", "envelope_sizes"], ["envelope_stretched_4d"],
+        # Envelope and pitch side by side, [1, R, BANDS + 1] -> [1, BANDS + 1, 1, R], resized along
+        # the last axis -> [1, F, BANDS + 1], and apart again.
+        helper.make_node("Unsqueeze", ["pitch_kept", "axis2"], ["pitch_kept_col"]),
+        helper.make_node("Concat", ["envelope_kept", "pitch_kept_col"], ["frames_kept"], axis=2),
+        helper.make_node("Transpose", ["frames_kept"], ["frames_ct"], perm=[0, 2, 1]),
+        helper.make_node("Unsqueeze", ["frames_ct", "axis2"], ["frames_4d"]),
+        helper.make_node("Concat", ["stretch_size_head", "stretched_1"], ["stretch_sizes"], axis=0),
+        helper.make_node("Resize", ["frames_4d", "", "", "stretch_sizes"], ["stretched_4d"],
                          mode="linear", coordinate_transformation_mode="half_pixel"),
-        helper.make_node("Squeeze", ["envelope_stretched_4d", "axis2"], ["envelope_stretched_ct"]),
-        helper.make_node("Transpose", ["envelope_stretched_ct"], ["envelope"], perm=[0, 2, 1]),
-        # Pitch: [1, R] -> [1, 1, 1, R] -> [1, 1, 1, F] -> [1, F], times R / F.
-        helper.make_node("Unsqueeze", ["pitch_kept", "axes01"], ["pitch_4d"]),
-        helper.make_node("Concat", ["pitch_size_head", "stretched_1"], ["pitch_sizes"], axis=0),
-        helper.make_node("Resize", ["pitch_4d", "", "", "pitch_sizes"], ["pitch_stretched_4d"],
-                         mode="linear", coordinate_transformation_mode="half_pixel"),
-        helper.make_node("Squeeze", ["pitch_stretched_4d", "axes01"], ["pitch_stretched"]),
+        helper.make_node("Squeeze", ["stretched_4d", "axis2"], ["stretched_ct"]),
+        helper.make_node("Transpose", ["stretched_ct"], ["stretched_frames"], perm=[0, 2, 1]),
+        helper.make_node("Split", ["stretched_frames", "stretch_split"], ["envelope", "pitch_stretched_col"], axis=2),
+        helper.make_node("Squeeze", ["pitch_stretched_col", "axis2"], ["pitch_stretched"]),  # [1, F]
         helper.make_node("Cast", ["return_length"], ["return_f"], to=TensorProto.FLOAT),
         helper.make_node("Cast", ["formant_length"], ["stretched_f"], to=TensorProto.FLOAT),
         helper.make_node("Div", ["return_f", "stretched_f"], ["source_ratio"]),
@@ -282,9 +281,8 @@ def stretch_nodes():
         scalar_i64("axis0", 0),
         scalar_i64("axis1", 1),
         scalar_i64("axis2", 2),
-        scalar_i64("axes01", 0, 1),
-        scalar_i64("envelope_size_head", 1, BANDS, 1),
-        scalar_i64("pitch_size_head", 1, 1, 1),
+        scalar_i64("stretch_size_head", 1, BANDS + 1, 1),
+        scalar_i64("stretch_split", BANDS, 1),
     ]
 
 
