@@ -120,6 +120,7 @@ fn say_speaks_the_text_and_the_voice_sings_it_at_the_speech_pitch() {
     let speech_purity = median(speech_tone.iter().map(|t| t.0).collect());
     let voice_purity = median(voice_tone.iter().map(|t| t.0).collect());
     let pitch = median(voice_tone.iter().map(|t| t.1).collect());
+    eprintln!("energy at one frequency: speech {speech_purity:.2}, converted {voice_purity:.2}; sung at {pitch:.1} Hz");
     assert!(speech_purity < 0.6, "the speech is nearly a pure tone ({speech_purity:.2}): not speech?");
     assert!(voice_purity > 0.8, "the converted voice is not the analytic voice's tone ({voice_purity:.2})");
     assert!((60.0..300.0).contains(&pitch), "the voice sings at {pitch} Hz, not a speaking voice's pitch");
@@ -129,6 +130,7 @@ fn say_speaks_the_text_and_the_voice_sings_it_at_the_speech_pitch() {
     assert!(run.status.success(), "{}", log(&run));
     let (_, octave) = read(&shifted);
     let octave_pitch = median(tonality(&octave, rate).iter().map(|t| t.1).collect());
+    eprintln!("an octave up: {octave_pitch:.1} Hz");
     assert!((octave_pitch / pitch / 2.0 - 1.0).abs() < 0.1, "{pitch} Hz an octave up sang {octave_pitch} Hz");
 }
 

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::analysis::max_abs_error;
 use crate::host::{AudioConfig, PluginHost};
+use crate::state::{NiceState, VoiceSelection};
 use crate::{RenderMode, plugin_paths};
 
 /// Tolerance for "exactly the input": the identity path only copies, and the gains involved are
@@ -39,6 +40,21 @@ pub fn offline_host(config: AudioConfig) -> (PluginHost, usize) {
     host.activate(config).expect("activates");
     let latency = host.latency().expect("latency") as usize;
     (host, latency)
+}
+
+/// A fresh release instance whose saved state chose `voice` and sets the float parameters
+/// `params` (nice-plug id, plain value), rendering offline. Not activated yet, so a test can still
+/// choose its layout and rate.
+pub fn offline_host_with_voice(voice: &VoiceSelection, params: &[(&str, f32)]) -> PluginHost {
+    let mut host = PluginHost::load(&release_bundle()).expect("the bundle loads");
+    let mut state = NiceState::decode(&host.save_state().expect("a state")).expect("a nice-plug state");
+    state.set_voice(voice);
+    for &(id, value) in params {
+        state.set_f32_param(id, value);
+    }
+    host.load_state(&state.encode()).expect("the state loads");
+    host.set_render_mode(RenderMode::Offline).expect("offline render mode");
+    host
 }
 
 /// Panic unless `actual` and `expected` agree within `tolerance` everywhere, naming the first

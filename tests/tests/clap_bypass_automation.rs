@@ -4,11 +4,11 @@
 //! delayed by exactly the reported latency, converted stretches the voice, and the latency the
 //! plugin reports must not move.
 
+use rvc_live_hosts::AudioConfig;
 use rvc_live_hosts::blocks::RandomBlocks;
-use rvc_live_hosts::fixtures::{EXACT, release_bundle};
+use rvc_live_hosts::fixtures::{EXACT, offline_host_with_voice};
 use rvc_live_hosts::params::ids;
-use rvc_live_hosts::state::{NiceState, VoiceSelection};
-use rvc_live_hosts::{AudioConfig, PluginHost, RenderMode};
+use rvc_live_hosts::state::VoiceSelection;
 use rvc_live_test_support::models::analytic;
 
 const RATE: f64 = 48_000.0;
@@ -26,17 +26,13 @@ const SETTLED: usize = (1.0 * RATE) as usize;
 
 #[test]
 fn bypass_toggled_every_25_ms_ramps_keeps_the_latency_and_plays_the_delayed_input() {
-    let mut host = PluginHost::load(&release_bundle()).unwrap();
-    let mut state = NiceState::decode(&host.save_state().unwrap()).unwrap();
-    state.set_voice(&VoiceSelection {
+    let voice = VoiceSelection {
         synthesizer: Some(analytic("analytic_synth_v2_40k.onnx")),
         content_encoder: Some(analytic("analytic_content_units.onnx")),
         ..Default::default()
-    });
-    state.set_f32_param("pitch", SEMITONES);
-    host.load_state(&state.encode()).unwrap();
+    };
+    let mut host = offline_host_with_voice(&voice, &[("pitch", SEMITONES)]);
     host.select_layout(1).unwrap();
-    host.set_render_mode(RenderMode::Offline).unwrap();
     host.activate(AudioConfig::new(RATE, MAX_FRAMES as u32)).unwrap();
     let latency = host.latency().unwrap() as usize;
     let bypass = host.param(ids::BYPASS.0).unwrap();

@@ -5,10 +5,10 @@
 
 use rvc_live_hosts::blocks::RandomBlocks;
 use rvc_live_hosts::fft::fft;
-use rvc_live_hosts::fixtures::release_bundle;
+use rvc_live_hosts::fixtures::offline_host_with_voice;
 use rvc_live_hosts::latency::ExpectedLatency;
-use rvc_live_hosts::state::{NiceState, VoiceSelection};
-use rvc_live_hosts::{AudioConfig, Pace, PluginHost, RenderMode};
+use rvc_live_hosts::state::VoiceSelection;
+use rvc_live_hosts::{AudioConfig, Pace};
 use rvc_live_test_support::models::demo;
 
 const RATE: f64 = 48_000.0;
@@ -108,17 +108,12 @@ fn fundamental(signal: &[f32]) -> f64 {
 /// Pitch and Formant parameters set. Returns the input and the output channels, the output
 /// already shifted back by the reported latency.
 fn converted_vowels(semitones: f32, formant: f32) -> (Vec<f32>, Vec<Vec<f32>>) {
-    let mut host = PluginHost::load(&release_bundle()).unwrap();
-    let mut state = NiceState::decode(&host.save_state().unwrap()).unwrap();
-    state.set_voice(&VoiceSelection {
+    let voice = VoiceSelection {
         synthesizer: Some(demo("demo_synth_v2_40k.onnx")),
         content_encoder: Some(demo("demo_content_envelope.onnx")),
         ..Default::default()
-    });
-    state.set_f32_param("pitch", semitones);
-    state.set_f32_param("formant", formant);
-    host.load_state(&state.encode()).unwrap();
-    host.set_render_mode(RenderMode::Offline).unwrap();
+    };
+    let mut host = offline_host_with_voice(&voice, &[("pitch", semitones), ("formant", formant)]);
     host.activate(AudioConfig::new(RATE, 512)).unwrap();
     let latency = host.latency().unwrap() as usize;
     assert_eq!(latency, ExpectedLatency::defaults(RATE, 512).total(), "a voice does not change the latency");

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use rvc_live_hosts::analysis::zero_crossing_frequency;
 use rvc_live_hosts::blocks::RandomBlocks;
-use rvc_live_hosts::fixtures::{EXACT, assert_audio_eq, release_bundle};
+use rvc_live_hosts::fixtures::{EXACT, assert_audio_eq, offline_host_with_voice, release_bundle};
 use rvc_live_hosts::latency::ExpectedLatency;
 use rvc_live_hosts::state::{NiceState, VoiceSelection};
 use rvc_live_hosts::{AudioConfig, Pace, PluginHost, RenderMode, signals};
@@ -17,12 +17,7 @@ const RATE: f64 = 48_000.0;
 
 /// A host whose saved state chose `voice` and a pitch shift, active offline at 48 kHz.
 fn host_with_voice(voice: &VoiceSelection, semitones: f32) -> (PluginHost, usize) {
-    let mut host = PluginHost::load(&release_bundle()).unwrap();
-    let mut state = NiceState::decode(&host.save_state().unwrap()).unwrap();
-    state.set_voice(voice);
-    state.set_f32_param("pitch", semitones);
-    host.load_state(&state.encode()).unwrap();
-    host.set_render_mode(RenderMode::Offline).unwrap();
+    let mut host = offline_host_with_voice(voice, &[("pitch", semitones)]);
     host.activate(AudioConfig::new(RATE, 512)).unwrap();
     let latency = host.latency().unwrap() as usize;
     (host, latency)
