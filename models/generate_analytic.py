@@ -261,6 +261,9 @@ def main() -> None:
         models[f"analytic_synth_v2_{rate // 1000}k.onnx"] = analytic_synthesizer(rate)
     # A second voice that differs from the first only in loudness, so voice swaps can be heard.
     models["analytic_synth_v2_40k_quiet.onnx"] = analytic_synthesizer(40_000, amplitude=0.25)
+    # Eight voices at eight levels (0.10 to 0.45), one per voice slot, so slot switches can be heard.
+    for percent in range(10, 50, 5):
+        models[f"analytic_synth_v2_40k_level{percent}.onnx"] = analytic_synthesizer(40_000, amplitude=percent / 100)
     models["analytic_synth_v1_40k.onnx"] = analytic_synthesizer(40_000, emb_channels=256)
     models["analytic_synth_wokada_v2_48k.onnx"] = analytic_synthesizer_wokada(48_000)
     models["analytic_synth_wokada_v2_40k_fp16.onnx"] = analytic_synthesizer_wokada(

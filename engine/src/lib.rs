@@ -47,6 +47,7 @@ mod retrieval_index;
 pub mod rmvpe;
 pub mod rmvpe_checkpoint;
 mod rvc_processor;
+mod shared_models;
 mod sola;
 pub mod stream;
 mod synthesizer;
@@ -76,6 +77,7 @@ pub use rmvpe::{Rmvpe, RmvpeForm};
 pub use rvc_processor::{
     ControlSource, ConversionControls, ConversionStats, ModelPrecision, Precision, RvcProcessor, Stage,
 };
+pub use shared_models::SharedModels;
 pub use synthesizer::{DecodeRange, Synthesizer};
 pub use synthesizer_format::{ExportConvention, ModelVersion, SynthesizerFormat};
 pub use voice_selection::VoiceSelection;

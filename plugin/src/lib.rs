@@ -22,12 +22,13 @@ mod voice_processors;
 pub mod voice_status;
 
 use params::RvcLiveParams;
-use rvc_live_engine::RvcProcessor;
 use rvc_live_engine::stream::{Stream, StreamGeometry, WorkerStall};
 use rvc_live_engine::{DryWetMixer, MixControls};
+use rvc_live_engine::{RvcProcessor, SharedModels};
 use rvc_live_engine::{injected_panic, panic_guard};
 use shared_state::SharedState;
-use voice_loader::VoiceLoader;
+use voice::VOICE_SLOTS;
+use voice_loader::{SlotWatch, VoiceLoader};
 use voice_processors::VoiceProcessors;
 use voice_status::VoiceState;
 
@@ -111,7 +112,8 @@ impl Plugin for RvcLive {
             Ok(started) => started,
             Err(why) => {
                 nice_error!("RVC Live could not activate after an internal error: {why}");
-                self.shared.voice_status.set(VoiceState::Failed, format!("RVC Live could not start: {why}"));
+                let status = self.shared.voice_status.slot(self.shared.params.active_slot());
+                status.set(VoiceState::Failed, format!("RVC Live could not start: {why}"));
                 self.active = None;
                 false
             }
@@ -176,28 +178,43 @@ impl RvcLive {
         let voices = VoiceProcessors {
             params: self.shared.params.clone(),
             conversion: self.shared.conversion.clone(),
-            status: self.shared.voice_status.clone(),
+            statuses: self.shared.voice_status.clone(),
             geometry,
             settings,
-        };
-        // The saved voice loads before the first block, so an offline bounce converts from its
-        // first sample; later selections load in the background.
-        let generation = self.shared.params.voice.generation();
-        let processor = match panic_guard::catch(|| {
-            injected_panic::at(injected_panic::Site::Activate);
-            voices.load()
-        }) {
-            Ok(loaded) => loaded.unwrap_or_else(|| voices.dry()),
-            Err(why) => voices.failed_with_panic(&why),
+            shared_models: Arc::new(SharedModels::default()),
         };
         let offline = config.process_mode == ProcessMode::Offline;
-        // Tests slow the inference thread down through the environment (clap_realtime.rs).
-        let processor = WorkerStall::wrap_from_env(processor);
-        let started =
-            Stream::start(geometry, processor, self.shared.stats.clone(), offline).and_then(|(stream, swap)| {
+        // The selected slot's voice loads before the first block, so the stream converts from its
+        // first sample; offline, every slot's does, so that automation switching slots during a
+        // bounce finds each voice ready. The others load in the background.
+        let active_slot = self.shared.params.active_slot();
+        let mut slots = Vec::with_capacity(VOICE_SLOTS);
+        let mut loaded = vec![None; VOICE_SLOTS];
+        for (slot, loaded) in loaded.iter_mut().enumerate() {
+            if slot != active_slot && !offline {
+                slots.push(voices.dry());
+                continue;
+            }
+            *loaded = Some(self.shared.params.voices.slot(slot).generation());
+            let processor = match panic_guard::catch(|| {
+                injected_panic::at(injected_panic::Site::Activate);
+                voices.load(slot)
+            }) {
+                Ok(processor) => processor.unwrap_or_else(|| voices.dry()),
+                Err(why) => voices.failed_with_panic(slot, &why),
+            };
+            // Tests slow the inference thread down through the environment (clap_realtime.rs).
+            slots.push(WorkerStall::wrap_from_env(processor));
+        }
+        let started = Stream::start_with_slots(geometry, slots, active_slot, self.shared.stats.clone(), offline)
+            .and_then(|(stream, swap)| {
                 let params = self.shared.params.clone();
-                let loader =
-                    VoiceLoader::spawn(swap, Arc::new(move || params.voice.generation()), generation, voices.loader())?;
+                let active = params.clone();
+                let watch = SlotWatch {
+                    generation: Arc::new(move |slot| params.voices.slot(slot).generation()),
+                    active: Arc::new(move || active.active_slot()),
+                };
+                let loader = VoiceLoader::spawn(swap, watch, loaded, voices.loader())?;
                 Ok((stream, loader))
             });
         let (stream, loader) = match started {
@@ -270,6 +287,8 @@ impl Active {
         let total = buffer.samples();
         let slices = buffer.as_slice();
         let bypass_target = if params.bypass.value() { 1.0 } else { 0.0 };
+        // The slot switches at the first block boundary from here on (see the engine's stream).
+        self.stream.audio.select_voice(params.active_slot());
 
         let mut start = 0;
         while start < total {

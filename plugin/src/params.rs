@@ -8,7 +8,7 @@ use nice_plug::prelude::*;
 use nice_plug_egui::EguiEditorState;
 use parking_lot::RwLock;
 
-use crate::voice::PersistedVoice;
+use crate::voice::{FirstSlotVoice, OtherSlotVoices, PersistedVoice, VOICE_SLOTS, VoiceSlots};
 use rvc_live_engine::formant;
 use rvc_live_engine::stream::StreamSettings;
 use rvc_live_engine::{ConversionControls, PROTECT_OFF};
@@ -55,10 +55,21 @@ pub struct RvcLiveParams {
     /// Plays the input delayed by the reported latency, so toggling it never shifts the timing.
     #[id = "bypass"]
     pub bypass: BoolParam,
+    /// Which voice slot converts (0-based; hosts show the slot's number and voice). Every slot's
+    /// voice stays loaded, so switching is as fast as a block.
+    #[id = "voice_slot"]
+    pub voice_slot: IntParam,
 
-    /// The chosen voice's model files.
+    /// The voice of each slot. Written by the main thread (state loads) and the GUI thread, read
+    /// by the main and loader threads and by the host's main thread through the Voice parameter's
+    /// names. The audio thread never touches it.
+    pub voices: Arc<VoiceSlots>,
+    /// Slot 1's voice, under the key projects saved before there were slots.
     #[persist = "voice"]
-    pub voice: PersistedVoice,
+    pub first_voice: FirstSlotVoice,
+    /// The voices of slots 2 and on.
+    #[persist = "voice-slots"]
+    pub other_voices: OtherSlotVoices,
     /// Block, crossfade and budget; applied at the next activation because they set the latency.
     /// Written by the main thread, read by the main thread in `activate`.
     #[persist = "stream"]
@@ -87,8 +98,29 @@ fn gain_param(name: &str) -> FloatParam {
     .with_string_to_value(formatters::s2v_f32_gain_to_db())
 }
 
+/// The Voice parameter: a slot, shown as its number and its voice's name.
+fn voice_slot_param(voices: &Arc<VoiceSlots>) -> IntParam {
+    let (names, parse) = (voices.clone(), voices.clone());
+    IntParam::new("Voice", 0, IntRange::Linear { min: 0, max: VOICE_SLOTS as i32 - 1 })
+        .with_value_to_string(Arc::new(move |slot| names.label(slot.max(0) as usize)))
+        .with_string_to_value(Arc::new(move |text| parse.parse(text).map(|slot| slot as i32)))
+}
+
+impl RvcLiveParams {
+    /// The slot the Voice parameter selects now.
+    pub fn active_slot(&self) -> usize {
+        (self.voice_slot.value().max(0) as usize).min(VOICE_SLOTS - 1)
+    }
+
+    /// The voice of the selected slot: what the editor shows and edits.
+    pub fn active_voice(&self) -> &PersistedVoice {
+        self.voices.slot(self.active_slot())
+    }
+}
+
 impl Default for RvcLiveParams {
     fn default() -> Self {
+        let voices = Arc::new(VoiceSlots::default());
         Self {
             input_gain: gain_param("Input Gain"),
             output_gain: gain_param("Output Gain"),
@@ -130,7 +162,10 @@ impl Default for RvcLiveParams {
             .with_step_size(0.01)
             .with_value_to_string(formatters::v2s_f32_rounded(2)),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
-            voice: PersistedVoice::default(),
+            voice_slot: voice_slot_param(&voices),
+            first_voice: FirstSlotVoice(voices.clone()),
+            other_voices: OtherSlotVoices(voices.clone()),
+            voices,
             stream: RwLock::new(StreamSettings::default()),
             voice_library: RwLock::new(None),
             editor_state: crate::editor_window::default_state(),
@@ -144,6 +179,10 @@ impl Default for RvcLiveParams {
 pub fn sanitize_state(state: &mut PluginState) {
     let reference = RvcLiveParams::default();
     for (id, param, _) in reference.param_map() {
+        if let Some(ParamValue::I32(value)) = state.params.get_mut(&id) {
+            // SAFETY: as below. The Voice slot of a hand-edited project may name no slot.
+            *value = unsafe { param.preview_plain(param.preview_normalized(*value as f32)).round() as i32 };
+        }
         if let Some(ParamValue::F32(value)) = state.params.get_mut(&id) {
             // SAFETY: `param` points into `reference`, which outlives this loop.
             *value = unsafe {
@@ -173,6 +212,7 @@ mod tests {
                 ("output_gain".to_owned(), ParamValue::F32(1000.0)),
                 ("pitch".to_owned(), ParamValue::F32(f32::NAN)),
                 ("input_gain".to_owned(), ParamValue::F32(0.5)),
+                ("voice_slot".to_owned(), ParamValue::I32(40)),
             ]
             .into_iter()
             .collect(),
@@ -187,5 +227,10 @@ mod tests {
         assert!((util::gain_to_db(value("output_gain")) - GAIN_RANGE_DB).abs() < 1e-3);
         assert_eq!(value("pitch"), 0.0);
         assert_eq!(value("input_gain"), 0.5, "in-range values are kept exactly");
+        assert!(
+            matches!(state.params["voice_slot"], ParamValue::I32(7)),
+            "the last slot: {:?}",
+            state.params["voice_slot"]
+        );
     }
 }

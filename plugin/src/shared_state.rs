@@ -10,7 +10,7 @@ use rvc_live_engine::stream::StreamStats;
 use crate::active_stream::ActiveStream;
 use crate::meters::LevelMeters;
 use crate::params::RvcLiveParams;
-use crate::voice_status::VoiceStatus;
+use crate::voice_status::VoiceStatuses;
 
 /// Cloning it clones the handles, not the state.
 #[derive(Clone, Default)]
@@ -24,9 +24,9 @@ pub struct SharedState {
     /// What the conversion did (failed and gated blocks). Written by the inference thread, read by
     /// the main thread for the log and by the editor.
     pub conversion: Arc<ConversionStats>,
-    /// Whether the chosen voice loaded, and why not. Written by the main thread (activation) and
+    /// Whether each slot's voice loaded, and why not. Written by the main thread (activation) and
     /// the voice loader thread, read by the editor.
-    pub voice_status: Arc<VoiceStatus>,
+    pub voice_status: Arc<VoiceStatuses>,
     /// Peak levels in and out. Written by the audio thread, read by the editor.
     pub meters: Arc<LevelMeters>,
     /// The running stream's rate, buffer size, latency and settings. Written by the main thread in

@@ -1,27 +1,35 @@
-//! Loads the voice the user picks while the plugin runs, and swaps it in between two blocks.
+//! Loads the voices the user assigns to slots while the plugin runs, and puts each in its slot
+//! between two blocks.
 //!
 //! The host may load a project (or the editor pick a voice) at any time; nice-plug does not
-//! re-activate the plugin for that, so this thread watches the persisted voice's generation
-//! counter. Loading a full-size voice takes seconds, so it happens here, neither on the audio
-//! thread nor on the inference thread: the previous voice keeps converting meanwhile. The new
-//! processor goes to the inference thread through a queue and the one it replaces comes back to
-//! be freed here.
+//! re-activate the plugin for that, so this thread watches each slot's generation counter.
+//! Loading a full-size voice takes seconds, so it happens here, neither on the audio thread nor on
+//! the inference thread: what the slot held keeps converting meanwhile. The new processor goes to
+//! the inference thread through a queue and the one it replaces comes back to be freed here. The
+//! selected slot loads first, then the others in order.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use rvc_live_engine::stream::{ProcessorBox, ProcessorSwap};
+use rvc_live_engine::stream::{ProcessorBox, ProcessorSwap, SlotProcessor};
 
 /// How often the loader looks for a new selection and for processors to free. A new voice is
 /// heard at most this much later than it would be with a wake-up, and polling keeps the main
 /// thread's `set_state` free of anything but a counter increment.
 const POLL: Duration = Duration::from_millis(20);
 
-/// Builds the processor for the current selection. `None` means the selection could not be
-/// loaded (the reason is already reported) and the current processor should stay.
-pub type LoadVoice = Box<dyn FnMut() -> Option<ProcessorBox> + Send>;
+/// Builds the processor for a slot's current voice. `None` means the voice could not be loaded
+/// (the reason is already reported) and the slot's processor should stay.
+pub type LoadVoice = Box<dyn FnMut(usize) -> Option<ProcessorBox> + Send>;
+
+/// What the loader watches: each slot's generation (a counter that moves with every new voice)
+/// and the selected slot.
+pub struct SlotWatch {
+    pub generation: Arc<dyn Fn(usize) -> u64 + Send + Sync>,
+    pub active: Arc<dyn Fn() -> usize + Send + Sync>,
+}
 
 /// Owns the loader thread; dropping it stops and joins the thread (after a load in progress).
 pub struct VoiceLoader {
@@ -30,12 +38,13 @@ pub struct VoiceLoader {
 }
 
 impl VoiceLoader {
-    /// Watch `generation` (the persisted voice's counter, already at `loaded` for the processor
-    /// the stream started with) and swap in what `load` builds whenever it moves.
+    /// Watch each slot's generation (`loaded` holds, per slot, the generation the stream started
+    /// with, or `None` where the slot still has to be loaded) and put what `load` builds in its
+    /// slot whenever it moves.
     pub fn spawn(
         mut swap: ProcessorSwap,
-        generation: Arc<dyn Fn() -> u64 + Send + Sync>,
-        mut loaded: u64,
+        watch: SlotWatch,
+        mut loaded: Vec<Option<u64>>,
         mut load: LoadVoice,
     ) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
@@ -51,12 +60,20 @@ impl VoiceLoader {
                 if freed {
                     rvc_live_engine::return_freed_memory();
                 }
-                let wanted = generation();
-                if wanted != loaded && swap.incoming.slots() > 0 {
-                    loaded = wanted;
-                    if let Some(processor) = load() {
-                        // A slot was checked above and only this thread pushes.
-                        let _ = swap.incoming.push(processor);
+                if swap.incoming.slots() > 0 {
+                    let active = (watch.active)();
+                    let order = std::iter::once(active).chain((0..loaded.len()).filter(|&slot| slot != active));
+                    let stale = order
+                        .filter(|&slot| slot < loaded.len())
+                        .find(|&slot| loaded[slot] != Some((watch.generation)(slot)));
+                    if let Some(slot) = stale {
+                        loaded[slot] = Some((watch.generation)(slot));
+                        if let Some(processor) = load(slot) {
+                            // A queue slot was checked above and only this thread pushes.
+                            let _ = swap.incoming.push(SlotProcessor { slot, processor });
+                        }
+                        // The next slot loads right away, unless the thread is stopping.
+                        continue;
                     }
                 }
                 std::thread::sleep(POLL);

@@ -1,16 +1,17 @@
-//! Building the block processor for the chosen voice: the RVC conversion, or the dry processor
-//! when no voice is chosen or it cannot load, with what happened told to the log and the editor.
+//! Building the block processor for a voice slot: the RVC conversion of its voice, or the dry
+//! processor when the slot has no voice or it cannot load, with what happened told to the log and
+//! the editor.
 
 use std::sync::Arc;
 
 use nice_plug::prelude::*;
 use rvc_live_engine::stream::{DryProcessor, ProcessorBox, StreamGeometry, StreamSettings};
-use rvc_live_engine::{ConversionControls, ConversionStats, RvcProcessor};
+use rvc_live_engine::{ConversionControls, ConversionStats, RvcProcessor, SharedModels};
 use rvc_live_engine::{injected_panic, panic_guard};
 
 use crate::params::RvcLiveParams;
 use crate::voice_loader;
-use crate::voice_status::{VoiceFacts, VoiceState, VoiceStatus};
+use crate::voice_status::{VoiceFacts, VoiceState, VoiceStatus, VoiceStatuses};
 
 /// ONNX Runtime threads per model: half the machine's cores, leaving the rest to the host and its
 /// other plugins (on two cores, one thread, so the models never contend with the audio thread),
@@ -20,15 +21,22 @@ fn model_threads() -> usize {
     (cores / 2).clamp(1, 4)
 }
 
-/// Everything needed to build the block processor for the chosen voice, on the main thread at
+/// Everything needed to build the block processor for a slot's voice, on the main thread at
 /// activation or on the voice loader's thread later.
 #[derive(Clone)]
 pub struct VoiceProcessors {
     pub params: Arc<RvcLiveParams>,
     pub conversion: Arc<ConversionStats>,
-    pub status: Arc<VoiceStatus>,
+    pub statuses: Arc<VoiceStatuses>,
     pub geometry: StreamGeometry,
     pub settings: StreamSettings,
+    /// The content encoder and pitch model the stream's voices share.
+    pub shared_models: Arc<SharedModels>,
+}
+
+/// The process's resident memory in bytes, where the system says.
+fn resident_memory() -> Option<u64> {
+    memory_stats::memory_stats().map(|stats| stats.physical_mem as u64)
 }
 
 impl VoiceProcessors {
@@ -37,25 +45,31 @@ impl VoiceProcessors {
         Box::new(DryProcessor::new(self.geometry.processor_delay(), self.geometry.crossfade))
     }
 
-    /// Loading the voice panicked: say so, and play the input through.
-    pub fn failed_with_panic(&self, why: &str) -> ProcessorBox {
+    fn status(&self, slot: usize) -> &VoiceStatus {
+        self.statuses.slot(slot)
+    }
+
+    /// Loading slot `slot`'s voice panicked: say so, and play the input through.
+    pub fn failed_with_panic(&self, slot: usize, why: &str) -> ProcessorBox {
         let message = format!("Could not load the voice after an internal error: {why}");
-        nice_error!("RVC Live {message}");
-        self.status.set(VoiceState::Failed, message);
+        nice_error!("RVC Live (voice slot {}) {message}", slot + 1);
+        self.status(slot).set(VoiceState::Failed, message);
         self.dry()
     }
 
-    /// The processor for the chosen voice: the RVC conversion, or the dry processor (every
-    /// channel passes through) when no voice model is chosen. `None` when the voice cannot be loaded: the reason goes to the log and
-    /// the status, and whatever plays now should keep playing.
-    pub fn load(&self) -> Option<ProcessorBox> {
-        let voice = self.params.voice.get();
+    /// The processor for slot `slot`'s voice: the RVC conversion, or the dry processor (every
+    /// channel passes through) when the slot has no voice model. `None` when the voice cannot be
+    /// loaded: the reason goes to the log and the slot's status, and whatever the slot holds now
+    /// should stay.
+    pub fn load(&self, slot: usize) -> Option<ProcessorBox> {
+        let voice = self.params.voices.slot(slot).get();
+        let status = self.status(slot);
         let Some(synthesizer) = voice.synthesizer.clone() else {
-            self.status.set(VoiceState::NoVoice, "No voice chosen: the input plays through");
-            self.status.set_facts(None);
+            status.set(VoiceState::NoVoice, "No voice chosen: the input plays through");
+            status.set_facts(None);
             return Some(self.dry());
         };
-        self.status.set(VoiceState::Loading, format!("Loading {}", synthesizer.display()));
+        status.set(VoiceState::Loading, format!("Loading {}", synthesizer.display()));
         let params = self.params.clone();
         let controls = Arc::new(move || ConversionControls {
             semitones: params.pitch.value(),
@@ -65,15 +79,19 @@ impl VoiceProcessors {
             index_rate: params.index_rate.value(),
             protect: params.protect.value(),
         });
-        match RvcProcessor::load(
+        let memory_before = resident_memory();
+        match RvcProcessor::load_sharing(
             &voice,
             &self.geometry,
             &self.settings,
             controls,
             self.conversion.clone(),
             model_threads(),
+            &self.shared_models,
         ) {
             Ok(processor) => {
+                let added_memory =
+                    memory_before.zip(resident_memory()).map(|(before, after)| after.saturating_sub(before));
                 let synth = processor.synthesizer();
                 let facts = VoiceFacts {
                     synthesizer: synthesizer.clone(),
@@ -81,44 +99,45 @@ impl VoiceProcessors {
                     sample_rate: synth.sample_rate(),
                     int8: processor.precision().synthesizer.is_int8(),
                     index_vectors: processor.retrieval().map(|r| r.index().len()),
+                    added_memory,
                 };
                 let loaded = format!("Loaded {}: {}", synthesizer.display(), facts.summary());
-                self.status.set_facts(Some(facts));
+                status.set_facts(Some(facts));
                 match (processor.index_problem(), &voice.index) {
                     (Some(problem), Some(index)) => {
                         let message = format!("{loaded}. Without its index {}: {problem}", index.display());
-                        nice_warn!("RVC Live {message}");
-                        self.status.set(VoiceState::LoadedWithoutIndex, message);
+                        nice_warn!("RVC Live (voice slot {}) {message}", slot + 1);
+                        status.set(VoiceState::LoadedWithoutIndex, message);
                     }
                     _ => {
-                        nice_log!("RVC Live {loaded}");
-                        self.status.set(VoiceState::Loaded, loaded);
+                        nice_log!("RVC Live (voice slot {}) {loaded}", slot + 1);
+                        status.set(VoiceState::Loaded, loaded);
                     }
                 }
                 Some(Box::new(processor))
             }
             Err(e) => {
                 let message = format!("Could not load the voice {}: {e}", synthesizer.display());
-                nice_error!("RVC Live {message}");
-                self.status.set(VoiceState::Failed, message);
+                nice_error!("RVC Live (voice slot {}) {message}", slot + 1);
+                status.set(VoiceState::Failed, message);
                 None
             }
         }
     }
 
-    /// What the voice loader runs for each new selection. A panic while loading leaves what plays
-    /// playing, like any voice that cannot load.
+    /// What the voice loader runs for each new selection. A panic while loading leaves what the
+    /// slot holds, like any voice that cannot load.
     pub fn loader(&self) -> voice_loader::LoadVoice {
         let source = self.clone();
-        Box::new(move || {
+        Box::new(move |slot| {
             let loaded = panic_guard::catch(|| {
                 injected_panic::at(injected_panic::Site::Loader);
-                source.load()
+                source.load(slot)
             });
             loaded.unwrap_or_else(|why| {
                 let message = format!("Could not load the voice after an internal error: {why}");
-                nice_error!("RVC Live {message}");
-                source.status.set(VoiceState::Failed, message);
+                nice_error!("RVC Live (voice slot {}) {message}", slot + 1);
+                source.status(slot).set(VoiceState::Failed, message);
                 None
             })
         })
@@ -137,9 +156,10 @@ mod tests {
         VoiceProcessors {
             params,
             conversion: Arc::new(ConversionStats::default()),
-            status: Arc::new(VoiceStatus::default()),
+            statuses: Arc::new(VoiceStatuses::default()),
             geometry: RvcProcessor::stream_geometry(&settings, 48_000.0, 512),
             settings,
+            shared_models: Arc::new(SharedModels::default()),
         }
     }
 
@@ -154,22 +174,23 @@ mod tests {
             content_encoder: Some("/nonexistent/project/voices/contentvec.onnx".into()),
             ..Default::default()
         };
-        params.voice.set(selection.clone());
+        params.voices.slot(2).set(selection.clone());
         let voices = source(params.clone());
-        assert!(voices.load().is_none(), "a voice that cannot load must not replace what plays");
-        let (state, message) = (voices.status.state(), voices.status.message());
+        assert!(voices.load(2).is_none(), "a voice that cannot load must not replace what plays");
+        let (state, message) = (voices.status(2).state(), voices.status(2).message());
         assert_eq!(state, VoiceState::Failed);
         assert!(message.starts_with("Could not load the voice /nonexistent/project/voices/alto.onnx"), "{message}");
         assert!(message.contains("does not exist"), "{message}");
-        assert_eq!(params.voice.get(), selection, "the user's choice is kept for when the file is back");
+        assert_eq!(params.voices.slot(2).get(), selection, "the user's choice is kept for when the file is back");
+        assert_eq!(voices.status(0).state(), VoiceState::NoVoice, "the other slots are untouched");
     }
 
     #[test]
     fn no_voice_plays_the_input_through_and_says_so() {
         let voices = source(Arc::new(RvcLiveParams::default()));
-        let processor = voices.load().expect("the identity");
+        let processor = voices.load(0).expect("the identity");
         assert_eq!(processor.delay(), voices.geometry.processor_delay());
-        assert_eq!(voices.status.state(), VoiceState::NoVoice);
-        assert!(voices.status.message().contains("input plays through"));
+        assert_eq!(voices.status(0).state(), VoiceState::NoVoice);
+        assert!(voices.status(0).message().contains("input plays through"));
     }
 }

@@ -6,6 +6,8 @@ use parking_lot::Mutex;
 
 use rvc_live_engine::synthesizer_format::SynthesizerFormat;
 
+use crate::voice::VOICE_SLOTS;
+
 /// Where the voice stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VoiceState {
@@ -43,6 +45,10 @@ pub struct VoiceFacts {
     pub int8: bool,
     /// Vectors in the index the voice retrieves from; `None` without one.
     pub index_vectors: Option<usize>,
+    /// What the process's resident memory grew by while the voice loaded, in bytes: the voice's
+    /// own models, plus the content encoder and pitch model when no other slot had them loaded
+    /// yet. `None` where the system does not say.
+    pub added_memory: Option<u64>,
 }
 
 impl VoiceFacts {
@@ -60,7 +66,12 @@ impl VoiceFacts {
         let half = if format.half_precision_features { " · fp16" } else { "" };
         let int8 = if self.int8 { " · int8" } else { "" };
         let index = self.index_vectors.map(|n| format!(" · index of {n} vectors")).unwrap_or_default();
-        format!("{:.0} kHz · {version} · {pitch} · {decode}{half}{int8}{index}", self.sample_rate as f32 / 1000.0)
+        let memory =
+            self.added_memory.map(|bytes| format!(" · +{:.0} MiB", bytes as f64 / 1048576.0)).unwrap_or_default();
+        format!(
+            "{:.0} kHz · {version} · {pitch} · {decode}{half}{int8}{index}{memory}",
+            self.sample_rate as f32 / 1000.0
+        )
     }
 }
 
@@ -95,5 +106,19 @@ impl VoiceStatus {
 
     pub fn message(&self) -> String {
         self.current.lock().1.clone()
+    }
+}
+
+/// The status of each voice slot. The editor's banner shows the selected slot's; the slot row
+/// marks the others that failed.
+#[derive(Default)]
+pub struct VoiceStatuses {
+    slots: [VoiceStatus; VOICE_SLOTS],
+}
+
+impl VoiceStatuses {
+    /// Slot `slot` (0-based); the last one for anything beyond.
+    pub fn slot(&self, slot: usize) -> &VoiceStatus {
+        &self.slots[slot.min(VOICE_SLOTS - 1)]
     }
 }

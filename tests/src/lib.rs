@@ -21,6 +21,7 @@ pub mod scenarios;
 pub mod soak;
 pub mod state;
 pub mod subprocess;
+pub mod voice_slots;
 pub mod voice_swaps;
 pub mod wav;
 

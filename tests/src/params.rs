@@ -59,8 +59,9 @@ pub mod ids {
     pub const INDEX_RATE: (&str, &str) = ("index_rate", "Index Rate");
     pub const PROTECT: (&str, &str) = ("protect", "Protect");
     pub const BYPASS: (&str, &str) = ("bypass", "Bypass");
-    pub const ALL: [(&str, &str); 10] =
-        [INPUT_GAIN, OUTPUT_GAIN, DRY_WET, PITCH, FORMANT, GATE, ENVELOPE, INDEX_RATE, PROTECT, BYPASS];
+    pub const VOICE_SLOT: (&str, &str) = ("voice_slot", "Voice");
+    pub const ALL: [(&str, &str); 11] =
+        [INPUT_GAIN, OUTPUT_GAIN, DRY_WET, PITCH, FORMANT, GATE, ENVELOPE, INDEX_RATE, PROTECT, BYPASS, VOICE_SLOT];
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! nice-plug's CLAP state blob: a little-endian `u64` length, then JSON
 //! `{"version": .., "params": {id: {"f32": v} | {"bool": b} ..}, "fields": {key: "<json>"}}`,
-//! where every persisted field's value is itself serde_json text. And RVC Live's two fields.
+//! where every persisted field's value is itself serde_json text. And RVC Live's fields.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -55,6 +55,28 @@ impl NiceState {
 
     pub fn set_voice(&mut self, voice: &VoiceSelection) {
         self.fields.insert("voice".into(), serde_json::to_string(voice).expect("serialises"));
+    }
+
+    /// Every voice slot's voice: slot 1 under `voice` (the key projects saved before there were
+    /// slots), the others as a list under `voice-slots`.
+    pub fn set_voice_slots(&mut self, voices: &[VoiceSelection]) {
+        let (first, others) = voices.split_first().expect("at least slot 1");
+        self.set_voice(first);
+        self.fields.insert("voice-slots".into(), serde_json::to_string(others).expect("serialises"));
+    }
+
+    /// Slots 2 and on, as the state holds them.
+    pub fn other_voice_slots(&self) -> anyhow::Result<Vec<VoiceSelection>> {
+        self.field("voice-slots")
+    }
+
+    /// An integer parameter's plain value, as nice-plug stores it (`{"i32": v}`).
+    pub fn i32_param(&self, id: &str) -> Option<i32> {
+        self.params.get(id)?.get("i32")?.as_i64().map(|v| v as i32)
+    }
+
+    pub fn set_i32_param(&mut self, id: &str, value: i32) {
+        self.params.insert(id.to_string(), serde_json::json!({ "i32": value }));
     }
 
     pub fn set_stream(&mut self, stream: &StreamSettings) {

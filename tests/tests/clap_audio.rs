@@ -61,6 +61,7 @@ fn parameters_are_exposed_under_their_nice_plug_ids_and_names() {
             "index_rate" => &format!("{:.0} %", ConversionControls::DEFAULT_INDEX_RATE * 100.0),
             "protect" => &format!("{:.2}", ConversionControls::DEFAULT_PROTECT),
             "bypass" => "Off",
+            "voice_slot" => "1 · empty",
             _ => unreachable!(),
         };
         assert_eq!(default_text, expected, "default of {name}");

@@ -32,6 +32,7 @@ fn set_non_default_params(host: &mut PluginHost) {
         (ids::INDEX_RATE, "40"),
         (ids::PROTECT, "0.25"),
         (ids::BYPASS, "On"),
+        (ids::VOICE_SLOT, "5"),
     ] {
         let p = host.param(param.0).unwrap();
         let value = host.param_text_to_value(&p, text).unwrap();
@@ -91,7 +92,8 @@ fn state_blob_is_a_length_prefixed_nice_plug_json_object_with_defaults() {
             "input_gain",
             "output_gain",
             "pitch",
-            "protect"
+            "protect",
+            "voice_slot"
         ]
     );
     assert_eq!(state.f32_param("gate"), Some(-70.0));
@@ -104,8 +106,13 @@ fn state_blob_is_a_length_prefixed_nice_plug_json_object_with_defaults() {
     assert_eq!(state.f32_param("index_rate"), Some(ConversionControls::DEFAULT_INDEX_RATE));
     assert_eq!(state.f32_param("protect"), Some(ConversionControls::DEFAULT_PROTECT));
     assert_eq!(state.bool_param("bypass"), Some(false));
-    assert_eq!(state.fields.keys().map(String::as_str).collect::<Vec<_>>(), ["stream", "voice", "voice-library"]);
+    assert_eq!(state.i32_param("voice_slot"), Some(0), "slot 1");
+    assert_eq!(
+        state.fields.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["stream", "voice", "voice-library", "voice-slots"]
+    );
     assert_eq!(state.voice().unwrap(), VoiceSelection::default());
+    assert_eq!(state.other_voice_slots().unwrap(), vec![VoiceSelection::default(); 7], "slots 2 to 8, empty");
     assert_eq!(state.stream().unwrap(), StreamSettings::default());
 }
 
@@ -119,6 +126,7 @@ fn parameters_survive_save_then_load_into_a_fresh_instance() {
     assert_eq!(saved.f32_param("index_rate"), Some(0.4));
     assert_eq!(saved.f32_param("protect"), Some(0.25));
     assert_eq!(saved.bool_param("bypass"), Some(true));
+    assert_eq!(saved.i32_param("voice_slot"), Some(4), "slot 5");
 
     let mut copy = fresh();
     copy.load_state(&saved.encode()).unwrap();
@@ -137,6 +145,37 @@ fn voice_paths_and_stream_settings_survive_save_then_load_into_a_fresh_instance(
     let mut second = fresh();
     second.load_state(&saved.encode()).unwrap();
     assert_eq!(state_of(&mut second), saved);
+}
+
+/// A performer's set: a voice in each slot, and the slot that was playing, come back with the
+/// project; the host names the Voice parameter's values after the slots' voices.
+#[test]
+fn voice_slots_survive_save_then_load_and_name_the_voice_parameter() {
+    let voices: Vec<VoiceSelection> = (1..=8)
+        .map(|n| VoiceSelection {
+            synthesizer: (n != 4).then(|| PathBuf::from(format!("/home/me/voices/character {n}.onnx"))),
+            ..crafted_voice()
+        })
+        .collect();
+    let mut first = fresh();
+    let mut state = state_of(&mut first);
+    state.set_voice_slots(&voices);
+    state.set_i32_param("voice_slot", 6);
+    first.load_state(&state.encode()).unwrap();
+    let saved = state_of(&mut first);
+    assert_eq!(saved.voice().unwrap(), voices[0]);
+    assert_eq!(saved.other_voice_slots().unwrap(), voices[1..]);
+    assert_eq!(saved.i32_param("voice_slot"), Some(6));
+
+    let mut second = fresh();
+    second.load_state(&saved.encode()).unwrap();
+    assert_eq!(state_of(&mut second), saved);
+    let voice = second.param(ids::VOICE_SLOT.0).unwrap();
+    // CLAP carries a stepped value as a float, through nice-plug's normalised one.
+    assert_eq!(second.param_value(&voice).unwrap().round(), 6.0);
+    assert_eq!(second.param_value_to_text(&voice, 2.0).unwrap(), "3 · character 3");
+    assert_eq!(second.param_value_to_text(&voice, 3.0).unwrap(), "4 · empty");
+    assert_eq!(second.param_text_to_value(&voice, "character 8").unwrap().round(), 7.0);
 }
 
 #[test]

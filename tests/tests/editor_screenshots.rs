@@ -32,12 +32,12 @@ const BANNER_COLUMNS: std::ops::Range<usize> = 120..700;
 /// Centre of the library list's first row, and the distance between rows; see
 /// `plugin/src/editor/voice_library.rs`. If the layout moves, the click misses and the banner
 /// check below says so.
-const FIRST_ROW: (usize, usize) = (180, 137);
+const FIRST_ROW: (usize, usize) = (180, 186);
 const ROW_PITCH: usize = 26;
 /// The "…" button beside the voice model's path (`plugin/src/editor/voice_picker.rs`).
-const BROWSE_BUTTON: (usize, usize) = (327, 308);
+const BROWSE_BUTTON: (usize, usize) = (327, 357);
 /// The library's "Import…" button (`plugin/src/editor/voice_library.rs`).
-const IMPORT_BUTTON: (usize, usize) = (320, 107);
+const IMPORT_BUTTON: (usize, usize) = (320, 156);
 
 fn standalone() -> PathBuf {
     rvc_live_hosts::fixtures::standalone_app()

@@ -19,7 +19,7 @@ impl RvcProcessor {
     /// convert the user's, while both models record what they see. Leaves the processor as freshly
     /// loaded; a model whose copy cannot be made stays in float.
     pub(super) fn make_int8_copies(&mut self, rate: u32, threads: usize) -> ModelPrecision {
-        let encoder_started = self.encoder.begin_int8_calibration(threads);
+        let encoder_started = self.encoder.lock().begin_int8_calibration(threads);
         let synthesizer_started = self.synthesizer.begin_int8_calibration(threads);
         let mut converted = Ok(());
         if encoder_started.is_ok() || synthesizer_started.is_ok() {
@@ -42,7 +42,7 @@ impl RvcProcessor {
         // Each model that started calibrating finishes (its float session comes back either way);
         // where the calibration run itself failed, that is the reason to give.
         let ok = converted.is_ok();
-        let encoder_made = encoder_started.map(|()| self.encoder.finish_int8_calibration(threads, ok));
+        let encoder_made = encoder_started.map(|()| self.encoder.lock().finish_int8_calibration(threads, ok));
         let synthesizer_made = synthesizer_started.map(|()| self.synthesizer.finish_int8_calibration(threads, ok));
         int8::return_to_system();
         let precision = |made: Result<Result<usize, Int8Error>, Int8Error>| {

@@ -25,15 +25,14 @@ pub use controls::{ControlSource, ConversionControls};
 pub use conversion_stats::{ConversionStats, Stage};
 pub use precision::{ModelPrecision, Precision};
 
-use crate::content_encoder::ContentEncoder;
 use crate::content_frames::{self, SYNTH_HOP_16K};
 use crate::denoiser::Denoiser;
 use crate::f0;
 use crate::model_error::ModelError;
-use crate::pitch_model::PitchModel;
 use crate::pitch_tracker::PitchTracker;
 use crate::resampler::WindowResampler;
 use crate::retrieval_index::{IndexFileError, Retrieval};
+use crate::shared_models::{SharedEncoder, SharedModels};
 use crate::sola::Sola;
 use crate::stream::block_processor::{crossfade_weight, fade_in};
 use crate::stream::{BlockProcessor, InputHistory, StreamGeometry, StreamSettings};
@@ -60,7 +59,9 @@ pub struct RvcProcessor {
     denoised: InputHistory,
     to_16k: WindowResampler,
     window_16k: Vec<f32>,
-    encoder: ContentEncoder,
+    /// Shared with the stream's other voices that use the same encoder (see [`SharedModels`]),
+    /// unless the models run from int8 copies, which are calibrated for this voice.
+    encoder: SharedEncoder,
     /// RNNoise on the input before anything else, when the user turned it on.
     denoiser: Option<Denoiser>,
     /// The voice's pitch model, or the built-in YIN, and the window's f0 kept between blocks.
@@ -96,6 +97,21 @@ impl RvcProcessor {
         stats: Arc<ConversionStats>,
         threads: usize,
     ) -> Result<Self, ModelError> {
+        Self::load_sharing(voice, geometry, settings, controls, stats, threads, &SharedModels::default())
+    }
+
+    /// [`Self::load`], taking the content encoder and the pitch model from `shared` when another
+    /// voice of the stream already loaded them (and leaving them there for the next). With int8
+    /// models each voice calibrates its own copy of the encoder.
+    pub fn load_sharing(
+        voice: &VoiceSelection,
+        geometry: &StreamGeometry,
+        settings: &StreamSettings,
+        controls: ControlSource,
+        stats: Arc<ConversionStats>,
+        threads: usize,
+        shared: &SharedModels,
+    ) -> Result<Self, ModelError> {
         let choose = |path: &Option<std::path::PathBuf>, what: &str| {
             path.clone().ok_or_else(|| ModelError::Invalid(format!("no {what} is chosen for this voice")))
         };
@@ -107,13 +123,19 @@ impl RvcProcessor {
             WindowPlan::new(geometry, settings);
 
         let synthesizer = Synthesizer::load(&synthesizer_path, threads, window_frames, voice.speaker_id)?;
-        let encoder =
-            ContentEncoder::load(&encoder_path, threads, synthesizer.format().version, window_frames * SYNTH_HOP_16K)?;
+        let (version, window_16k) = (synthesizer.format().version, window_frames * SYNTH_HOP_16K);
+        let encoder = if settings.int8 {
+            // The int8 copy replaces the encoder it is made from: not one to share.
+            SharedModels::default().content_encoder(&encoder_path, threads, version, window_16k)?
+        } else {
+            shared.content_encoder(&encoder_path, threads, version, window_16k)?
+        };
         let pitch: Box<dyn PitchTracker> = match &voice.pitch_model {
-            Some(path) => Box::new(PitchModel::load(path, threads, window_frames * SYNTH_HOP_16K)?),
+            Some(path) => shared.pitch_model(path, threads, window_16k)?,
             None => Box::new(Yin::default()),
         };
-        let retrieval = RetrievalStage::open(voice.index.as_deref(), encoder.width(), window_frames);
+        let width = encoder.lock().width();
+        let retrieval = RetrievalStage::open(voice.index.as_deref(), width, window_frames);
         let whole_frame_blocks = geometry.block * 100 == block_frames * rate as usize;
         let denoiser = if settings.denoise { Some(Denoiser::new(rate, geometry.block)?) } else { None };
         let mut to_16k = WindowResampler::new(rate, RATE_16K)?;
@@ -203,9 +225,11 @@ impl RvcProcessor {
         let written = self.to_16k.resample(input, &mut audio)?;
         let frames = content_frames::synth_frames(written);
         let samples = frames * SYNTH_HOP_16K;
-        let width = self.encoder.width();
+        let mut encoder = self.encoder.lock();
+        let width = encoder.width();
         let controls = (self.controls)();
-        let mut features = self.encoder.encode(&audio[..samples])?.to_vec();
+        let mut features = encoder.encode(&audio[..samples])?.to_vec();
+        drop(encoder);
         let (mut f0, mut coarse) = (vec![0.0; frames], vec![0; frames]);
         self.pitch.track_whole(&audio[..samples], &mut f0)?;
         let formant = self.synthesizer.formant_taken(controls.formant);
@@ -237,7 +261,8 @@ impl RvcProcessor {
         let samples = (window_frames * SYNTH_HOP_16K).min(written);
         let audio = &self.window_16k[..samples];
 
-        self.encoder.encode(audio)?;
+        let mut encoder = self.encoder.lock();
+        encoder.encode(audio)?;
         at = stats.add(Stage::Content, at);
         let frames = content_frames::synth_frames(samples);
         let raw_f0 = self.pitch.track(&self.window_16k, frames)?;
@@ -247,11 +272,12 @@ impl RvcProcessor {
         at = stats.add(Stage::Pitch, at);
 
         let range = DecodeRange::newest(frames, self.render_frames);
-        let width = self.encoder.width();
+        let width = encoder.width();
         let has_f0 = self.synthesizer.format().has_f0;
         let synth = self.synthesizer.features_mut(frames);
         let f0 = &self.f0[..frames];
-        self.retrieval.apply(self.encoder.features_mut(), width, samples, range.skip_head, f0, has_f0, controls, synth);
+        self.retrieval.apply(encoder.features_mut(), width, samples, range.skip_head, f0, has_f0, controls, synth);
+        drop(encoder);
         at = stats.add(Stage::Retrieval, at);
         let voice = self.synthesizer.render_shifted(&self.coarse[..frames], &self.f0[..frames], range, formant)?;
         at = stats.add(Stage::Synthesis, at);

@@ -10,6 +10,7 @@ use rtrb::{Consumer, Producer};
 use super::control::StreamControl;
 use super::geometry::StreamGeometry;
 use super::stats::StreamStats;
+use super::voice_marks::VoiceMarksOut;
 use super::wet_sample::WetSample;
 
 /// How long an offline render waits for a block before it gives up and plays the dry fallback.
@@ -22,6 +23,8 @@ const OFFLINE_WAIT_FLOOR: Duration = Duration::from_secs(2);
 pub struct AudioEnd {
     to_worker: Producer<f32>,
     from_worker: Consumer<WetSample>,
+    /// The voice slot the host selects, marked on the input it goes with.
+    voice_marks: VoiceMarksOut,
     control: Arc<StreamControl>,
     stats: Arc<StreamStats>,
     geometry: StreamGeometry,
@@ -54,6 +57,7 @@ impl AudioEnd {
         geometry: StreamGeometry,
         to_worker: Producer<f32>,
         from_worker: Consumer<WetSample>,
+        voice_marks: VoiceMarksOut,
         control: Arc<StreamControl>,
         stats: Arc<StreamStats>,
         offline: bool,
@@ -61,6 +65,7 @@ impl AudioEnd {
         Self {
             to_worker,
             from_worker,
+            voice_marks,
             epoch: control.reset_done(),
             control,
             stats,
@@ -85,6 +90,12 @@ impl AudioEnd {
         self.was_on_time = true;
     }
 
+    /// Play voice slot `slot` from the next pushed sample on (see [`super::voice_marks`]). A
+    /// stream started with one processor has one slot. Real-time safe.
+    pub fn select_voice(&mut self, slot: usize) {
+        self.voice_marks.select(slot);
+    }
+
     /// Push `input` (mono, already gained) and fill `wet` with the converted signal for the same
     /// slots, already multiplied by `weight`, and `weight` with how much of each slot it fills;
     /// `1 - weight` is to come from the dry input delayed by the latency (when the conversion is
@@ -104,12 +115,15 @@ impl AudioEnd {
             self.drain_output(usize::MAX);
             self.owed = self.geometry.processor_delay();
             self.resync_pending = false;
+            self.voice_marks.restarted();
         }
 
         if !self.resync_pending {
+            self.voice_marks.before_push();
             match self.to_worker.write_chunk_uninit(n) {
                 Ok(chunk) => {
                     chunk.fill_from_iter(input.iter().copied());
+                    self.voice_marks.pushed(n);
                 }
                 Err(_) => {
                     // The inference thread stalled for several blocks. Restarting is the only way
@@ -270,7 +284,8 @@ mod tests {
             worker_out.write_chunk_uninit(priming).unwrap().fill_from_iter(std::iter::repeat(WetSample::SILENCE));
             let control = Arc::new(StreamControl::default());
             let stats = Arc::new(StreamStats::default());
-            let audio = AudioEnd::new(geometry, to_worker, from_worker, control.clone(), stats.clone(), false);
+            let (marks, _) = crate::stream::voice_marks::voice_marks(0);
+            let audio = AudioEnd::new(geometry, to_worker, from_worker, marks, control.clone(), stats.clone(), false);
             Self {
                 audio,
                 worker_in,

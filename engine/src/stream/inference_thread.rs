@@ -11,6 +11,7 @@ use super::control::StreamControl;
 use super::geometry::StreamGeometry;
 use super::input_history::InputHistory;
 use super::stats::StreamStats;
+use super::voice_marks::VoiceMarksIn;
 use super::voice_swapper::{ProcessorBox, ProcessorSwap, VoiceSwapper};
 use super::wet_sample::WetSample;
 use crate::injected_panic::{self, Site};
@@ -24,17 +25,21 @@ pub struct InferenceThread {
 }
 
 impl InferenceThread {
-    /// Start converting with `processor`. The thread keeps the stream's input history (see
+    /// Start converting with the processor in slot `active` of `slots`, switching slots where
+    /// `voice_marks` says. The thread keeps the stream's input history (see
     /// [`StreamGeometry::history`]), which every processor, and any swapped in later, reads.
+    #[allow(clippy::too_many_arguments)]
     pub fn spawn(
         geometry: StreamGeometry,
-        processor: ProcessorBox,
+        slots: Vec<ProcessorBox>,
+        active: usize,
         input: Consumer<f32>,
+        voice_marks: VoiceMarksIn,
         output: Producer<WetSample>,
         control: Arc<StreamControl>,
         stats: Arc<StreamStats>,
     ) -> std::io::Result<(Self, ProcessorSwap)> {
-        let (processor, swap) = VoiceSwapper::new(processor, geometry.crossfade, stats.clone());
+        let (processor, swap) = VoiceSwapper::new(slots, active, geometry.crossfade, stats.clone());
         let worker = Worker {
             block_seconds: geometry.block as f64 / f64::from(geometry.sample_rate),
             // Polling instead of a wake-up from the audio thread keeps the audio thread free of
@@ -46,6 +51,7 @@ impl InferenceThread {
             block_weight: vec![0.0; geometry.block],
             processor,
             input,
+            voice_marks,
             output,
             control: control.clone(),
             stats,
@@ -91,6 +97,8 @@ struct Worker {
     /// The one processor the worker drives; voices change inside it.
     processor: VoiceSwapper,
     input: Consumer<f32>,
+    /// Where the input switches voice slots.
+    voice_marks: VoiceMarksIn,
     output: Producer<WetSample>,
     control: Arc<StreamControl>,
     stats: Arc<StreamStats>,
@@ -109,6 +117,7 @@ impl Worker {
                     chunk.commit_all();
                 }
                 self.history.clear();
+                self.voice_marks.restart();
                 self.processor.reset();
                 epoch = requested;
                 self.control.acknowledge_reset(epoch);
@@ -119,9 +128,17 @@ impl Worker {
                 std::thread::sleep(self.poll);
                 continue;
             };
+            // Between the previous block and this one: the slot selected when its first sample
+            // was played takes over.
+            let slot = self.voice_marks.slot_for_next_block();
+            self.voice_marks.read(block);
+            let selected = panic_guard::catch(|| self.processor.select(slot, &self.history));
             let (first, second) = chunk.as_slices();
             self.history.push_split(first, second);
             chunk.commit_all();
+            if let Err(why) = selected {
+                self.stop_converting(why);
+            }
 
             let started = Instant::now();
             let converted = panic_guard::catch(|| {
@@ -145,10 +162,9 @@ impl Worker {
         let message = format!("the conversion stopped after an internal error ({why}); the input plays through");
         tracing::error!("RVC Live {message}");
         self.stats.set_fault(message);
-        let dry = DryProcessor::new(self.geometry.processor_delay(), self.geometry.crossfade);
-        if let Some(broken) = self.processor.fall_back(Box::new(dry)) {
-            let _ = panic_guard::catch(move || drop(broken));
-        }
+        let (delay, crossfade) = (self.geometry.processor_delay(), self.geometry.crossfade);
+        let left = self.processor.fall_back(|| Box::new(DryProcessor::new(delay, crossfade)));
+        let _ = panic_guard::catch(move || drop(left));
         self.block_out.fill(0.0);
         self.block_weight.fill(0.0);
     }

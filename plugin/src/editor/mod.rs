@@ -1,4 +1,4 @@
-//! The plugin window: the voice library and picker on the left; the parameters, the stream
+//! The plugin window: the voice slots, the voice library and picker on the left; the parameters, the stream
 //! settings and the meters on the right; and a banner on top saying what became of the voice.
 //!
 //! The editor runs on the GUI thread. It reads the audio thread's meters and the inference
@@ -13,7 +13,7 @@ use nice_plug::params::persist::PersistentField;
 use nice_plug_egui::{EguiEditor, EguiNiceSettings, NiceEguiApp, RepaintNotifier, create_egui_editor};
 
 use crate::shared_state::SharedState;
-use crate::voice_status::VoiceState;
+use crate::voice_status::{VoiceState, VoiceStatus};
 
 mod browse_button;
 mod controls;
@@ -27,6 +27,7 @@ pub mod theme;
 mod voice_facts;
 mod voice_library;
 mod voice_picker;
+mod voice_slots;
 
 pub use stream_settings::latency_ms;
 pub use voice_library::VOICE_LIBRARY_ENV;
@@ -75,10 +76,12 @@ impl RvcLiveEditor {
 
     fn voice_column(&mut self, ui: &mut Ui, gui: &GuiContext) {
         let params = self.data.params.clone();
+        voice_slots::show(ui, &params, &self.data.voice_status, &gui.param_setter());
+        ui.add_space(theme::SECTION_GAP);
         theme::section(ui, "Voice library", |ui| {
-            let current = params.voice.get();
+            let current = params.active_voice().get();
             if let Some(voice) = self.library.show(ui, &params, &current) {
-                params.voice.set(voice.selection());
+                params.active_voice().set(voice.selection());
                 // The voice's own pitch (e.g. +12 for a male-to-female voice) comes with it.
                 if let Some(pitch) = voice.pitch {
                     let setter = gui.param_setter();
@@ -89,17 +92,17 @@ impl RvcLiveEditor {
             }
         });
         ui.add_space(theme::SECTION_GAP);
-        theme::section(ui, "Voice files", |ui| {
+        theme::section(ui, &format!("Voice files · slot {}", params.active_slot() + 1), |ui| {
             self.picker.show(ui, &params, self.library.library());
             ui.add_space(theme::ROW_GAP);
             ui.separator();
-            voice_facts::show(ui, self.data.voice_status.facts().as_ref());
+            voice_facts::show(ui, self.active_status().facts().as_ref());
         });
     }
 
     fn control_column(&mut self, ui: &mut Ui, gui: &GuiContext) {
         let params = &self.data.params;
-        let shifts_formants = self.data.voice_status.facts().map(|facts| facts.shifts_formants());
+        let shifts_formants = self.active_status().facts().map(|facts| facts.shifts_formants());
         theme::section(ui, "Controls", |ui| controls::show(ui, params, &gui.param_setter(), shifts_formants));
         ui.add_space(theme::SECTION_GAP);
         theme::section(ui, "Stream", |ui| self.stream.show(ui, params, self.data.active_stream.snapshot(), gui));
@@ -166,7 +169,12 @@ impl RvcLiveEditor {
         {
             return (VoiceState::Failed, format!("Blocks fail to convert and play the input: {why}"));
         }
-        self.data.voice_status.current()
+        self.active_status().current()
+    }
+
+    /// The status of the slot the Voice parameter selects.
+    fn active_status(&self) -> &VoiceStatus {
+        self.data.voice_status.slot(self.data.params.active_slot())
     }
 
     fn draw(&mut self, ui: &mut Ui) {
@@ -184,7 +192,7 @@ impl RvcLiveEditor {
                     );
                 });
                 let (state, message) = self.banner();
-                let voice = self.data.params.voice.get();
+                let voice = self.data.params.active_voice().get();
                 let paths = [&voice.synthesizer, &voice.content_encoder, &voice.pitch_model];
                 let paths: Vec<_> = paths.into_iter().flatten().map(|p| p.as_path()).collect();
                 status_banner::show(ui, state, &message, &status_banner::shorten(&message, &paths));

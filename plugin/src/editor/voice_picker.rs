@@ -1,7 +1,8 @@
 //! The voice's model files and its retrieval index, typed or picked from the library's shared
-//! models or with the system's open dialog. A voice loads when
-//! the selection is written to `params.voice`: its `set` bumps the generation the voice loader
-//! watches, so the model loads on the loader's thread and swaps in between two blocks.
+//! models or with the system's open dialog, for the selected voice slot. A voice loads when the
+//! selection is written to the slot (`params.active_voice()`): its `set` bumps the generation the
+//! voice loader watches, so the model loads on the loader's thread and swaps in between two
+//! blocks.
 
 use std::path::{Path, PathBuf};
 
@@ -26,9 +27,9 @@ pub struct VoicePicker {
     pitch_model: String,
     index: String,
     speaker_id: u32,
-    /// The voice generation the fields show. When the voice changes elsewhere (a project loads,
-    /// the library list is clicked) the fields follow it.
-    shown_generation: Option<u64>,
+    /// The slot and its voice generation the fields show. When the voice changes elsewhere (a
+    /// project loads, the library list is clicked, another slot is selected) the fields follow.
+    shown_generation: Option<(usize, u64)>,
     /// The library folder the fields' relative names are relative to.
     shown_folder: Option<PathBuf>,
     /// The "…" buttons for the voice model and its index.
@@ -63,9 +64,9 @@ fn file_name(path: &Path) -> String {
 
 impl VoicePicker {
     fn follow(&mut self, params: &RvcLiveParams, folder: Option<&Path>) {
-        let generation = params.voice.generation();
+        let generation = (params.active_slot(), params.active_voice().generation());
         if self.shown_generation != Some(generation) || self.shown_folder.as_deref() != folder {
-            let voice = params.voice.get();
+            let voice = params.active_voice().get();
             self.synthesizer = to_text(&voice.synthesizer, folder);
             self.content_encoder = to_text(&voice.content_encoder, folder);
             self.pitch_model = to_text(&voice.pitch_model, folder);
@@ -176,16 +177,16 @@ impl VoicePicker {
                     ui.add(DragValue::new(&mut self.speaker_id).range(0..=1023))
                         .on_hover_text("Speaker id, for voices trained on several speakers");
                     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                        let current = params.voice.get();
+                        let current = params.active_voice().get();
                         let load = ui.add_enabled(
                             !self.synthesizer.trim().is_empty(),
                             egui::Button::new(RichText::new("Load voice").strong()),
                         );
                         if load.clicked() || (picked && current.synthesizer.is_some()) {
-                            params.voice.set(self.selection(folder));
+                            params.active_voice().set(self.selection(folder));
                         }
                         if ui.add_enabled(current.synthesizer.is_some(), egui::Button::new("Unload")).clicked() {
-                            params.voice.set(VoiceSelection::default());
+                            params.active_voice().set(VoiceSelection::default());
                         }
                     });
                 });

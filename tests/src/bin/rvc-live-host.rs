@@ -82,6 +82,8 @@ enum ScenarioName {
     AllocSuite,
     /// Twenty voice switches while a tone plays (offline, analytic voices).
     VoiceSwaps,
+    /// The eight voice slots cycled through forty times by automation while a tone plays.
+    VoiceSlots,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -144,6 +146,11 @@ fn main() -> anyhow::Result<()> {
                 ScenarioName::AllocSuite => scenarios::alloc_suite(&plugin)?,
                 ScenarioName::VoiceSwaps => {
                     rvc_live_hosts::voice_swaps::run(&plugin, std::time::Duration::from_millis(300))?.report
+                }
+                ScenarioName::VoiceSlots => {
+                    use rvc_live_hosts::voice_slots;
+                    let voices: Vec<_> = (0..voice_slots::SLOT_LEVELS.len()).map(voice_slots::slot_voice).collect();
+                    voice_slots::run(&plugin, &voices, &voice_slots::cycling_plan(voice_slots::CYCLES))?.report
                 }
             };
             println!("{}", serde_json::to_string(&report)?);
