@@ -12,6 +12,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+mod slot_memory;
+
 use clap::{Parser, Subcommand};
 use rvc_live_engine::VoiceSelection;
 use rvc_live_engine::stream::{BlockProcessor, InputHistory, StreamSettings};
@@ -67,6 +69,26 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Resident memory per voice slot, with the content encoder and pitch model shared between
+    /// slots as the plugin loads them, against every voice loading its own.
+    SlotMemory {
+        /// Voice models to fill the slots with, in turn (repeatable).
+        #[arg(long, required = true)]
+        voice: Vec<PathBuf>,
+        #[arg(long)]
+        content_encoder: PathBuf,
+        #[arg(long)]
+        pitch_model: Option<PathBuf>,
+        #[arg(long, default_value_t = 8)]
+        slots: usize,
+        /// ONNX Runtime intra-op threads per model.
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        /// Measure one way in this process (`shared` or `separate`) and print JSON; without it,
+        /// both run in child processes and the table is printed.
+        #[arg(long, hide = true)]
+        measure: Option<String>,
+    },
     /// Join our runs, the reference's and the audio thread's into one table (and JSON).
     Report {
         /// JSON written by `run --json`; repeat for runs of other settings.
@@ -102,6 +124,15 @@ fn main() -> std::process::ExitCode {
             let models = Models { voice, content_encoder, pitch_model, index };
             let grid = Grid { blocks, contexts, threads, warmup, int8: int8_models || StreamSettings::default().int8 };
             run(&input, &models, &grid, json.as_deref())
+        }
+        Command::SlotMemory { voice, content_encoder, pitch_model, slots, threads, measure } => {
+            let models = slot_memory::SlotModels { voices: voice, content_encoder, pitch_model, slots, threads };
+            match measure.as_deref() {
+                None => slot_memory::run(&models),
+                Some("shared") => slot_memory::measure(&models, true),
+                Some("separate") => slot_memory::measure(&models, false),
+                Some(other) => Err(format!("--measure takes shared or separate, not {other:?}")),
+            }
         }
         Command::Report { ours, reference, audio_thread, json } => {
             report::run(&ours, &reference, audio_thread.as_deref(), json.as_deref())
