@@ -7,7 +7,7 @@ use nice_plug::editor::dpi::LogicalSize;
 use nice_plug_egui::EguiEditorState;
 
 pub const WINDOW_WIDTH: f32 = 720.0;
-pub const WINDOW_HEIGHT: f32 = 604.0;
+pub const WINDOW_HEIGHT: f32 = 690.0;
 
 /// The window's state for a new instance: the default size at scale 1.
 pub fn default_state() -> Arc<EguiEditorState> {

@@ -23,6 +23,7 @@ pub mod voice_status;
 
 use params::RvcLiveParams;
 use rvc_live_engine::stream::{Stream, StreamGeometry, WorkerStall};
+use rvc_live_engine::text_to_speech::{SpeechPlayback, SpeechThread};
 use rvc_live_engine::{DryWetMixer, MixControls};
 use rvc_live_engine::{RvcProcessor, SharedModels};
 use rvc_live_engine::{injected_panic, panic_guard};
@@ -48,9 +49,14 @@ struct Active {
     /// Declared before the stream so it stops first: no voice is sent to a stopped stream.
     _loader: VoiceLoader,
     stream: Stream,
+    /// Speaks the editor's Say box into the input; `None` if its thread could not start.
+    _speaker: Option<SpeechThread>,
+    speech: Option<SpeechPlayback>,
     geometry: StreamGeometry,
     mixer: DryWetMixer,
     mono: Vec<f32>,
+    /// Speech for the current stretch of the host's buffer.
+    spoken: Vec<f32>,
     wet: Vec<f32>,
     wet_weight: Vec<f32>,
     /// 0 = active, 1 = bypassed; ramps so that toggling bypass does not click.
@@ -225,14 +231,25 @@ impl RvcLive {
             }
         };
 
+        let (speaker, speech) = match SpeechThread::spawn(self.shared.speech.clone(), geometry.sample_rate) {
+            Ok((speaker, speech)) => (Some(speaker), Some(speech)),
+            Err(e) => {
+                nice_warn!("RVC Live cannot speak text in this session: its thread did not start: {e}");
+                (None, None)
+            }
+        };
+
         let channels = layout.main_output_channels.map_or(1, NonZeroU32::get) as usize;
         let scratch = geometry.max_host_buffer;
         self.active = Some(Active {
             _loader: loader,
             stream,
+            _speaker: speaker,
+            speech,
             geometry,
             mixer: DryWetMixer::new(channels, geometry.latency()),
             mono: vec![0.0; scratch],
+            spoken: vec![0.0; scratch],
             wet: vec![0.0; scratch],
             wet_weight: vec![0.0; scratch],
             bypass_mix: if self.shared.params.bypass.value() { 1.0 } else { 0.0 },
@@ -293,6 +310,12 @@ impl Active {
         let mut start = 0;
         while start < total {
             let n = (total - start).min(self.mono.len());
+            // Text from the Say box joins the input on every channel: converted like the
+            // microphone, and heard as it is where nothing converts.
+            match self.speech.as_mut() {
+                Some(speech) => speech.take(&mut self.spoken[..n]),
+                None => self.spoken[..n].fill(0.0),
+            }
             for (i, mono) in self.mono[..n].iter_mut().enumerate() {
                 let mut sum = 0.0;
                 for channel in slices.iter_mut() {
@@ -301,6 +324,7 @@ impl Active {
                     if !sample.is_finite() {
                         *sample = 0.0;
                     }
+                    *sample += self.spoken[i];
                     sum += *sample;
                 }
                 *mono = sum / channels as f32 * params.input_gain.smoothed.next();

@@ -77,6 +77,10 @@ pub struct RvcLiveParams {
     /// The folder the editor lists voices from. Written and read by the GUI thread.
     #[persist = "voice-library"]
     pub voice_library: RwLock<Option<PathBuf>>,
+    /// The Piper voice (`.onnx`, beside its `.onnx.json`) the editor's Say box speaks with.
+    /// Written and read by the GUI thread.
+    #[persist = "tts-voice"]
+    pub tts_voice: RwLock<Option<PathBuf>>,
     /// The editor window's size. nice-plug-egui cannot persist it; hosts remember window sizes
     /// themselves. Written by the GUI thread, read by the host's main thread.
     pub editor_state: Arc<EguiEditorState>,
@@ -168,6 +172,7 @@ impl Default for RvcLiveParams {
             voices,
             stream: RwLock::new(StreamSettings::default()),
             voice_library: RwLock::new(None),
+            tts_voice: RwLock::new(None),
             editor_state: crate::editor_window::default_state(),
         }
     }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use rvc_live_engine::ConversionStats;
 use rvc_live_engine::stream::StreamStats;
+use rvc_live_engine::text_to_speech::SpeechRequests;
 
 use crate::active_stream::ActiveStream;
 use crate::meters::LevelMeters;
@@ -32,4 +33,7 @@ pub struct SharedState {
     /// The running stream's rate, buffer size, latency and settings. Written by the main thread in
     /// `activate`/`deactivate`, read by the editor.
     pub active_stream: Arc<ActiveStream>,
+    /// Text to speak into the input. Written by the GUI thread (Say, Stop), read by the speaking
+    /// thread; the audio thread reads its stop counter only.
+    pub speech: Arc<SpeechRequests>,
 }

@@ -21,7 +21,7 @@ const CONVERT: &str = "/usr/bin/convert";
 /// The window's default size (`plugin/src/editor_window.rs`; this crate loads the plugin as a
 /// bundle, not as a library, so it checks the size rather than reading it).
 const WIDTH: usize = 720;
-const HEIGHT: usize = 604;
+const HEIGHT: usize = 690;
 /// Banner fills (`plugin/src/editor/theme.rs`).
 const NO_VOICE: [u8; 3] = [0x3a, 0x3f, 0x48];
 const CONVERTING: [u8; 3] = [0x2c, 0x6e, 0x49];
@@ -38,6 +38,10 @@ const ROW_PITCH: usize = 26;
 const BROWSE_BUTTON: (usize, usize) = (327, 357);
 /// The library's "Import…" button (`plugin/src/editor/voice_library.rs`).
 const IMPORT_BUTTON: (usize, usize) = (320, 156);
+/// The Say box's text field and its Piper voice "…" button (`plugin/src/editor/speech_box.rs`),
+/// once the library says what it imported (a line that moves them down).
+const SAY_FIELD: (usize, usize) = (120, 581);
+const PIPER_BUTTON: (usize, usize) = (340, 581);
 
 fn standalone() -> PathBuf {
     rvc_live_hosts::fixtures::standalone_app()
@@ -256,14 +260,16 @@ fn the_editor_shows_no_voice_a_loaded_voice_and_a_missing_file() {
     std::fs::create_dir_all(&elsewhere).unwrap();
     let dialog_voice = elsewhere.join("dialog-voice.onnx");
     std::fs::copy(analytic("analytic_synth_v2_40k.onnx"), &dialog_voice).unwrap();
-    // Asked for a voice pack (its title says so), it answers with one as users download it.
+    // Asked for a voice pack (its title says so), it answers with one as users download it; asked
+    // for a Piper voice, with the one from PyPI.
     let dialog = scratch.join("file-dialog.sh");
     let pack = voice_pack("subfolder.zip");
     std::fs::write(
         &dialog,
         format!(
-            "#!/bin/sh\ncase \"$1\" in\n  *pack*) echo '{}' ;;\n  *) echo '{}' ;;\nesac\n",
+            "#!/bin/sh\ncase \"$1\" in\n  *pack*) echo '{}' ;;\n  *Piper*) echo '{}' ;;\n  *) echo '{}' ;;\nesac\n",
             pack.display(),
+            rvc_live_test_support::speech::piper_voice().display(),
             dialog_voice.display()
         ),
     )
@@ -366,6 +372,32 @@ fn the_editor_shows_no_voice_a_loaded_voice_and_a_missing_file() {
     check_picture(&imported, "voice-imported");
     save_png(&ppm, &shots.join("voice-imported.png"));
     assert!(library.join("tiny_tenor.pth").is_file() && library.join("tiny_tenor.index").is_file());
+
+    // Say: the Piper voice chosen with its "…", text typed and Enter. The speech goes into the
+    // input while the audio runs; the thread says it spoke once the audio thread took it all.
+    let click_at = |(x, y): (usize, usize)| {
+        xdotool(&display, &["mousemove", "--window", &window, &x.to_string(), &y.to_string(), "click", "1"])
+            .expect("xdotool click")
+    };
+    click_at(PIPER_BUTTON);
+    std::thread::sleep(Duration::from_millis(1500));
+    click_at(SAY_FIELD);
+    xdotool(&display, &["type", "--delay", "20", "Hello from the voice."]).expect("xdotool type");
+    xdotool(&display, &["key", "Return"]).expect("xdotool key");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !std::fs::read_to_string(&log).unwrap_or_default().lines().any(|l| l.contains("Spoke")) {
+        assert!(
+            Instant::now() < deadline,
+            "the text was never spoken. Plugin log:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // One more frame for the status line.
+    std::thread::sleep(Duration::from_millis(300));
+    let said = Capture::take(&display, &window, &ppm);
+    check_picture(&said, "voice-said");
+    save_png(&ppm, &shots.join("voice-said.png"));
 
     drop(app);
     let log = std::fs::read_to_string(&log).unwrap_or_default();

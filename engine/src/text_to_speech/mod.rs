@@ -12,6 +12,7 @@ mod phoneme_ids;
 mod phonemizer;
 mod piper_voice;
 mod speech;
+mod speech_feed;
 mod utterances;
 
 pub use error::TtsError;
@@ -19,4 +20,5 @@ pub use phoneme_ids::PhonemeIdMap;
 pub use phonemizer::{ESPEAK_ENV, Phonemizer};
 pub use piper_voice::{AudioConfig, EspeakConfig, InferenceConfig, PiperConfig, PiperVoice, Scales};
 pub use speech::{MAX_TEXT_CHARS, MAX_UTTERANCE_IDS, TextToSpeech, Utterances};
+pub use speech_feed::{SpeechPlayback, SpeechRequests, SpeechState, SpeechThread};
 pub use utterances::{sentences, utterances};

@@ -21,6 +21,7 @@ mod engine_load;
 mod file_dialog;
 mod level_meter;
 mod pack_import;
+mod speech_box;
 mod status_banner;
 mod stream_settings;
 pub mod theme;
@@ -52,6 +53,7 @@ pub struct RvcLiveEditor {
     gui: Option<GuiContext>,
     library: voice_library::LibraryPanel,
     picker: voice_picker::VoicePicker,
+    speech: speech_box::SpeechBox,
     stream: stream_settings::StreamSettingsPanel,
     input_meter: level_meter::LevelMeter,
     output_meter: level_meter::LevelMeter,
@@ -67,6 +69,7 @@ impl RvcLiveEditor {
             gui: None,
             library: Default::default(),
             picker: Default::default(),
+            speech: Default::default(),
             stream: Default::default(),
             input_meter: Default::default(),
             output_meter: Default::default(),
@@ -97,6 +100,11 @@ impl RvcLiveEditor {
             ui.add_space(theme::ROW_GAP);
             ui.separator();
             voice_facts::show(ui, self.active_status().facts().as_ref());
+        });
+        ui.add_space(theme::SECTION_GAP);
+        theme::section(ui, "Say", |ui| {
+            let running = self.data.active_stream.snapshot().is_some();
+            self.speech.show(ui, &params, &self.data.speech, running);
         });
     }
 

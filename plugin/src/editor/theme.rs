@@ -20,6 +20,8 @@ pub const NEUTRAL: Color32 = Color32::from_rgb(0x3a, 0x3f, 0x48);
 pub const BUSY: Color32 = Color32::from_rgb(0x8a, 0x6a, 0x1c);
 pub const GOOD: Color32 = Color32::from_rgb(0x2c, 0x6e, 0x49);
 pub const BAD: Color32 = Color32::from_rgb(0x8e, 0x2c, 0x2c);
+/// Text saying something failed, readable on a panel.
+pub const BAD_TEXT: Color32 = Color32::from_rgb(0xf0, 0x80, 0x80);
 
 /// A section heading in the accent colour.
 pub fn heading(ui: &mut Ui, text: &str) {

@@ -26,7 +26,7 @@ pub fn show(ui: &mut Ui, params: &RvcLiveParams, statuses: &VoiceStatuses, sette
                 let name = params.voices.name(slot);
                 let text = RichText::new((slot + 1).to_string());
                 let text = match (state, &name) {
-                    (VoiceState::Failed, _) => text.color(egui::Color32::from_rgb(0xf0, 0x80, 0x80)),
+                    (VoiceState::Failed, _) => text.color(theme::BAD_TEXT),
                     (_, None) => text.weak(),
                     _ => text.strong(),
                 };
