@@ -102,7 +102,7 @@ impl RvcProcessor {
 
     /// [`Self::load`], taking the content encoder and the pitch model from `shared` when another
     /// voice of the stream already loaded them (and leaving them there for the next). With int8
-    /// models each voice calibrates its own copy of the encoder.
+    /// models (`settings.int8`) each voice loads its own.
     pub fn load_sharing(
         voice: &VoiceSelection,
         geometry: &StreamGeometry,
@@ -124,12 +124,12 @@ impl RvcProcessor {
 
         let synthesizer = Synthesizer::load(&synthesizer_path, threads, window_frames, voice.speaker_id)?;
         let (version, window_16k) = (synthesizer.format().version, window_frames * SYNTH_HOP_16K);
-        let encoder = if settings.int8 {
-            // The int8 copy replaces the encoder it is made from: not one to share.
-            SharedModels::default().content_encoder(&encoder_path, threads, version, window_16k)?
-        } else {
-            shared.content_encoder(&encoder_path, threads, version, window_16k)?
-        };
+        // Int8 copies are calibrated by running this voice's pipeline on the loading thread, and
+        // the encoder's copy replaces the model it is made from: with them the voice keeps its
+        // models to itself, so a voice converting meanwhile never waits for a shared one.
+        let own = SharedModels::default();
+        let shared = if settings.int8 { &own } else { shared };
+        let encoder = shared.content_encoder(&encoder_path, threads, version, window_16k)?;
         let pitch: Box<dyn PitchTracker> = match &voice.pitch_model {
             Some(path) => shared.pitch_model(path, threads, window_16k)?,
             None => Box::new(Yin::default()),
