@@ -1,5 +1,5 @@
-//! Voices of one stream share their content encoder (and pitch model): loaded once, and each
-//! voice converts exactly as it would with a copy of its own, whichever ran before it.
+//! Voices of one stream share their content encoder and pitch model: loaded once, and each voice
+//! converts exactly as it would with copies of its own, whichever ran before it.
 
 mod common;
 
@@ -17,24 +17,37 @@ fn load(voice: &VoiceSelection, geometry: &StreamGeometry, shared: &SharedModels
         .unwrap()
 }
 
+/// Two tiny real-architecture voices (their decoders read the content features) with the tiny
+/// ContentVec and the tiny RMVPE, an index on each so retrieval reads the features too.
+fn tiny_voice(synth: &str) -> VoiceSelection {
+    VoiceSelection {
+        synthesizer: Some(common::model("rvc", synth)),
+        content_encoder: Some(common::model("rvc", "contentvec_tiny_units.onnx")),
+        pitch_model: Some(common::model("rvc", "rmvpe_tiny_mel.onnx")),
+        index: Some(common::model("index", "ivf_flat_v2_sparse.index")),
+        ..Default::default()
+    }
+}
+
 #[test]
-fn two_voices_share_one_encoder_and_convert_as_if_alone() {
+fn two_voices_share_one_encoder_and_pitch_model_and_convert_as_if_alone() {
     let settings = StreamSettings::default();
     let geometry = RvcProcessor::stream_geometry(&settings, RATE, 512);
-    let (loud, quiet) = (
-        common::analytic_voice("analytic_synth_v2_40k.onnx"),
-        common::analytic_voice("analytic_synth_v2_40k_quiet.onnx"),
-    );
+    let (first, second) =
+        (tiny_voice("rvc_v2_40k_tiny_partial_det.onnx"), tiny_voice("rvc_v2_48k_tiny_partial_det.onnx"));
     let shared = SharedModels::default();
-    let mut a = load(&loud, &geometry, &shared);
-    let mut b = load(&quiet, &geometry, &shared);
-    assert_eq!(shared.loaded(), 1, "both voices use the same encoder file: one copy");
+    let mut a = load(&first, &geometry, &shared);
+    let mut b = load(&second, &geometry, &shared);
+    assert_eq!(shared.loaded(), 2, "one encoder and one pitch model for both voices");
+    for voice in [&a, &b] {
+        assert!(voice.retrieval().is_some(), "the index is used: {:?}", voice.index_problem());
+    }
 
-    // Each alone, with its own encoder.
+    // Each alone, with its own models.
     let input = common::gliding_voice(RATE, false);
-    let alone_a = common::convert_blocks(&mut load(&loud, &geometry, &SharedModels::default()), &geometry, &input);
-    let alone_b = common::convert_blocks(&mut load(&quiet, &geometry, &SharedModels::default()), &geometry, &input);
-    // Block by block in turn on the shared one: whatever the other voice left in the encoder's
+    let alone_a = common::convert_blocks(&mut load(&first, &geometry, &SharedModels::default()), &geometry, &input);
+    let alone_b = common::convert_blocks(&mut load(&second, &geometry, &SharedModels::default()), &geometry, &input);
+    // Block by block in turn on the shared ones: whatever the other voice left in the models'
     // buffers does not reach this one's output.
     let block = geometry.block;
     let (mut history_a, mut history_b) = (InputHistory::new(geometry.history()), InputHistory::new(geometry.history()));
@@ -48,10 +61,12 @@ fn two_voices_share_one_encoder_and_convert_as_if_alone() {
         history_b.push(x);
         b.process_block(&history_b, yb, &mut weight);
     }
-    assert!(alone_a.iter().any(|&y| y.abs() > 0.1), "the voice sings");
+    let rms = |x: &[f32]| (x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32).sqrt();
+    assert!(rms(&alone_a) > 1e-3 && rms(&alone_b) > 1e-3, "both voices speak");
+    assert!(rms(&alone_a[..alone_b.len().min(alone_a.len())]) != rms(&alone_b), "two different voices");
     assert_eq!(shared_a, alone_a);
     assert_eq!(shared_b, alone_b);
 
     drop((a, b));
-    assert_eq!(shared.loaded(), 0, "the encoder is freed with the last voice using it");
+    assert_eq!(shared.loaded(), 0, "the models are freed with the last voice using them");
 }

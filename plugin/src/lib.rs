@@ -313,7 +313,9 @@ impl Active {
             // Text from the Say box joins the input on every channel: converted like the
             // microphone, and heard as it is where nothing converts.
             match self.speech.as_mut() {
-                Some(speech) => speech.take(&mut self.spoken[..n]),
+                Some(speech) => {
+                    speech.take(&mut self.spoken[..n]);
+                }
                 None => self.spoken[..n].fill(0.0),
             }
             for (i, mono) in self.mono[..n].iter_mut().enumerate() {

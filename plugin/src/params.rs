@@ -14,6 +14,10 @@ use rvc_live_engine::stream::StreamSettings;
 use rvc_live_engine::{ConversionControls, PROTECT_OFF};
 
 const GAIN_RANGE_DB: f32 = 24.0;
+/// The Voice parameter's id and the persisted key of slots 2 and on, as the attributes below
+/// name them.
+const VOICE_SLOT_ID: &str = "voice_slot";
+const OTHER_VOICES_KEY: &str = "voice-slots";
 
 #[derive(Params)]
 pub struct RvcLiveParams {
@@ -182,6 +186,11 @@ impl Default for RvcLiveParams {
 /// saved plain values as they are, so a hand-edited or corrupted project could otherwise set, say,
 /// a dry/wet of 700 % or a gain of +60 dB. Non-finite values fall back to the default.
 pub fn sanitize_state(state: &mut PluginState) {
+    // A project saved before there were voice slots has neither the slot nor slots 2 and on;
+    // nice-plug leaves what a state does not mention as it was, which would keep voices the
+    // project never had. It had one voice, in slot 1.
+    state.params.entry(VOICE_SLOT_ID.to_owned()).or_insert(ParamValue::I32(0));
+    state.fields.entry(OTHER_VOICES_KEY.to_owned()).or_insert_with(|| "[]".to_owned());
     let reference = RvcLiveParams::default();
     for (id, param, _) in reference.param_map() {
         if let Some(ParamValue::I32(value)) = state.params.get_mut(&id) {

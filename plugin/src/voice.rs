@@ -2,7 +2,7 @@
 //! project.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use nice_plug::params::persist::PersistentField;
 use parking_lot::RwLock;
@@ -17,6 +17,9 @@ pub use rvc_live_engine::VoiceSelection;
 pub struct PersistedVoice {
     selection: RwLock<VoiceSelection>,
     generation: AtomicU64,
+    /// Whether the selection last failed to load: set by the loader, so that loading a project
+    /// with the same selection tries again (the file may be back).
+    failed: AtomicBool,
 }
 
 impl PersistedVoice {
@@ -27,6 +30,11 @@ impl PersistedVoice {
     /// Incremented on every change, so a loader can tell a new selection from the one it holds.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
+    }
+
+    /// Said by whoever loads the selection: whether it failed.
+    pub fn set_failed(&self, failed: bool) {
+        self.failed.store(failed, Ordering::Release);
     }
 }
 
@@ -83,11 +91,12 @@ impl VoiceSlots {
         (0..VOICE_SLOTS).find(|&slot| self.name(slot).is_some_and(|name| name.eq_ignore_ascii_case(text)))
     }
 
-    /// Set the slot's voice only if it differs, so that loading a project reloads only the slots
-    /// it changes.
+    /// Set the slot's voice only if it differs (or failed to load last time), so that loading a
+    /// project reloads only the slots it changes.
     fn set_if_changed(&self, slot: usize, selection: VoiceSelection) {
-        if self.slot(slot).get() != selection {
-            self.slot(slot).set(selection);
+        let voice = self.slot(slot);
+        if voice.get() != selection || voice.failed.load(Ordering::Acquire) {
+            voice.set(selection);
         }
     }
 }
@@ -170,5 +179,11 @@ mod tests {
         let changed: Vec<usize> = (0..VOICE_SLOTS).filter(|&s| before[s] != after[s]).collect();
         assert_eq!(changed, [2]);
         assert_eq!(others.map(|list| list.len()), VOICE_SLOTS - 1);
+
+        // A slot whose voice failed to load is tried again, even with the same selection.
+        slots.slot(1).set_failed(true);
+        let before = slots.slot(1).generation();
+        others.set(vec![voice("/v/b.onnx"), voice("/v/d.onnx")]);
+        assert_eq!(slots.slot(1).generation(), before + 1);
     }
 }

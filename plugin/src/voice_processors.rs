@@ -53,6 +53,7 @@ impl VoiceProcessors {
     pub fn failed_with_panic(&self, slot: usize, why: &str) -> ProcessorBox {
         let message = format!("Could not load the voice after an internal error: {why}");
         nice_error!("RVC Live (voice slot {}) {message}", slot + 1);
+        self.params.voices.slot(slot).set_failed(true);
         self.status(slot).set(VoiceState::Failed, message);
         self.dry()
     }
@@ -62,9 +63,11 @@ impl VoiceProcessors {
     /// loaded: the reason goes to the log and the slot's status, and whatever the slot holds now
     /// should stay.
     pub fn load(&self, slot: usize) -> Option<ProcessorBox> {
-        let voice = self.params.voices.slot(slot).get();
+        let persisted = self.params.voices.slot(slot);
+        let voice = persisted.get();
         let status = self.status(slot);
         let Some(synthesizer) = voice.synthesizer.clone() else {
+            persisted.set_failed(false);
             status.set(VoiceState::NoVoice, "No voice chosen: the input plays through");
             status.set_facts(None);
             return Some(self.dry());
@@ -90,6 +93,7 @@ impl VoiceProcessors {
             &self.shared_models,
         ) {
             Ok(processor) => {
+                persisted.set_failed(false);
                 let added_memory =
                     memory_before.zip(resident_memory()).map(|(before, after)| after.saturating_sub(before));
                 let synth = processor.synthesizer();
@@ -119,6 +123,7 @@ impl VoiceProcessors {
             Err(e) => {
                 let message = format!("Could not load the voice {}: {e}", synthesizer.display());
                 nice_error!("RVC Live (voice slot {}) {message}", slot + 1);
+                persisted.set_failed(true);
                 status.set(VoiceState::Failed, message);
                 None
             }
@@ -137,6 +142,7 @@ impl VoiceProcessors {
             loaded.unwrap_or_else(|why| {
                 let message = format!("Could not load the voice after an internal error: {why}");
                 nice_error!("RVC Live (voice slot {}) {message}", slot + 1);
+                source.params.voices.slot(slot).set_failed(true);
                 source.status(slot).set(VoiceState::Failed, message);
                 None
             })

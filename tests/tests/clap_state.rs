@@ -178,6 +178,31 @@ fn voice_slots_survive_save_then_load_and_name_the_voice_parameter() {
     assert_eq!(second.param_text_to_value(&voice, "character 8").unwrap().round(), 7.0);
 }
 
+/// A project saved before there were slots (one voice, no Voice parameter) loaded into an instance
+/// whose slots hold voices: the project's voice goes into slot 1, which plays, and the other slots
+/// are emptied rather than keeping voices the project never had.
+#[test]
+fn a_project_from_before_slots_empties_the_other_slots_and_selects_slot_1() {
+    let mut host = fresh();
+    let mut state = state_of(&mut host);
+    let voices: Vec<VoiceSelection> = (1..=8)
+        .map(|n| VoiceSelection { synthesizer: Some(PathBuf::from(format!("/voices/v{n}.onnx"))), ..crafted_voice() })
+        .collect();
+    state.set_voice_slots(&voices);
+    state.set_i32_param("voice_slot", 5);
+    host.load_state(&state.encode()).unwrap();
+
+    let mut old = state_of(&mut fresh());
+    old.params.remove("voice_slot");
+    old.fields.remove("voice-slots");
+    old.set_voice(&crafted_voice());
+    host.load_state(&old.encode()).unwrap();
+    let loaded = state_of(&mut host);
+    assert_eq!(loaded.voice().unwrap(), crafted_voice());
+    assert_eq!(loaded.other_voice_slots().unwrap(), vec![VoiceSelection::default(); 7]);
+    assert_eq!(loaded.i32_param("voice_slot"), Some(0));
+}
+
 #[test]
 fn loading_a_state_asks_the_host_to_rescan_parameter_values() {
     let mut host = fresh();

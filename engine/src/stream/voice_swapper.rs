@@ -48,6 +48,9 @@ pub struct VoiceSwapper {
     /// What the active processor would play next, handed to its successor to fade from.
     pending: Vec<f32>,
     pending_weight: Vec<f32>,
+    /// Set by [`Self::fall_back`]: from then on what the loader sends goes back unused, since it
+    /// may share models with the voice that broke.
+    faulted: bool,
     /// Counts the swaps.
     stats: Arc<StreamStats>,
 }
@@ -73,6 +76,7 @@ impl VoiceSwapper {
             retired,
             pending: vec![0.0; crossfade],
             pending_weight: vec![0.0; crossfade],
+            faulted: false,
             stats,
         };
         (swapper, ProcessorSwap { incoming: swap_in, retired: swap_out })
@@ -80,10 +84,11 @@ impl VoiceSwapper {
 
     /// Replace every slot's processor for good with what `fallback` makes, without a crossfade:
     /// after a panic, whatever the processors hold (models shared between voices included) may be
-    /// broken. They go back to the loader like any replaced processor (dropping them here could
-    /// panic again); those that do not fit in that queue are handed back to the caller to dispose
-    /// of.
+    /// broken, so nothing converts until the next activation starts a new stream. They go back to
+    /// the loader like any replaced processor (dropping them here could panic again); those that
+    /// do not fit in that queue are handed back to the caller to dispose of.
     pub fn fall_back(&mut self, mut fallback: impl FnMut() -> ProcessorBox) -> Vec<ProcessorBox> {
+        self.faulted = true;
         let mut left = Vec::new();
         for slot in &mut self.slots {
             let broken = std::mem::replace(slot, fallback());
@@ -110,12 +115,12 @@ impl VoiceSwapper {
     /// Put a processor the loader sent in its slot before the next block, from the stream's
     /// `input` so far (the block just converted included): in the active slot it takes over now;
     /// in another it waits there, converting nothing, until that slot is selected. One whose delay
-    /// differs is sent back unused.
+    /// differs, or any after a fault, is sent back unused.
     fn swap_in_next(&mut self, input: &InputHistory) {
         let Ok(SlotProcessor { slot, processor: mut next }) = self.incoming.pop() else {
             return;
         };
-        if slot < self.slots.len() && next.delay() == self.delay() {
+        if !self.faulted && slot < self.slots.len() && next.delay() == self.delay() {
             if slot == self.active {
                 let current = &self.slots[slot];
                 current.pending_output(input, &mut self.pending, &mut self.pending_weight);

@@ -92,8 +92,14 @@ impl SpeechRequests {
 
     /// Stop speaking now: what is being said and what is queued are dropped.
     pub fn stop(&self) {
-        self.next.lock().take();
+        // Under the lock the speaking thread takes text with, so it either finds no text or sees
+        // the stop counted after it took the text.
+        let mut next = self.next.lock();
         self.stops.fetch_add(1, Ordering::AcqRel);
+        if next.take().is_some() {
+            // Nothing will speak it, so nothing else would say it ended.
+            self.set_state(SpeechState::Stopped);
+        }
     }
 
     pub fn state(&self) -> SpeechState {
@@ -113,8 +119,9 @@ pub struct SpeechPlayback {
 }
 
 impl SpeechPlayback {
-    /// Fill `out` with the next speech samples, zeros where there is none. Real-time safe.
-    pub fn take(&mut self, out: &mut [f32]) {
+    /// Fill `out` with the next speech samples, zeros where there is none; returns how many were
+    /// speech (they come first). Real-time safe.
+    pub fn take(&mut self, out: &mut [f32]) -> usize {
         let stops = self.requests.stops.load(Ordering::Acquire);
         if stops != self.stops_seen {
             self.stops_seen = stops;
@@ -132,6 +139,7 @@ impl SpeechPlayback {
             chunk.commit_all();
         }
         silent.fill(0.0);
+        n
     }
 }
 
@@ -187,11 +195,15 @@ struct Speaker {
 impl Speaker {
     fn run(&mut self) {
         while !self.stop.load(Ordering::Acquire) {
-            let Some((tts_voice, text)) = self.requests.next.lock().take() else {
+            // The stop counter is read with the text, under its lock (see `SpeechRequests::stop`).
+            let (request, stops) = {
+                let mut next = self.requests.next.lock();
+                (next.take(), self.requests.stops.load(Ordering::Acquire))
+            };
+            let Some((tts_voice, text)) = request else {
                 std::thread::sleep(POLL);
                 continue;
             };
-            let stops = self.requests.stops.load(Ordering::Acquire);
             self.requests.set_state(SpeechState::Speaking { first_audio: None });
             // A panic in the Piper voice or the phonemizer ends this text, not the thread.
             let spoken = crate::panic_guard::catch(|| self.speak(&tts_voice, &text, stops))
