@@ -37,6 +37,34 @@ pub struct ScenarioReport {
     pub wall_seconds: f64,
 }
 
+impl ScenarioReport {
+    /// What a scenario that switched voices while a tone played reports: the host's counters, the
+    /// steepest step in `output` after the latency, the longest call and the wall time since
+    /// `started`.
+    pub fn of_switching_run(
+        scenario: &str,
+        host: &PluginHost,
+        config: AudioConfig,
+        latency: usize,
+        output: &[f32],
+        started: Instant,
+    ) -> Self {
+        Self {
+            scenario: scenario.into(),
+            sample_rate: config.sample_rate,
+            max_frames: config.max_frames,
+            latency: latency as u32,
+            frames: output.len(),
+            process_calls: host.process_calls(),
+            host_calls: host.host_calls(),
+            max_step: Some(analysis::max_step(&output[latency..])),
+            longest_call_ms: host.longest_process_call().as_secs_f64() * 1000.0,
+            wall_seconds: started.elapsed().as_secs_f64(),
+            ..Self::default()
+        }
+    }
+}
+
 /// Left channel `x`, right channel silent: a voice converts the mono mix `x / 2` and plays it on
 /// both channels, while the dry signal (no voice, bypass, dry/wet 0, fallback) plays `x` on the
 /// left only.

@@ -12,12 +12,12 @@ use std::time::Instant;
 
 use anyhow::ensure;
 
+use crate::RenderMode;
 use crate::blocks::RandomBlocks;
 use crate::host::{AudioConfig, PluginHost};
 use crate::params::ids;
 use crate::scenarios::ScenarioReport;
 use crate::state::{NiceState, StreamSettings, VoiceSelection};
-use crate::{RenderMode, analysis};
 
 pub const RATE: f64 = 48_000.0;
 pub const MAX_FRAMES: usize = 1024;
@@ -128,19 +128,7 @@ pub fn run(plugin: &Path, voices: &[VoiceSelection], plan: &[usize]) -> anyhow::
     ensure!(output.iter().all(|v| v.is_finite()), "non-finite output");
     let latency_after = host.latency()? as usize;
     host.deactivate()?;
-    let report = ScenarioReport {
-        scenario: "voice-slots".into(),
-        sample_rate: RATE,
-        max_frames: config.max_frames,
-        latency: latency as u32,
-        frames: total,
-        process_calls: host.process_calls(),
-        host_calls: host.host_calls(),
-        max_step: Some(analysis::max_step(&output[latency..])),
-        longest_call_ms: host.longest_process_call().as_secs_f64() * 1000.0,
-        wall_seconds: started.elapsed().as_secs_f64(),
-        ..ScenarioReport::default()
-    };
+    let report = ScenarioReport::of_switching_run("voice-slots", &host, config, latency, &output, started);
     Ok(SlotRun { report, input, output, latency, latency_after, host_calls_before, switches })
 }
 

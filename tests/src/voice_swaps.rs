@@ -132,19 +132,7 @@ pub fn run(plugin: &Path, settle: Duration) -> anyhow::Result<VoiceSwapRun> {
     }
     let latency_after = host.latency()? as usize;
     host.deactivate()?;
-    let report = ScenarioReport {
-        scenario: "voice-swaps".into(),
-        sample_rate: RATE,
-        max_frames: config.max_frames,
-        latency: latency as u32,
-        frames: total,
-        process_calls: host.process_calls(),
-        host_calls: host.host_calls(),
-        max_step: Some(analysis::max_step(&output[latency..])),
-        longest_call_ms: host.longest_process_call().as_secs_f64() * 1000.0,
-        wall_seconds: started.elapsed().as_secs_f64(),
-        ..ScenarioReport::default()
-    };
+    let report = ScenarioReport::of_switching_run("voice-swaps", &host, config, latency, &output, started);
     Ok(VoiceSwapRun { report, output, latency, latency_after, host_calls_before })
 }
 
