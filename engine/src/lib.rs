@@ -42,6 +42,7 @@ pub mod onnx_runtime;
 pub mod panic_guard;
 mod pitch_model;
 mod pitch_tracker;
+pub mod remote;
 mod resampler;
 mod retrieval_index;
 pub mod rmvpe;
