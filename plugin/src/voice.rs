@@ -11,8 +11,9 @@ pub use rvc_live_engine::VoiceSelection;
 /// The persisted voice. Loading a project does not re-activate the plugin, so every change bumps
 /// a generation counter that whoever loads models compares against the one it last loaded.
 ///
-/// Written by the main thread (state load, editor), read by the main and loader threads. The
-/// audio thread never touches it.
+/// The selection is written by the main thread (state load, editor) and read by the main and
+/// loader threads; `failed` is written by whichever thread loads the voice (main at activation,
+/// loader later) and read by the main thread. The audio thread never touches it.
 #[derive(Default)]
 pub struct PersistedVoice {
     selection: RwLock<VoiceSelection>,
