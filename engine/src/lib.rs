@@ -57,6 +57,7 @@ pub mod text_to_speech;
 pub mod torch_checkpoint;
 pub mod voice_checkpoint;
 pub mod voice_graph;
+pub mod voice_library;
 pub mod voice_pack;
 mod voice_selection;
 mod yin;

@@ -37,7 +37,15 @@ fn random_and_mangled_frames_are_refused_or_read_exactly() {
     let mut noise = Noise(0x5eed_1234_abcd_0001);
     let valid = [
         AudioBlock { seq: 3, samples: (0..480).map(|i| (i as f32 / 480.0) - 0.5).collect() }.encode(),
-        ConvertedBlock { seq: 9, compute_us: 1234, signal: vec![0.25; 480], weight: vec![1.0; 480] }.encode(),
+        ConvertedBlock {
+            seq: 9,
+            compute_us: 1234,
+            signal: vec![0.25; 480],
+            weight: vec![1.0; 480],
+            pending_signal: vec![0.125; 96],
+            pending_weight: vec![0.5; 96],
+        }
+        .encode(),
     ];
     let (mut accepted, mut tried) = (0, 0);
     for round in 0..4_000 {

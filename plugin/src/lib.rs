@@ -16,7 +16,7 @@ pub mod meters;
 pub mod params;
 pub mod shared_state;
 pub mod voice;
-pub mod voice_library;
+pub use rvc_live_engine::voice_library;
 pub mod voice_loader;
 mod voice_processors;
 pub mod voice_status;

@@ -1,7 +1,8 @@
 //! Debian packages the build and tests need: ALSA and JACK headers for the standalone app,
 //! espeak-ng to speak the demo sentence and phonemise the trained voice's, Python's headers to
 //! build `pesq`, a virtual X server, xdotool and ImageMagick for the
-//! editor's screenshots, and Ardour, the DAW the VST3 bundle is tested in.
+//! editor's screenshots, Ardour, the DAW the VST3 bundle is tested in, and HAProxy, the load
+//! balancer the remote engine is tested behind.
 
 use std::process::Command;
 
@@ -31,6 +32,9 @@ const PACKAGES: &[&str] = &[
     // (tests/tests/ardour_session.rs). Its recommendations (a JACK server, plugin bundles) are
     // not needed.
     "ardour",
+    // The load balancer the remote engine's scale-out is tested behind
+    // (engine/tests/remote_balancer.rs, deploy/haproxy/rvc-live.cfg).
+    "haproxy",
 ];
 
 /// Install whatever is missing when running as root on Debian or Ubuntu; otherwise say exactly

@@ -3,20 +3,22 @@
 //!
 //! ```text
 //! audio     [1u8][seq u64][samples u32][samples × f32]
-//! converted [2u8][seq u64][compute µs u32][samples u32][samples × f32 signal][samples × f32 weight]
+//! converted [2u8][seq u64][compute µs u32][samples u32][pending u32]
+//!           [samples × f32 signal][samples × f32 weight][pending × f32 signal][pending × f32 weight]
 //! ```
 
 use super::error::ProtocolError;
 
 /// The largest block a stream may send: half a second at 192 kHz.
 pub const MAX_BLOCK_SAMPLES: usize = 96_000;
-/// The largest frame either end accepts: a converted block of the largest size, and its header.
-pub const MAX_FRAME_BYTES: usize = CONVERTED_HEADER + 8 * MAX_BLOCK_SAMPLES;
+/// The largest frame either end accepts: a converted block of the largest size with a pending
+/// tail as long, and its header.
+pub const MAX_FRAME_BYTES: usize = CONVERTED_HEADER + 16 * MAX_BLOCK_SAMPLES;
 
 const AUDIO: u8 = 1;
 const CONVERTED: u8 = 2;
 const AUDIO_HEADER: usize = 1 + 8 + 4;
-const CONVERTED_HEADER: usize = 1 + 8 + 4 + 4;
+const CONVERTED_HEADER: usize = 1 + 8 + 4 + 4 + 4;
 
 /// A block of mono input at the stream's rate, numbered from 0 in the order it was played.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,13 +28,17 @@ pub struct AudioBlock {
 }
 
 /// The block converted: signal premultiplied by weight, as the engine's processors give it (see
-/// the stream's `BlockProcessor`), with the time the server spent on it.
+/// the stream's `BlockProcessor`), with the time the server spent on it, and what the server's
+/// processor would play next (its `pending_output`, the SOLA tail): the client fades out of that
+/// when the next block is late, so a lost server is heard as a crossfade to the dry input.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConvertedBlock {
     pub seq: u64,
     pub compute_us: u32,
     pub signal: Vec<f32>,
     pub weight: Vec<f32>,
+    pub pending_signal: Vec<f32>,
+    pub pending_weight: Vec<f32>,
 }
 
 impl AudioBlock {
@@ -58,12 +64,15 @@ impl AudioBlock {
 
 impl ConvertedBlock {
     pub fn encode(&self) -> Vec<u8> {
-        let mut frame = Vec::with_capacity(CONVERTED_HEADER + 8 * self.signal.len());
+        let pending = self.pending_signal.len();
+        let mut frame = Vec::with_capacity(CONVERTED_HEADER + 8 * (self.signal.len() + pending));
         frame.push(CONVERTED);
         frame.extend_from_slice(&self.seq.to_le_bytes());
         frame.extend_from_slice(&self.compute_us.to_le_bytes());
         frame.extend_from_slice(&(self.signal.len() as u32).to_le_bytes());
-        self.signal.iter().chain(&self.weight).for_each(|s| frame.extend_from_slice(&s.to_le_bytes()));
+        frame.extend_from_slice(&(pending as u32).to_le_bytes());
+        let values = self.signal.iter().chain(&self.weight).chain(&self.pending_signal).chain(&self.pending_weight);
+        values.for_each(|s| frame.extend_from_slice(&s.to_le_bytes()));
         frame
     }
 
@@ -73,13 +82,23 @@ impl ConvertedBlock {
         let seq = reader.u64()?;
         let compute_us = reader.u32()?;
         let samples = reader.block_size()?;
-        reader.expect_remaining(8 * samples)?;
+        let pending = reader.u32()? as usize;
+        if pending > MAX_BLOCK_SAMPLES {
+            return Err(ProtocolError::BadBlockSize { samples: pending, max: MAX_BLOCK_SAMPLES });
+        }
+        reader.expect_remaining(8 * (samples + pending))?;
+        let is_weight = |w: f32| (0.0..=1.0).contains(&w);
+        let at = |offset: usize| {
+            move |e| match e {
+                ProtocolError::BadSample { index } => ProtocolError::BadSample { index: offset + index },
+                other => other,
+            }
+        };
         let signal = reader.samples(samples, |_| true)?;
-        let weight = reader.samples(samples, |w| (0.0..=1.0).contains(&w)).map_err(|e| match e {
-            ProtocolError::BadSample { index } => ProtocolError::BadSample { index: samples + index },
-            other => other,
-        })?;
-        Ok(Self { seq, compute_us, signal, weight })
+        let weight = reader.samples(samples, is_weight).map_err(at(samples))?;
+        let pending_signal = reader.samples(pending, |_| true).map_err(at(2 * samples))?;
+        let pending_weight = reader.samples(pending, is_weight).map_err(at(2 * samples + pending))?;
+        Ok(Self { seq, compute_us, signal, weight, pending_signal, pending_weight })
     }
 }
 
@@ -155,9 +174,17 @@ mod tests {
     fn frames_round_trip() {
         let audio = AudioBlock { seq: 7, samples: vec![0.5, -0.25, 1e-3] };
         assert_eq!(AudioBlock::decode(&audio.encode()), Ok(audio));
-        let converted =
-            ConvertedBlock { seq: u64::MAX, compute_us: 41_000, signal: vec![0.1, -0.2], weight: vec![1.0, 0.5] };
-        assert_eq!(ConvertedBlock::decode(&converted.encode()), Ok(converted));
+        let converted = ConvertedBlock {
+            seq: u64::MAX,
+            compute_us: 41_000,
+            signal: vec![0.1, -0.2],
+            weight: vec![1.0, 0.5],
+            pending_signal: vec![0.3],
+            pending_weight: vec![0.75],
+        };
+        assert_eq!(ConvertedBlock::decode(&converted.encode()), Ok(converted.clone()));
+        let no_tail = ConvertedBlock { pending_signal: vec![], pending_weight: vec![], ..converted };
+        assert_eq!(ConvertedBlock::decode(&no_tail.encode()), Ok(no_tail));
     }
 
     #[test]
@@ -174,8 +201,18 @@ mod tests {
         let mut huge = audio.clone();
         huge[9..13].copy_from_slice(&(MAX_BLOCK_SAMPLES as u32 + 1).to_le_bytes());
         assert!(matches!(AudioBlock::decode(&huge), Err(ProtocolError::BadBlockSize { .. })));
-        let weights = ConvertedBlock { seq: 0, compute_us: 0, signal: vec![0.0], weight: vec![1.5] }.encode();
-        assert_eq!(ConvertedBlock::decode(&weights), Err(ProtocolError::BadSample { index: 1 }));
+        let weights = ConvertedBlock {
+            seq: 0,
+            compute_us: 0,
+            signal: vec![0.0],
+            weight: vec![1.5],
+            pending_signal: vec![],
+            pending_weight: vec![],
+        };
+        assert_eq!(ConvertedBlock::decode(&weights.encode()), Err(ProtocolError::BadSample { index: 1 }));
+        let tail =
+            ConvertedBlock { weight: vec![1.0], pending_signal: vec![0.0], pending_weight: vec![-0.5], ..weights };
+        assert_eq!(ConvertedBlock::decode(&tail.encode()), Err(ProtocolError::BadSample { index: 3 }));
         assert!(matches!(AudioBlock::decode(&vec![1; MAX_FRAME_BYTES + 1]), Err(ProtocolError::TooLarge { .. })));
         assert!(AudioBlock::decode(&[]).is_err());
     }

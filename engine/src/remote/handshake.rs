@@ -44,6 +44,9 @@ pub struct Welcome {
     pub voice: String,
     pub block: u32,
     pub processor_delay: u32,
+    /// What one block of this stream took the server to convert when the voice loaded (µs): the
+    /// client's network budget starts from it.
+    pub compute_us: u32,
     /// The server's name and version, for the log.
     pub server: String,
 }
@@ -65,6 +68,9 @@ pub enum Refusal {
 pub enum ClientMessage {
     Hello(Hello),
     Controls(RemoteControls),
+    /// The client's stream restarted (a transport jump): the server forgets the stream's input and
+    /// its processor's state, as a local processor's `reset` does. Block numbers go on.
+    Reset,
 }
 
 /// What a server says.

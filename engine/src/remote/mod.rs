@@ -1,12 +1,16 @@
-//! The remote engine's wire protocol (`docs/remote.md`): how a plugin or the command-line tool
-//! and `rvc-live serve` talk over a WebSocket. This module holds the messages, their checks and
-//! the sequence bookkeeping, with no network in it, so both ends share one definition and every
-//! frame a peer sends is checked before anything acts on it.
+//! The remote engine (`docs/remote.md`): a plugin or the command-line tool converting through
+//! `rvc-live serve` on another machine over a WebSocket. The messages, their checks and the
+//! sequence bookkeeping are shared by both ends, so there is one definition and every frame a peer
+//! sends is checked before anything acts on it; `client` is the front ends' side (a
+//! `BlockProcessor` whose network runs on its own thread), `server` the server's.
 
+pub mod client;
 mod error;
 mod frames;
 mod handshake;
 mod sequence;
+#[cfg(feature = "serve")]
+pub mod server;
 
 pub use error::ProtocolError;
 pub use frames::{AudioBlock, ConvertedBlock, MAX_BLOCK_SAMPLES, MAX_FRAME_BYTES};
@@ -14,3 +18,10 @@ pub use handshake::{
     ClientMessage, Hello, PROTOCOL_VERSION, Refusal, RemoteControls, ServerMessage, Welcome, check_voice_name,
 };
 pub use sequence::{Arrival, SequenceTracker};
+
+/// Where a server serves its WebSocket streams.
+pub const STREAM_PATH: &str = "/stream";
+/// Where a server serves its health report.
+pub const HEALTH_PATH: &str = "/health";
+/// The port `rvc-live serve` listens on, and clients connect to, unless told otherwise.
+pub const DEFAULT_PORT: u16 = 7865;

@@ -29,6 +29,25 @@ impl ConversionControls {
     pub const DEFAULT_INDEX_RATE: f32 = 0.75;
     /// RVC WebUI's default Protect.
     pub const DEFAULT_PROTECT: f32 = 0.33;
+    /// The widest pitch shift any front end offers (two octaves each way, and some headroom).
+    pub const SEMITONES_RANGE: (f32, f32) = (-48.0, 48.0);
+    pub const GATE_DB_RANGE: (f32, f32) = (-140.0, 0.0);
+
+    /// The same controls with every value in its range and NaN replaced by the default: what a
+    /// peer sends (the remote engine's clients) is not trusted to be either.
+    pub fn clamped(self) -> Self {
+        let d = Self::default();
+        let clamp = |v: f32, lo: f32, hi: f32, default: f32| if v.is_finite() { v.clamp(lo, hi) } else { default };
+        let (formant_lo, formant_hi) = (*crate::formant::RANGE.start(), *crate::formant::RANGE.end());
+        Self {
+            semitones: clamp(self.semitones, Self::SEMITONES_RANGE.0, Self::SEMITONES_RANGE.1, d.semitones),
+            formant: clamp(self.formant, formant_lo, formant_hi, d.formant),
+            gate_db: clamp(self.gate_db, Self::GATE_DB_RANGE.0, Self::GATE_DB_RANGE.1, d.gate_db),
+            envelope: clamp(self.envelope, 0.0, 1.0, d.envelope),
+            index_rate: clamp(self.index_rate, 0.0, 1.0, d.index_rate),
+            protect: clamp(self.protect, 0.0, crate::retrieval_index::PROTECT_OFF, d.protect),
+        }
+    }
 }
 
 impl Default for ConversionControls {

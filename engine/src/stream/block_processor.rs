@@ -41,7 +41,7 @@ pub trait BlockProcessor: Send {
 }
 
 /// A predecessor's pending output, faded out over the first samples a processor plays.
-struct FadeFrom {
+pub(crate) struct FadeFrom {
     signal: Vec<f32>,
     weight: Vec<f32>,
     /// Samples still to fade out of; 0 when not fading.
@@ -49,11 +49,11 @@ struct FadeFrom {
 }
 
 impl FadeFrom {
-    fn new(crossfade: usize) -> Self {
+    pub(crate) fn new(crossfade: usize) -> Self {
         Self { signal: vec![0.0; crossfade], weight: vec![0.0; crossfade], fading: 0 }
     }
 
-    fn start(&mut self, pending: &[f32], pending_weight: &[f32]) {
+    pub(crate) fn start(&mut self, pending: &[f32], pending_weight: &[f32]) {
         self.signal.fill(0.0);
         self.weight.fill(0.0);
         let n = pending.len().min(pending_weight.len()).min(self.signal.len());
@@ -63,7 +63,7 @@ impl FadeFrom {
     }
 
     /// Crossfade the start of `output`/`weight` from what is left of the pending output.
-    fn apply(&mut self, output: &mut [f32], weight: &mut [f32]) {
+    pub(crate) fn apply(&mut self, output: &mut [f32], weight: &mut [f32]) {
         if self.fading == 0 {
             return;
         }
@@ -79,7 +79,7 @@ impl FadeFrom {
 
     /// What is left of the fade, as it would play from now on over `own` (the processor's own
     /// pending output, already in `out`/`weight`).
-    fn pending(&self, out: &mut [f32], weight: &mut [f32]) {
+    pub(crate) fn pending(&self, out: &mut [f32], weight: &mut [f32]) {
         let len = self.signal.len();
         let start = len - self.fading;
         for (i, (y, g)) in out.iter_mut().zip(weight.iter_mut()).take(self.fading).enumerate() {
@@ -89,7 +89,7 @@ impl FadeFrom {
         }
     }
 
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         self.fading = 0;
     }
 }

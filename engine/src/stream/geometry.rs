@@ -70,6 +70,12 @@ impl StreamGeometry {
         Self { processor_delay: delay, ..self }
     }
 
+    /// The same geometry with `samples` reserved for each block's conversion instead of the
+    /// settings' fraction of a block: a remote engine's measured network budget.
+    pub fn with_worker_budget(self, samples: usize) -> Self {
+        Self { worker_budget: samples, ..self }
+    }
+
     /// The same geometry for a processor that converts each block from `window` samples of input.
     pub fn with_processor_window(self, window: usize) -> Self {
         Self { processor_window: window, ..self }

@@ -4,16 +4,23 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use rvc_live_engine::remote::client::{
+    Connection, LOAD_TIMEOUT, LinkPlan, RemoteEndpoint, RemoteProcessor, RemoteStats, budget_samples, network_budget,
+};
+use rvc_live_engine::remote::{Hello, PROTOCOL_VERSION};
 use rvc_live_engine::stream::{Stream, StreamGeometry, StreamSettings, StreamStats};
 use rvc_live_engine::{ConversionControls, ConversionStats, RvcProcessor, Stage, VoiceSelection};
 use rvc_live_engine::{DryWetMixer, MixControls, PROTECT_OFF, formant};
 
 /// Host-style buffer the audio is fed in.
 pub const BUFFER: usize = 512;
+/// How long a file conversion waits for a server's block before it plays the input there: a file
+/// has no deadline, only a server that went away.
+const SERVER_PATIENCE: Duration = Duration::from_secs(30);
 
 /// How the voice converts: the options `convert` and `say` share.
 #[derive(Args)]
@@ -115,6 +122,8 @@ pub struct Conversion {
     mixer: DryWetMixer,
     stats: Arc<StreamStats>,
     conversion: Arc<ConversionStats>,
+    /// The server's side of a remote conversion.
+    remote: Option<Arc<RemoteStats>>,
     /// What the voice loaded as, for the log: its precision and retrieval.
     summary: String,
     /// Input not yet a whole host buffer.
@@ -153,15 +162,70 @@ impl Conversion {
             ""
         };
         let summary = format!("{}{retrieval}{formant}", processor.precision().summary());
+        Self::with_processor(geometry, Box::new(processor), conversion, None, summary)
+    }
+
+    /// Start a stream that converts on the server `endpoint` names, for audio at `sample_rate`.
+    pub fn start_remote(
+        endpoint: &RemoteEndpoint,
+        settings: &StreamSettings,
+        controls: ConversionControls,
+        sample_rate: u32,
+    ) -> Result<Self, String> {
+        let geometry = RvcProcessor::stream_geometry(settings, sample_rate as f32, BUFFER as u32);
+        let hello = Hello {
+            protocol: PROTOCOL_VERSION,
+            token: None,
+            voice: endpoint.voice.clone(),
+            sample_rate,
+            block: geometry.block as u32,
+            settings: *settings,
+            controls,
+        };
+        let connection = Connection::open(endpoint, hello.clone(), Duration::from_secs(5), LOAD_TIMEOUT)
+            .map_err(|e| e.to_string())?;
+        let welcome = connection.welcome.clone();
+        let budget = network_budget(connection.round_trip, Duration::from_micros(u64::from(welcome.compute_us)));
+        let geometry = geometry
+            .with_processor_delay(welcome.processor_delay as usize)
+            .with_worker_budget(budget_samples(budget, geometry.sample_rate, geometry.block));
+        let summary = format!(
+            "on {} ({}): round trip {:.1} ms, {:.1} ms per block on the server",
+            endpoint.address,
+            welcome.server,
+            connection.round_trip.as_secs_f64() * 1e3,
+            f64::from(welcome.compute_us) / 1e3
+        );
+        let plan = LinkPlan {
+            endpoint: endpoint.clone(),
+            hello,
+            controls: Arc::new(move || controls),
+            processor_delay: welcome.processor_delay as usize,
+        };
+        let remote = Arc::new(RemoteStats::default());
+        let processor =
+            RemoteProcessor::start(plan, Some(connection), geometry.crossfade, SERVER_PATIENCE, remote.clone())
+                .map_err(|e| e.to_string())?;
+        let conversion = Arc::new(ConversionStats::default());
+        Self::with_processor(geometry, Box::new(processor), conversion, Some(remote), summary)
+    }
+
+    fn with_processor(
+        geometry: StreamGeometry,
+        processor: rvc_live_engine::stream::ProcessorBox,
+        conversion: Arc<ConversionStats>,
+        remote: Option<Arc<RemoteStats>>,
+        summary: String,
+    ) -> Result<Self, String> {
         let stats = Arc::new(StreamStats::default());
-        let (stream, _swap) =
-            Stream::start(geometry, Box::new(processor), stats.clone(), true).map_err(|e| e.to_string())?;
+        let (stream, _swap) = Stream::start(geometry, processor, stats.clone(), true).map_err(|e| e.to_string())?;
         Ok(Self {
             stream,
             geometry,
             mixer: DryWetMixer::new(1, geometry.latency()),
             stats,
             conversion,
+            remote,
             summary,
             pending: Vec::with_capacity(BUFFER),
             output: Vec::new(),
@@ -257,6 +321,7 @@ impl Conversion {
         debug_assert_eq!(converted.len(), input);
         let mut report = ConversionReport::new(seconds, &self.geometry, &self.stats, &self.conversion);
         report.first_converted = self.first_converted;
+        report.remote = self.remote.as_deref().map(RemoteReport::of);
         (converted, report)
     }
 }
@@ -276,6 +341,29 @@ pub struct ConversionReport {
     failed: u64,
     blocks: u64,
     last_failure: String,
+    /// What the server did, for a remote conversion.
+    remote: Option<RemoteReport>,
+}
+
+/// A remote conversion's blocks: converted by the server, or played dry because none came.
+pub struct RemoteReport {
+    converted: u64,
+    missed: u64,
+    late: u64,
+    connections: u64,
+    problem: Option<String>,
+}
+
+impl RemoteReport {
+    fn of(stats: &RemoteStats) -> Self {
+        Self {
+            converted: stats.converted_blocks.load(Ordering::Relaxed),
+            missed: stats.missed_blocks.load(Ordering::Relaxed),
+            late: stats.late_blocks.load(Ordering::Relaxed),
+            connections: stats.connections.load(Ordering::Relaxed),
+            problem: stats.problem(),
+        }
+    }
 }
 
 impl ConversionReport {
@@ -291,6 +379,7 @@ impl ConversionReport {
             failed: conversion.failed.load(Ordering::Relaxed),
             blocks: stats.blocks.load(Ordering::Relaxed),
             last_failure: conversion.last_failure().unwrap_or_default(),
+            remote: None,
         }
     }
 
@@ -314,6 +403,17 @@ impl ConversionReport {
     }
 
     fn print_stage_table(&self) {
+        if let Some(remote) = &self.remote {
+            eprintln!(
+                "server: {} blocks converted, {} played the input (none came in time), {} came late; {} connection{}",
+                remote.converted,
+                remote.missed,
+                remote.late,
+                remote.connections,
+                if remote.connections == 1 { "" } else { "s" }
+            );
+            return;
+        }
         let block_ms = self.block_ms;
         eprintln!("per block of {block_ms:.0} ms (mean over {} blocks):", self.converted_blocks);
         let mut total = 0.0;
@@ -329,6 +429,14 @@ impl ConversionReport {
     pub fn problem(&self) -> Option<String> {
         if let Some(fault) = &self.fault {
             return Some(fault.clone());
+        }
+        if let Some(remote) = self.remote.as_ref().filter(|r| r.missed > 0) {
+            let why = remote.problem.as_deref().unwrap_or("the server's blocks did not come back in time");
+            return Some(format!(
+                "{} of {} blocks hold the input instead of the server's conversion: {why}",
+                remote.missed,
+                remote.missed + remote.converted
+            ));
         }
         (self.failed > 0).then(|| {
             format!(

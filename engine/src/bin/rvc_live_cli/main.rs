@@ -9,6 +9,7 @@
 mod convert;
 mod info;
 mod say;
+mod serve;
 
 use std::path::PathBuf;
 
@@ -16,6 +17,7 @@ use clap::{Parser, Subcommand};
 use convert::{Conversion, ConversionArgs};
 use file_errors::Context;
 use rvc_live_engine::VoiceSelection;
+use rvc_live_engine::remote::client::RemoteEndpoint;
 use rvc_live_engine::voice_checkpoint::VoiceCheckpoint;
 use rvc_live_engine::{voice_graph, voice_pack};
 
@@ -28,19 +30,31 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Convert a WAV file with a voice, through the same streaming engine the plugin runs.
+    /// Convert a WAV file with a voice, through the same streaming engine the plugin runs — on this
+    /// computer, or on an `rvc-live serve` server with `--server`.
     Convert {
         input: PathBuf,
         output: PathBuf,
-        /// The voice model (RVC synthesizer `.onnx`, any export convention).
+        /// The voice model (RVC synthesizer `.onnx`, any export convention); with `--server`, the
+        /// name of a voice of the server's library.
         #[arg(long)]
         voice: PathBuf,
         /// The content encoder (ContentVec/HuBERT `.onnx`) the voice was trained with.
+        #[arg(long, required_unless_present = "server")]
+        content_encoder: Option<PathBuf>,
+        /// Convert on this `rvc-live serve` server (`host:port` or `ws://…`) instead of here.
         #[arg(long)]
-        content_encoder: PathBuf,
+        server: Option<String>,
+        /// The server's token.
+        #[arg(long, env = "RVC_LIVE_SERVER_TOKEN", hide_env_values = true, requires = "server")]
+        token: Option<String>,
         #[command(flatten)]
         conversion: ConversionArgs,
     },
+    /// Serve the voices of a library folder to plugins and `convert --server` on other machines:
+    /// each WebSocket connection is one stream; `GET /health` reports the load. Prints
+    /// `listening on ADDRESS` when ready; stops on SIGTERM or Ctrl-C.
+    Serve(Box<serve::ServeArgs>),
     /// Say what a voice (`.pth`), model (`.onnx`) or retrieval index (`.index`) is to RVC Live, or
     /// why it cannot be used. Exits non-zero for a file RVC Live cannot use.
     Info { file: PathBuf },
@@ -74,10 +88,19 @@ fn main() -> std::process::ExitCode {
 
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::Convert { input, output, voice, content_encoder, conversion } => {
-            let selection = conversion.selection(voice, content_encoder);
-            convert(&input, &output, &selection, &conversion)
+        Command::Convert { input, output, voice, content_encoder, server, token, conversion } => {
+            let engine = match (server, content_encoder) {
+                (Some(address), _) => Engine::Remote(RemoteEndpoint {
+                    address,
+                    token: token.filter(|t| !t.is_empty()),
+                    voice: voice.to_string_lossy().into_owned(),
+                }),
+                (None, Some(content_encoder)) => Engine::Local(conversion.selection(voice, content_encoder)),
+                (None, None) => return Err("--content-encoder is needed to convert on this computer".into()),
+            };
+            convert(&input, &output, &engine, &conversion)
         }
+        Command::Serve(serve) => serve::run(*serve),
         Command::Say(say) => say::run(*say),
         Command::Info { file } => {
             for line in info::describe(&file)? {
@@ -111,10 +134,16 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
+/// Where `convert` converts.
+enum Engine {
+    Local(VoiceSelection),
+    Remote(RemoteEndpoint),
+}
+
 fn convert(
     input: &std::path::Path,
     output: &std::path::Path,
-    voice: &VoiceSelection,
+    engine: &Engine,
     args: &ConversionArgs,
 ) -> Result<(), String> {
     let mut reader = hound::WavReader::open(input).context(input)?;
@@ -133,7 +162,14 @@ fn convert(
         .map(|frame| frame.iter().map(|s| if s.is_finite() { *s } else { 0.0 }).sum::<f32>() / channels as f32)
         .collect();
 
-    let mut conversion = Conversion::start(voice, &args.settings(), args.controls(), args.threads, spec.sample_rate)?;
+    let mut conversion = match engine {
+        Engine::Local(voice) => {
+            Conversion::start(voice, &args.settings(), args.controls(), args.threads, spec.sample_rate)?
+        }
+        Engine::Remote(server) => {
+            Conversion::start_remote(server, &args.settings(), args.controls(), spec.sample_rate)?
+        }
+    };
     let latency = conversion.latency();
     eprintln!(
         "{}: {:.2} s at {} Hz; latency {} samples ({:.1} ms)\n{}",

@@ -21,9 +21,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::voice::VoiceSelection;
-use rvc_live_engine::built_model_cache::is_checkpoint;
-use rvc_live_engine::voice_checkpoint::{CheckpointFacts, VoiceCheckpoint};
+use crate::built_model_cache::is_checkpoint;
+use crate::voice_checkpoint::{CheckpointFacts, VoiceCheckpoint};
+use crate::voice_selection::VoiceSelection;
 
 /// What a scan found.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -1,0 +1,16 @@
+//! The front ends' side of the remote engine: a [`RemoteProcessor`] converts a stream's blocks on
+//! a server, its network on a thread of its own ([`link`]) that reconnects with backoff.
+
+mod budget;
+mod connection;
+mod endpoint;
+mod link;
+mod remote_processor;
+mod remote_stats;
+
+pub use budget::{COMPUTE_HEADROOM, NETWORK_SLACK, budget_samples, network_budget};
+pub use connection::{ConnectError, Connection};
+pub use endpoint::RemoteEndpoint;
+pub use link::{BACKOFF_MAX, BACKOFF_START, LOAD_TIMEOUT, LinkPlan};
+pub use remote_processor::RemoteProcessor;
+pub use remote_stats::RemoteStats;

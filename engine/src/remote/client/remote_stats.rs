@@ -1,0 +1,60 @@
+//! What a remote stream tells the editor, the log and tests about its server.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+
+use parking_lot::Mutex;
+
+/// Written by the link's thread and the inference thread, read by anyone; never touched by the
+/// audio thread.
+#[derive(Default)]
+pub struct RemoteStats {
+    /// A stream is open on the server now. Written by the link.
+    pub connected: AtomicBool,
+    /// Streams opened since the start, reconnections included. Written by the link.
+    pub connections: AtomicU64,
+    /// Blocks that played the dry input because the server's conversion was not back in time
+    /// (or no server was connected). Written by the inference thread.
+    pub missed_blocks: AtomicU64,
+    /// Converted blocks that came after their slot had passed, dropped. Written by the inference
+    /// thread.
+    pub late_blocks: AtomicU64,
+    /// Blocks converted by the server and played. Written by the inference thread.
+    pub converted_blocks: AtomicU64,
+    /// The slowest ping round trip at the last connect, µs. Written by the link.
+    pub round_trip_us: AtomicU32,
+    /// The server's compute time for the last block it converted, µs. Written by the inference
+    /// thread.
+    pub compute_us: AtomicU32,
+    /// Why the stream is not converting, when it is not: the server's refusal, the error it
+    /// sent, why the connection broke. Cleared on connect. Written by the link.
+    problem: Mutex<Option<String>>,
+    /// The server's name and version at the last connect. Written by the link.
+    server: Mutex<Option<String>>,
+}
+
+impl RemoteStats {
+    pub fn is_connected(&self) -> bool {
+        self.connected.load(Ordering::Relaxed)
+    }
+
+    pub fn problem(&self) -> Option<String> {
+        self.problem.lock().clone()
+    }
+
+    pub fn server(&self) -> Option<String> {
+        self.server.lock().clone()
+    }
+
+    pub(super) fn set_connected(&self, server: &str, round_trip_us: u32) {
+        *self.problem.lock() = None;
+        *self.server.lock() = Some(server.to_owned());
+        self.round_trip_us.store(round_trip_us, Ordering::Relaxed);
+        self.connections.fetch_add(1, Ordering::Relaxed);
+        self.connected.store(true, Ordering::Relaxed);
+    }
+
+    pub(super) fn set_problem(&self, why: String) {
+        self.connected.store(false, Ordering::Relaxed);
+        *self.problem.lock() = Some(why);
+    }
+}
