@@ -17,6 +17,9 @@ pub mod params;
 pub mod shared_state;
 pub mod voice;
 pub use rvc_live_engine::voice_library;
+pub mod remote_engine;
+mod remote_slots;
+pub mod remote_tokens;
 pub mod voice_loader;
 mod voice_processors;
 pub mod voice_status;
@@ -180,7 +183,15 @@ impl RvcLive {
         self.active = None;
 
         let settings = *self.shared.params.stream.read();
-        let geometry = RvcProcessor::stream_geometry(&settings, config.sample_rate, config.max_buffer_size);
+        let local = RvcProcessor::stream_geometry(&settings, config.sample_rate, config.max_buffer_size);
+        let offline = config.process_mode == ProcessMode::Offline;
+        let active_slot = self.shared.params.active_slot();
+        let remote = Some(self.shared.params.remote.read().clone()).filter(|r| r.enabled);
+        let remote_start = remote.as_ref().map(|remote| {
+            let params = self.shared.params.clone();
+            remote_slots::start(remote, &settings, local, active_slot, offline, params, &self.shared.voice_status)
+        });
+        let geometry = remote_start.as_ref().map_or(local, |r| r.geometry);
         let voices = VoiceProcessors {
             params: self.shared.params.clone(),
             conversion: self.shared.conversion.clone(),
@@ -189,29 +200,22 @@ impl RvcLive {
             settings,
             shared_models: Arc::new(SharedModels::default()),
         };
-        let offline = config.process_mode == ProcessMode::Offline;
-        // The selected slot's voice loads before the first block, so the stream converts from its
-        // first sample; offline, every slot's does, so that automation switching slots during a
-        // bounce finds each voice ready. The others load in the background.
-        let active_slot = self.shared.params.active_slot();
-        let mut slots = Vec::with_capacity(VOICE_SLOTS);
-        let mut loaded = vec![None; VOICE_SLOTS];
-        for (slot, loaded) in loaded.iter_mut().enumerate() {
-            if slot != active_slot && !offline {
-                slots.push(voices.dry());
-                continue;
+        let (slots, loaded, load) = match remote_start {
+            Some(start) => {
+                let budget_us = start.budget.as_micros().min(u128::from(u32::MAX)) as u32;
+                self.shared.remote.started(remote.clone(), start.links, budget_us);
+                // The server's voices are named in the remote settings, which apply at the next
+                // activation: the loader has nothing to load meanwhile.
+                let current = (0..VOICE_SLOTS).map(|slot| Some(self.shared.params.voices.slot(slot).generation()));
+                let nothing: voice_loader::LoadVoice = Box::new(|_| None);
+                (start.slots, current.collect(), nothing)
             }
-            *loaded = Some(self.shared.params.voices.slot(slot).generation());
-            let processor = match panic_guard::catch(|| {
-                injected_panic::at(injected_panic::Site::Activate);
-                voices.load(slot)
-            }) {
-                Ok(processor) => processor.unwrap_or_else(|| voices.dry()),
-                Err(why) => voices.failed_with_panic(slot, &why),
-            };
-            // Tests slow the inference thread down through the environment (clap_realtime.rs).
-            slots.push(WorkerStall::wrap_from_env(processor));
-        }
+            None => {
+                self.shared.remote.started(None, Vec::new(), 0);
+                let (slots, loaded) = self.load_local_slots(&voices, active_slot, offline);
+                (slots, loaded, voices.loader())
+            }
+        };
         let started = Stream::start_with_slots(geometry, slots, active_slot, self.shared.stats.clone(), offline)
             .and_then(|(stream, swap)| {
                 let params = self.shared.params.clone();
@@ -220,7 +224,7 @@ impl RvcLive {
                     generation: Arc::new(move |slot| params.voices.slot(slot).generation()),
                     active: Arc::new(move || active.active_slot()),
                 };
-                let loader = VoiceLoader::spawn(swap, watch, loaded, voices.loader())?;
+                let loader = VoiceLoader::spawn(swap, watch, loaded, load)?;
                 Ok((stream, loader))
             });
         let (stream, loader) = match started {
@@ -270,6 +274,37 @@ impl RvcLive {
             geometry.samples_to_ms(latency)
         );
         true
+    }
+
+    /// Converting here: the selected slot's voice loads before the first block, so the stream
+    /// converts from its first sample; offline, every slot's does, so that automation switching
+    /// slots during a bounce finds each voice ready. The others load in the background. Returns
+    /// the slots' processors and, per slot, the voice generation loaded (`None`: still to load).
+    fn load_local_slots(
+        &self,
+        voices: &VoiceProcessors,
+        active_slot: usize,
+        offline: bool,
+    ) -> (Vec<rvc_live_engine::stream::ProcessorBox>, Vec<Option<u64>>) {
+        let mut slots = Vec::with_capacity(VOICE_SLOTS);
+        let mut loaded = vec![None; VOICE_SLOTS];
+        for (slot, loaded) in loaded.iter_mut().enumerate() {
+            if slot != active_slot && !offline {
+                slots.push(voices.dry());
+                continue;
+            }
+            *loaded = Some(self.shared.params.voices.slot(slot).generation());
+            let processor = match panic_guard::catch(|| {
+                injected_panic::at(injected_panic::Site::Activate);
+                voices.load(slot)
+            }) {
+                Ok(processor) => processor.unwrap_or_else(|| voices.dry()),
+                Err(why) => voices.failed_with_panic(slot, &why),
+            };
+            // Tests slow the inference thread down through the environment (clap_realtime.rs).
+            slots.push(WorkerStall::wrap_from_env(processor));
+        }
+        (slots, loaded)
     }
 
     fn log_stop(&self, geometry: &StreamGeometry) {

@@ -8,6 +8,7 @@ use nice_plug::prelude::*;
 use nice_plug_egui::EguiEditorState;
 use parking_lot::RwLock;
 
+use crate::remote_engine::RemoteEngineSettings;
 use crate::voice::{FirstSlotVoice, OtherSlotVoices, PersistedVoice, VOICE_SLOTS, VoiceSlots};
 use rvc_live_engine::formant;
 use rvc_live_engine::stream::StreamSettings;
@@ -78,6 +79,12 @@ pub struct RvcLiveParams {
     /// Written by the main thread, read by the main thread in `activate`.
     #[persist = "stream"]
     pub stream: RwLock<StreamSettings>,
+    /// Whether to convert on a server, where, and with which server voice per slot; applied at
+    /// the next activation because the latency counts the network. Written by the main thread
+    /// (state loads) and the GUI thread, read by the main thread in `activate`. The server's token
+    /// is not here: it lives in the user's config folder (`remote_tokens`).
+    #[persist = "remote-engine"]
+    pub remote: RwLock<RemoteEngineSettings>,
     /// The folder the editor lists voices from. Written and read by the GUI thread.
     #[persist = "voice-library"]
     pub voice_library: RwLock<Option<PathBuf>>,
@@ -177,6 +184,7 @@ impl Default for RvcLiveParams {
             stream: RwLock::new(StreamSettings::default()),
             voice_library: RwLock::new(None),
             tts_voice: RwLock::new(None),
+            remote: RwLock::new(RemoteEngineSettings::default()),
             editor_state: crate::editor_window::default_state(),
         }
     }

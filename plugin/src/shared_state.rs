@@ -11,6 +11,7 @@ use rvc_live_engine::text_to_speech::SpeechRequests;
 use crate::active_stream::ActiveStream;
 use crate::meters::LevelMeters;
 use crate::params::RvcLiveParams;
+use crate::remote_engine::RemoteLinks;
 use crate::voice_status::VoiceStatuses;
 
 /// Cloning it clones the handles, not the state.
@@ -33,6 +34,9 @@ pub struct SharedState {
     /// The running stream's rate, buffer size, latency and settings. Written by the main thread in
     /// `activate`/`deactivate`, read by the editor.
     pub active_stream: Arc<ActiveStream>,
+    /// The running stream's server links, when it converts remotely. Written by the main thread
+    /// in `activate`, read by the editor.
+    pub remote: Arc<RemoteLinks>,
     /// Text to speak into the input. Written by the GUI thread (Say, Stop), read by the speaking
     /// thread; the audio thread reads its stop counter only.
     pub speech: Arc<SpeechRequests>,

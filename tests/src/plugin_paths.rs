@@ -28,6 +28,29 @@ pub fn alloc_check_clap() -> anyhow::Result<PathBuf> {
     locate(CLAP_ALLOC_CHECK_ENV, &workspace_root().join("target/alloc-check/bundled").join(CLAP_BUNDLE))
 }
 
+/// Overrides the path of the `rvc-live` command-line tool (the remote engine's server).
+pub const CLI_ENV: &str = "RVC_LIVE_CLI";
+
+/// The `rvc-live` command-line tool: `$RVC_LIVE_CLI`, or the one `cargo test --workspace` built
+/// beside this test binary (`target/<profile>/rvc-live`).
+pub fn rvc_live_cli() -> anyhow::Result<PathBuf> {
+    if let Some(path) = std::env::var_os(CLI_ENV).filter(|p| !p.is_empty()) {
+        return locate(CLI_ENV, Path::new(&path));
+    }
+    let exe = std::env::current_exe().context("the test binary's path")?;
+    // target/<profile>/deps/<test> → target/<profile>/rvc-live
+    let beside =
+        exe.parent().and_then(Path::parent).map(|dir| dir.join(format!("rvc-live{}", std::env::consts::EXE_SUFFIX)));
+    match beside.filter(|p| p.is_file()) {
+        Some(path) => Ok(path),
+        None => bail!(
+            "the rvc-live command-line tool was not built beside {}; run `cargo test --workspace` (which builds it) \
+             or point {CLI_ENV} at it",
+            exe.display()
+        ),
+    }
+}
+
 fn locate(env: &str, default: &Path) -> anyhow::Result<PathBuf> {
     let (path, source) = match std::env::var_os(env) {
         Some(p) if !p.is_empty() => (PathBuf::from(p), format!("${env}")),

@@ -79,6 +79,16 @@ impl NiceState {
         self.params.insert(id.to_string(), serde_json::json!({ "i32": value }));
     }
 
+    /// The engine choice (`remote-engine`): convert on the server at `address`, slot `i` with
+    /// the server voice `voices[i]`.
+    pub fn set_remote_engine(&mut self, remote: &RemoteEngine) {
+        self.fields.insert("remote-engine".into(), serde_json::to_string(remote).expect("serialises"));
+    }
+
+    pub fn remote_engine(&self) -> anyhow::Result<RemoteEngine> {
+        self.field("remote-engine")
+    }
+
     pub fn set_stream(&mut self, stream: &StreamSettings) {
         self.fields.insert("stream".into(), serde_json::to_string(stream).expect("serialises"));
     }
@@ -98,6 +108,15 @@ pub struct VoiceSelection {
     pub pitch_model: Option<PathBuf>,
     pub index: Option<PathBuf>,
     pub speaker_id: u32,
+}
+
+/// Mirror of the plugin's persisted `remote-engine` field. No token: that lives in the user's
+/// config folder, never in a project.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteEngine {
+    pub enabled: bool,
+    pub address: String,
+    pub voices: Vec<String>,
 }
 
 /// Mirror of the plugin's persisted `stream` field.

@@ -53,6 +53,12 @@ pub struct Options {
     /// (`target/bench/soak-hog.json`).
     #[arg(long, requires = "soak")]
     hog: bool,
+    /// Instead of the engine benchmark, the remote engine: 1, 2, 3 and 4 streams (quick: 1 and
+    /// 2) converting at once in real time on one `rvc-live serve` on a loopback port, each for
+    /// `--seconds` (default 20; quick: 5): blocks back in time, what the network path adds per
+    /// block, the server's CPU per stream (`target/bench/remote.json`).
+    #[arg(long, conflicts_with = "soak")]
+    remote: bool,
 }
 
 /// The models one engine run needs, as paths.
@@ -70,6 +76,9 @@ const QUICK_INDEX_VECTORS: u32 = 10_000;
 pub fn run(options: &Options) -> anyhow::Result<()> {
     if options.soak {
         return soak(options);
+    }
+    if options.remote {
+        return remote(options);
     }
     let quick = options.quick;
     let or = |given: &[f32], full: &[f32], quick_default: &[f32]| {
@@ -145,6 +154,30 @@ impl Fixtures {
         };
         Self { voice: rvc.join(voice), content_encoder: rvc.join(content_encoder), pitch_model: rvc.join("fcpe.onnx") }
     }
+}
+
+/// The remote engine's benchmark: `rvc-live-bench remote-streams` with this set's voice, ContentVec
+/// and FCPE, against the release `rvc-live serve`.
+fn remote(options: &Options) -> anyhow::Result<()> {
+    let quick = options.quick;
+    system_packages::ensure()?;
+    let runtime = onnxruntime::provision()?;
+    let rvc = models::generate_set(if quick { ModelSet::Ci } else { ModelSet::Full })?.join("rvc");
+    let fixtures = Fixtures::for_set(&rvc, quick);
+    let python = python_env::MODELS.provision()?;
+    let speech = speech_file(&python, 30)?;
+    command::run(command::cargo().args(["build", "--release", "-p", "rvc_live_engine", "--bins"]))?;
+    let out = Path::new("target/bench");
+    std::fs::create_dir_all(out)?;
+    let seconds = options.seconds.unwrap_or(if quick { 5 } else { 20 });
+    command::run(
+        engine(Command::new("target/release/rvc-live-bench").arg("remote-streams"), &speech, &fixtures)
+            .arg(format!("--streams={}", if quick { "1,2" } else { "1,2,3,4" }))
+            .arg(format!("--seconds={seconds}"))
+            .arg("--json")
+            .arg(out.join("remote.json"))
+            .env("RVC_LIVE_ONNXRUNTIME", runtime),
+    )
 }
 
 /// `.cache/bench/speech-{seconds}s.wav`, written by `bench/make_speech.py`.

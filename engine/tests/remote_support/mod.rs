@@ -1,137 +1,61 @@
 //! What the remote engine's tests share: a real `rvc-live serve` process on a loopback port, a
 //! library of analytic voices, clients that stream in real time through the engine's own stream,
 //! and the local conversion each remote one must match.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use rvc_live_engine::remote::client::{
-    Connection, LOAD_TIMEOUT, LinkPlan, RemoteEndpoint, RemoteProcessor, RemoteStats, budget_samples, network_budget,
+    ConnectTimeouts, LOAD_TIMEOUT, RemoteEndpoint, RemoteStats, ServerHealth, connect, server_health,
 };
-use rvc_live_engine::remote::{Hello, PROTOCOL_VERSION};
 use rvc_live_engine::stream::{BlockProcessor, InputHistory, Stream, StreamGeometry, StreamSettings, StreamStats};
 use rvc_live_engine::{ConversionControls, ConversionStats, RvcProcessor, VoiceSelection};
 use rvc_live_test_support::models::analytic;
 
+pub use rvc_live_test_support::remote_server::{LEVELS, Scratch, level_library, resident_bytes, voice_name};
+
 pub const RATE: u32 = 48_000;
 /// The host buffer the clients stream in.
 pub const BUFFER: usize = 512;
-/// The analytic voices' levels (`analytic_synth_v2_40k_level{percent}.onnx`): one per client.
-pub const LEVELS: [u32; 8] = [10, 15, 20, 25, 30, 35, 40, 45];
 
-pub fn voice_name(level: u32) -> String {
-    format!("analytic_synth_v2_40k_level{level}")
-}
-
-/// A scratch folder, removed when dropped.
-pub struct Scratch(pub PathBuf);
-
-impl Scratch {
-    pub fn new(what: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("rvc-live-remote-{what}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A voice library of the eight level voices and the analytic content encoder.
-pub fn level_library() -> Scratch {
-    let library = Scratch::new("library");
-    for level in LEVELS {
-        let name = format!("{}.onnx", voice_name(level));
-        std::fs::copy(analytic(&name), library.0.join(&name)).unwrap();
-    }
-    std::fs::copy(analytic("analytic_content_units.onnx"), library.0.join("analytic_content_units.onnx")).unwrap();
-    library
-}
-
-/// A running `rvc-live serve`, killed when dropped.
-pub struct Server {
-    pub child: Child,
-    pub address: SocketAddr,
-}
+/// A running `rvc-live serve` of this package, killed when dropped.
+pub struct Server(rvc_live_test_support::remote_server::Server);
 
 impl Server {
     /// Start a server on `library` at `listen` (port 0: any free port) and wait until it listens.
     pub fn start(library: &Path, listen: &str, extra: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rvc-live"))
-            .arg("serve")
-            .arg("--library")
-            .arg(library)
-            .args(["--listen", listen])
-            .args(extra)
-            .env_remove("RVC_LIVE_SERVER_TOKEN")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(Duration::from_secs(20)).expect("the server says where it listens");
-        let address = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{line:?}")).parse().unwrap();
-        Self { child, address }
+        let binary = Path::new(env!("CARGO_BIN_EXE_rvc-live"));
+        Self(rvc_live_test_support::remote_server::Server::start(binary, library, listen, extra))
     }
+}
 
-    /// Kill the process outright, as a crash or a pulled plug would.
-    pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+impl std::ops::Deref for Server {
+    type Target = rvc_live_test_support::remote_server::Server;
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
+}
 
-    pub fn pid(&self) -> u32 {
-        self.child.id()
+impl std::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
     }
+}
 
-    /// `GET /health`: the status code and the JSON.
-    pub fn health(&self) -> (u16, serde_json::Value) {
+impl Server {
+    /// `GET /health`.
+    pub fn health(&self) -> ServerHealth {
         health(self.address)
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// `GET /health` at `address`, by hand over a TCP socket (the test's only HTTP client).
-pub fn health(address: SocketAddr) -> (u16, serde_json::Value) {
-    use std::io::{Read, Write};
-    let mut socket = std::net::TcpStream::connect_timeout(&address, Duration::from_secs(2)).unwrap();
-    socket.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    write!(socket, "GET /health HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").unwrap();
-    let mut response = String::new();
-    socket.read_to_string(&mut response).unwrap();
-    let code = response.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
-    // A chunked body (hyper's default without a length) holds the JSON between its size lines.
-    let json = body.find('{').and_then(|start| body.rfind('}').map(|end| &body[start..=end])).unwrap_or("null");
-    (code, serde_json::from_str(json).unwrap())
-}
-
-/// Resident memory of process `pid`, bytes (Linux).
-pub fn resident_bytes(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kib = status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.split_whitespace().next());
-    kib.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) * 1024
+/// `GET /health` at `address`.
+pub fn health(address: SocketAddr) -> ServerHealth {
+    server_health(&address.to_string(), Duration::from_secs(5)).unwrap()
 }
 
 pub fn settings() -> StreamSettings {
@@ -153,35 +77,14 @@ pub struct RemoteClient {
 
 impl RemoteClient {
     pub fn connect(endpoint: RemoteEndpoint, semitones: f32) -> Self {
-        let geometry = RvcProcessor::stream_geometry(&settings(), RATE as f32, BUFFER as u32);
-        let hello = Hello {
-            protocol: PROTOCOL_VERSION,
-            token: None,
-            voice: endpoint.voice.clone(),
-            sample_rate: RATE,
-            block: geometry.block as u32,
-            settings: settings(),
-            controls: controls(semitones),
-        };
-        let connection = Connection::open(&endpoint, hello.clone(), Duration::from_secs(5), LOAD_TIMEOUT).unwrap();
-        let welcome = connection.welcome.clone();
-        let budget = network_budget(connection.round_trip, Duration::from_micros(u64::from(welcome.compute_us)));
-        let geometry = geometry
-            .with_processor_delay(welcome.processor_delay as usize)
-            .with_worker_budget(budget_samples(budget, RATE, geometry.block));
+        let local = RvcProcessor::stream_geometry(&settings(), RATE as f32, BUFFER as u32);
         let remote = Arc::new(RemoteStats::default());
-        let plan = LinkPlan {
-            endpoint,
-            hello,
-            controls: Arc::new(move || controls(semitones)),
-            processor_delay: welcome.processor_delay as usize,
-        };
-        let wait = Duration::from_secs_f64(geometry.worker_budget as f64 / f64::from(RATE));
-        let processor =
-            RemoteProcessor::start(plan, Some(connection), geometry.crossfade, wait, remote.clone()).unwrap();
+        let timeouts = ConnectTimeouts { step: Duration::from_secs(5), load: LOAD_TIMEOUT };
+        let source = Arc::new(move || controls(semitones));
+        let voice = connect(&endpoint, local, &settings(), source, None, timeouts, remote.clone()).unwrap();
         let stats = Arc::new(StreamStats::default());
-        let (stream, _swap) = Stream::start(geometry, Box::new(processor), stats.clone(), false).unwrap();
-        Self { stream, geometry, remote, stats }
+        let (stream, _swap) = Stream::start(voice.geometry, Box::new(voice.processor), stats.clone(), false).unwrap();
+        Self { stream, geometry: voice.geometry, remote, stats }
     }
 
     pub fn latency(&self) -> usize {

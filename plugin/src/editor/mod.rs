@@ -21,6 +21,7 @@ mod engine_load;
 mod file_dialog;
 mod level_meter;
 mod pack_import;
+mod remote_engine;
 mod speech_box;
 mod status_banner;
 mod stream_settings;
@@ -55,6 +56,7 @@ pub struct RvcLiveEditor {
     picker: voice_picker::VoicePicker,
     speech: speech_box::SpeechBox,
     stream: stream_settings::StreamSettingsPanel,
+    remote: remote_engine::RemoteEnginePanel,
     input_meter: level_meter::LevelMeter,
     output_meter: level_meter::LevelMeter,
     /// Set when drawing panicked: the editor then only says so.
@@ -71,6 +73,7 @@ impl RvcLiveEditor {
             picker: Default::default(),
             speech: Default::default(),
             stream: Default::default(),
+            remote: Default::default(),
             input_meter: Default::default(),
             output_meter: Default::default(),
             broken: None,
@@ -114,6 +117,9 @@ impl RvcLiveEditor {
         theme::section(ui, "Controls", |ui| controls::show(ui, params, &gui.param_setter(), shifts_formants));
         ui.add_space(theme::SECTION_GAP);
         theme::section(ui, "Stream", |ui| self.stream.show(ui, params, self.data.active_stream.snapshot(), gui));
+        ui.add_space(theme::SECTION_GAP);
+        let active = self.data.active_stream.snapshot().is_some();
+        theme::section(ui, "Engine", |ui| self.remote.show(ui, params, &self.data.remote, active, gui));
     }
 
     fn meter_row(&mut self, ui: &mut Ui) {
@@ -177,7 +183,22 @@ impl RvcLiveEditor {
         {
             return (VoiceState::Failed, format!("Blocks fail to convert and play the input: {why}"));
         }
+        if let Some(remote) = self.remote_banner() {
+            return remote;
+        }
         self.active_status().current()
+    }
+
+    /// With the remote engine, whether the selected slot's server converts, and if not why.
+    fn remote_banner(&self) -> Option<(VoiceState, String)> {
+        let (voice, stats) = self.data.remote.slot(self.data.params.active_slot())?;
+        let address = self.data.remote.running().map(|r| r.address).unwrap_or_default();
+        if stats.is_connected() {
+            let server = stats.server().unwrap_or_default();
+            return Some((VoiceState::Loaded, format!("Converting on {address} ({server}): {voice}")));
+        }
+        let problem = stats.problem()?;
+        Some((VoiceState::Failed, format!("Remote engine: {problem}. The input plays through; reconnecting")))
     }
 
     /// The status of the slot the Voice parameter selects.

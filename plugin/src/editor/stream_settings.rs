@@ -84,8 +84,10 @@ impl StreamSettingsPanel {
         let strong_at = |text: String| RichText::new(text).strong();
         match active {
             Some(active) if active.settings == settings => {
+                // What the host was told, which with the remote engine counts the network.
+                let reported_ms = f64::from(active.latency) * 1000.0 / f64::from(rate);
                 ui.horizontal(|ui| {
-                    ui.label(strong_at(format!("Latency {latency_ms:.0} ms")))
+                    ui.label(strong_at(format!("Latency {reported_ms:.0} ms")))
                         .on_hover_text(format!("{} samples", active.latency));
                     ui.label(RichText::new(at).small().weak());
                 });
@@ -135,7 +137,7 @@ pub fn latency_ms(settings: StreamSettings, rate: f32, buffer: u32) -> f64 {
     geometry.samples_to_ms(geometry.latency())
 }
 
-fn apply(gui: &GuiContext) {
+pub(super) fn apply(gui: &GuiContext) {
     if gui.plugin_api() == PluginApi::Standalone {
         // nice-plug's standalone ignores restart requests but re-activates the plugin after
         // loading state, so loading the current state applies the new settings.

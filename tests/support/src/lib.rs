@@ -3,6 +3,7 @@
 
 pub mod analysis;
 pub mod models;
+pub mod remote_server;
 pub mod rvc_reference;
 pub mod signals;
 pub mod speech;

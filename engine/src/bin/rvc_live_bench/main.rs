@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+mod remote_streams;
 mod slot_memory;
 
 use clap::{Parser, Subcommand};
@@ -89,6 +90,30 @@ enum Command {
         #[arg(long, hide = true)]
         measure: Option<String>,
     },
+    /// Streams converting at once on one `rvc-live serve` (the one beside this binary) on a loopback
+    /// port, each paced in real time: blocks back in time, what the network path adds per block,
+    /// the server's CPU per stream.
+    RemoteStreams {
+        /// A 48 kHz WAV file, looped as each stream's input.
+        input: PathBuf,
+        #[arg(long)]
+        voice: PathBuf,
+        #[arg(long)]
+        content_encoder: PathBuf,
+        #[arg(long)]
+        pitch_model: Option<PathBuf>,
+        /// Stream counts to measure, one after another.
+        #[arg(long, value_delimiter = ',', default_values_t = [1usize, 2, 4, 8])]
+        streams: Vec<usize>,
+        /// Seconds each stream plays.
+        #[arg(long, default_value_t = 20.0)]
+        seconds: f64,
+        /// ONNX Runtime threads per model on the server.
+        #[arg(long, default_value_t = 1)]
+        server_threads: usize,
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Join our runs, the reference's and the audio thread's into one table (and JSON).
     Report {
         /// JSON written by `run --json`; repeat for runs of other settings.
@@ -133,6 +158,27 @@ fn main() -> std::process::ExitCode {
                 Some("separate") => slot_memory::measure(&models, false),
                 Some(other) => Err(format!("--measure takes shared or separate, not {other:?}")),
             }
+        }
+        Command::RemoteStreams {
+            input,
+            voice,
+            content_encoder,
+            pitch_model,
+            streams,
+            seconds,
+            server_threads,
+            json,
+        } => {
+            let bench = remote_streams::RemoteBench {
+                voice,
+                content_encoder,
+                pitch_model,
+                input,
+                streams,
+                seconds,
+                server_threads,
+            };
+            remote_streams::run(&bench, json.as_deref())
         }
         Command::Report { ours, reference, audio_thread, json } => {
             report::run(&ours, &reference, audio_thread.as_deref(), json.as_deref())

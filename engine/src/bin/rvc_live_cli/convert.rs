@@ -8,10 +8,8 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use rvc_live_engine::remote::client::{
-    Connection, LOAD_TIMEOUT, LinkPlan, RemoteEndpoint, RemoteProcessor, RemoteStats, budget_samples, network_budget,
-};
-use rvc_live_engine::remote::{Hello, PROTOCOL_VERSION};
+use rvc_live_engine::remote;
+use rvc_live_engine::remote::client::{ConnectTimeouts, LOAD_TIMEOUT, RemoteEndpoint, RemoteStats};
 use rvc_live_engine::stream::{Stream, StreamGeometry, StreamSettings, StreamStats};
 use rvc_live_engine::{ConversionControls, ConversionStats, RvcProcessor, Stage, VoiceSelection};
 use rvc_live_engine::{DryWetMixer, MixControls, PROTECT_OFF, formant};
@@ -172,40 +170,27 @@ impl Conversion {
         controls: ConversionControls,
         sample_rate: u32,
     ) -> Result<Self, String> {
-        let geometry = RvcProcessor::stream_geometry(settings, sample_rate as f32, BUFFER as u32);
-        let hello = Hello {
-            protocol: PROTOCOL_VERSION,
-            token: None,
-            voice: endpoint.voice.clone(),
-            sample_rate,
-            block: geometry.block as u32,
-            settings: *settings,
-            controls,
-        };
-        let connection = Connection::open(endpoint, hello.clone(), Duration::from_secs(5), LOAD_TIMEOUT)
-            .map_err(|e| e.to_string())?;
-        let welcome = connection.welcome.clone();
-        let budget = network_budget(connection.round_trip, Duration::from_micros(u64::from(welcome.compute_us)));
-        let geometry = geometry
-            .with_processor_delay(welcome.processor_delay as usize)
-            .with_worker_budget(budget_samples(budget, geometry.sample_rate, geometry.block));
+        let local = RvcProcessor::stream_geometry(settings, sample_rate as f32, BUFFER as u32);
+        let remote = Arc::new(RemoteStats::default());
+        let timeouts = ConnectTimeouts { step: Duration::from_secs(5), load: LOAD_TIMEOUT };
+        let voice = remote::client::connect(
+            endpoint,
+            local,
+            settings,
+            Arc::new(move || controls),
+            Some(SERVER_PATIENCE),
+            timeouts,
+            remote.clone(),
+        )
+        .map_err(|e| e.to_string())?;
         let summary = format!(
             "on {} ({}): round trip {:.1} ms, {:.1} ms per block on the server",
             endpoint.address,
-            welcome.server,
-            connection.round_trip.as_secs_f64() * 1e3,
-            f64::from(welcome.compute_us) / 1e3
+            voice.welcome.server,
+            voice.round_trip.as_secs_f64() * 1e3,
+            f64::from(voice.welcome.compute_us) / 1e3
         );
-        let plan = LinkPlan {
-            endpoint: endpoint.clone(),
-            hello,
-            controls: Arc::new(move || controls),
-            processor_delay: welcome.processor_delay as usize,
-        };
-        let remote = Arc::new(RemoteStats::default());
-        let processor =
-            RemoteProcessor::start(plan, Some(connection), geometry.crossfade, SERVER_PATIENCE, remote.clone())
-                .map_err(|e| e.to_string())?;
+        let (geometry, processor) = (voice.geometry, voice.processor);
         let conversion = Arc::new(ConversionStats::default());
         Self::with_processor(geometry, Box::new(processor), conversion, Some(remote), summary)
     }

@@ -7,10 +7,14 @@ mod endpoint;
 mod link;
 mod remote_processor;
 mod remote_stats;
+mod remote_voice;
+mod server_health;
 
 pub use budget::{COMPUTE_HEADROOM, NETWORK_SLACK, budget_samples, network_budget};
 pub use connection::{ConnectError, Connection};
 pub use endpoint::RemoteEndpoint;
 pub use link::{BACKOFF_MAX, BACKOFF_START, LOAD_TIMEOUT, LinkPlan};
 pub use remote_processor::RemoteProcessor;
-pub use remote_stats::RemoteStats;
+pub use remote_stats::{OverheadHistogram, RemoteStats};
+pub use remote_voice::{ConnectTimeouts, RemoteVoice, connect, hello};
+pub use server_health::{ServerHealth, server_health};

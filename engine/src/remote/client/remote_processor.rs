@@ -93,7 +93,8 @@ impl RemoteProcessor {
         if self.link.outgoing.try_send(Outgoing::Frame(frame)).is_err() {
             return None;
         }
-        let deadline = Instant::now() + self.wait;
+        let sent = Instant::now();
+        let deadline = sent + self.wait;
         loop {
             // In slices, so that a connection the link finds broken ends the wait at once.
             let left = deadline.saturating_duration_since(Instant::now());
@@ -107,6 +108,8 @@ impl RemoteProcessor {
             }
             let fits = block.signal.len() == self.block && block.pending_signal.len() <= self.pending.0.len();
             if block.seq == seq && fits {
+                let ms = sent.elapsed().as_secs_f64() * 1e3 - f64::from(block.compute_us) / 1e3;
+                self.stats.overhead.record(ms);
                 return Some(block);
             }
         }

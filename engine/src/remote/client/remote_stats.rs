@@ -30,6 +30,52 @@ pub struct RemoteStats {
     problem: Mutex<Option<String>>,
     /// The server's name and version at the last connect. Written by the link.
     server: Mutex<Option<String>>,
+    /// Per block played: the time from handing it to the link until its conversion came back,
+    /// less the server's compute — what the network, the protocol and the scheduling of both
+    /// ends add. Written by the inference thread, read by the benchmark.
+    pub overhead: OverheadHistogram,
+}
+
+/// Milliseconds in 0.1 ms buckets up to 100 ms (longer ones in the last).
+pub struct OverheadHistogram {
+    buckets: Box<[AtomicU32]>,
+}
+
+const BUCKETS: usize = 1000;
+const BUCKET_MS: f64 = 0.1;
+
+impl Default for OverheadHistogram {
+    fn default() -> Self {
+        Self { buckets: (0..BUCKETS).map(|_| AtomicU32::new(0)).collect() }
+    }
+}
+
+impl OverheadHistogram {
+    pub fn record(&self, ms: f64) {
+        let bucket = ((ms.max(0.0) / BUCKET_MS) as usize).min(BUCKETS - 1);
+        self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.buckets.iter().map(|b| u64::from(b.load(Ordering::Relaxed))).sum()
+    }
+
+    /// The upper edge of the bucket holding quantile `q`, in ms; `None` before any block.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        let total = self.count();
+        if total == 0 {
+            return None;
+        }
+        let rank = ((total as f64 * q).ceil() as u64).clamp(1, total);
+        let mut seen = 0;
+        for (i, bucket) in self.buckets.iter().enumerate() {
+            seen += u64::from(bucket.load(Ordering::Relaxed));
+            if seen >= rank {
+                return Some((i + 1) as f64 * BUCKET_MS);
+            }
+        }
+        None
+    }
 }
 
 impl RemoteStats {
