@@ -13,6 +13,11 @@ use crate::remote::{ClientMessage, Hello, MAX_FRAME_BYTES, Refusal, ServerMessag
 
 /// Round trips timed after the welcome; the slowest counts.
 const PINGS: usize = 3;
+/// Audio waiting to go out to a server that does not read: a few blocks at most.
+const MAX_WRITE_BUFFER: usize = 4 * MAX_FRAME_BYTES;
+/// How often a wait for the server looks whether it was cancelled. Short, since the round trips
+/// are timed through it.
+const POLL: Duration = Duration::from_millis(1);
 
 /// Why a stream could not be opened, in words for the banner.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,9 +56,21 @@ impl Connection {
     /// to load the voice, up to `load_timeout`.
     pub fn open(
         endpoint: &RemoteEndpoint,
+        hello: Hello,
+        timeout: Duration,
+        load_timeout: Duration,
+    ) -> Result<Self, ConnectError> {
+        Self::open_unless(endpoint, hello, timeout, load_timeout, &|| false)
+    }
+
+    /// [`Self::open`], giving up as soon as `cancelled` says so while waiting for the server (a
+    /// link whose stream is stopping must not keep the host waiting for a voice to load).
+    pub fn open_unless(
+        endpoint: &RemoteEndpoint,
         mut hello: Hello,
         timeout: Duration,
         load_timeout: Duration,
+        cancelled: &dyn Fn() -> bool,
     ) -> Result<Self, ConnectError> {
         let url = endpoint.stream_url().map_err(ConnectError::Unreachable)?;
         let host = url.trim_start_matches("ws://").split('/').next().unwrap_or_default().to_owned();
@@ -67,16 +84,20 @@ impl Connection {
         tcp.set_nodelay(true).map_err(|e| unreachable(&e))?;
         tcp.set_read_timeout(Some(timeout)).map_err(|e| unreachable(&e))?;
         tcp.set_write_timeout(Some(timeout)).map_err(|e| unreachable(&e))?;
-        let config =
-            WebSocketConfig::default().max_message_size(Some(MAX_FRAME_BYTES)).max_frame_size(Some(MAX_FRAME_BYTES));
+        // A server that stops reading fills the write buffer; past this much the link calls the
+        // connection broken rather than queue audio without bound.
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(MAX_FRAME_BYTES))
+            .max_frame_size(Some(MAX_FRAME_BYTES))
+            .max_write_buffer_size(MAX_WRITE_BUFFER);
         let (mut socket, _) =
             tungstenite::client::client_with_config(url.as_str(), tcp, Some(config)).map_err(|e| unreachable(&e))?;
 
         hello.token = endpoint.token.clone();
         hello.voice = endpoint.voice.clone();
         socket.send(Message::text(ClientMessage::Hello(hello.clone()).to_text())).map_err(|e| unreachable(&e))?;
-        socket.get_mut().set_read_timeout(Some(load_timeout)).map_err(|e| unreachable(&e))?;
-        let welcome = match read_text(&mut socket)? {
+        socket.get_mut().set_read_timeout(Some(POLL)).map_err(|e| unreachable(&e))?;
+        let welcome = match read_text(&mut socket, Instant::now() + load_timeout, cancelled)? {
             ServerMessage::Welcome(welcome) => welcome,
             ServerMessage::Refused { reason, message } => return Err(ConnectError::Refused { reason, message }),
             ServerMessage::Error { message } => return Err(ConnectError::Unreachable(message)),
@@ -87,34 +108,65 @@ impl Connection {
                 welcome.block, hello.block
             )));
         }
+        let round_trip = time_round_trips(&mut socket, timeout, cancelled)?;
         socket.get_mut().set_read_timeout(Some(timeout)).map_err(|e| unreachable(&e))?;
-        let round_trip = time_round_trips(&mut socket).map_err(|e| unreachable(&e))?;
         Ok(Self { socket, welcome, round_trip })
     }
 }
 
-fn read_text(socket: &mut WebSocket<TcpStream>) -> Result<ServerMessage, ConnectError> {
+/// The next message, read in [`POLL`] slices until `deadline` or until `cancelled`.
+fn read_until(
+    socket: &mut WebSocket<TcpStream>,
+    deadline: Instant,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Message, ConnectError> {
     loop {
         match socket.read() {
-            Ok(Message::Text(text)) => {
-                return ServerMessage::parse(text.as_str()).map_err(|e| ConnectError::Protocol(e.to_string()));
+            Ok(message) => return Ok(message),
+            Err(tungstenite::Error::Io(e))
+                if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
+            {
+                if cancelled() {
+                    return Err(ConnectError::Unreachable("the stream stopped".into()));
+                }
+                if Instant::now() >= deadline {
+                    return Err(ConnectError::Unreachable("the server did not answer in time".into()));
+                }
             }
-            Ok(Message::Ping(_) | Message::Pong(_)) => continue,
-            Ok(Message::Close(_)) => return Err(ConnectError::Unreachable("the server closed the connection".into())),
-            Ok(_) => return Err(ConnectError::Protocol("audio before the welcome".into())),
             Err(e) => return Err(ConnectError::Unreachable(e.to_string())),
         }
     }
 }
 
-fn time_round_trips(socket: &mut WebSocket<TcpStream>) -> Result<Duration, tungstenite::Error> {
+fn read_text(
+    socket: &mut WebSocket<TcpStream>,
+    deadline: Instant,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<ServerMessage, ConnectError> {
+    loop {
+        match read_until(socket, deadline, cancelled)? {
+            Message::Text(text) => {
+                return ServerMessage::parse(text.as_str()).map_err(|e| ConnectError::Protocol(e.to_string()));
+            }
+            Message::Ping(_) | Message::Pong(_) => continue,
+            Message::Close(_) => return Err(ConnectError::Unreachable("the server closed the connection".into())),
+            _ => return Err(ConnectError::Protocol("audio before the welcome".into())),
+        }
+    }
+}
+
+fn time_round_trips(
+    socket: &mut WebSocket<TcpStream>,
+    timeout: Duration,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Duration, ConnectError> {
     let mut slowest = Duration::ZERO;
     for i in 0..PINGS {
         let sent = Instant::now();
         let payload = (i as u32).to_le_bytes().to_vec();
-        socket.send(Message::Ping(payload.clone().into()))?;
+        socket.send(Message::Ping(payload.clone().into())).map_err(|e| ConnectError::Unreachable(e.to_string()))?;
         loop {
-            if let Message::Pong(back) = socket.read()?
+            if let Message::Pong(back) = read_until(socket, sent + timeout, cancelled)?
                 && back.as_ref() == payload.as_slice()
             {
                 break;

@@ -5,7 +5,7 @@
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -23,12 +23,15 @@ pub const BACKOFF_MAX: Duration = Duration::from_secs(4);
 /// How long the link waits for a reply of any kind, while sending, before it takes the server for
 /// gone (a peer that vanished without closing the connection).
 const SILENCE_LIMIT: Duration = Duration::from_secs(3);
-/// How long a read waits before the link looks for frames to send: the polling part of the
-/// network budget.
-const POLL: Duration = Duration::from_millis(1);
-/// Each step of a connect (TCP, upgrade, pings) is bounded by this; the server's voice load by
-/// [`LOAD_TIMEOUT`].
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How often the link looks at the socket while a conversion is due.
+const FAST_POLL: Duration = Duration::from_micros(250);
+/// How long an idle link sleeps before it looks at the socket (for the server's errors and a
+/// closed connection) when nothing is to be sent.
+const IDLE_POLL: Duration = Duration::from_millis(20);
+/// Each step of a reconnect (TCP, upgrade, pings) is bounded by this; the server's voice load by
+/// [`LOAD_TIMEOUT`], though a stopping stream stops waiting for it at once. What a stopping link
+/// can keep the host waiting is the TCP connect and the upgrade: twice this at most.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 pub const LOAD_TIMEOUT: Duration = Duration::from_secs(60);
 /// Frames waiting to go out, and converted blocks waiting for the inference thread.
 const QUEUED: usize = 8;
@@ -123,7 +126,10 @@ impl LinkThread {
 
     fn connect(&self) -> Result<Connection, ConnectError> {
         let hello = Hello { controls: (self.plan.controls)(), ..self.plan.hello.clone() };
-        let connection = Connection::open(&self.plan.endpoint, hello, CONNECT_TIMEOUT, LOAD_TIMEOUT)?;
+        let stop = &self.stop;
+        let connection = Connection::open_unless(&self.plan.endpoint, hello, CONNECT_TIMEOUT, LOAD_TIMEOUT, &|| {
+            stop.load(Ordering::Relaxed)
+        })?;
         self.accept(connection)
     }
 
@@ -147,11 +153,17 @@ impl LinkThread {
     }
 
     /// Move frames until the connection ends; returns why it did.
+    ///
+    /// The socket is non-blocking. While a block's conversion is due the link looks at the socket
+    /// every [`FAST_POLL`]; otherwise it sleeps on the queue of frames to send, which wakes it as
+    /// soon as the inference thread hands one over. (A socket read timeout would not do: the
+    /// system rounds it up to its timer tick, several milliseconds, on every block.)
     fn pump(&self, mut socket: WebSocket<TcpStream>) -> String {
-        if let Err(e) = socket.get_mut().set_read_timeout(Some(POLL)) {
+        if let Err(e) = socket.get_mut().set_nonblocking(true) {
             return e.to_string();
         }
         let mut last_heard = Instant::now();
+        // When the oldest block still unanswered went out.
         let mut waiting_since: Option<Instant> = None;
         loop {
             if self.stopped() {
@@ -159,50 +171,99 @@ impl LinkThread {
                 let _ = socket.flush();
                 return "stopped".into();
             }
+            // Send what is queued.
             loop {
                 let message = match self.to_send.try_recv() {
-                    Ok(Outgoing::Frame(frame)) => {
-                        waiting_since.get_or_insert_with(Instant::now);
-                        Message::binary(frame)
-                    }
-                    Ok(Outgoing::Text(text)) => Message::text(text),
+                    Ok(outgoing) => outgoing.into_message(&mut waiting_since),
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) => return "stopped".into(),
                 };
-                if let Err(e) = socket.send(message) {
-                    return format!("the connection broke: {e}");
+                if let Err(why) = write(&mut socket, message) {
+                    return why;
                 }
             }
-            match socket.read() {
-                Ok(Message::Binary(frame)) => {
-                    last_heard = Instant::now();
-                    waiting_since = None;
-                    match ConvertedBlock::decode(&frame) {
-                        Ok(block) => match self.received.try_send(block) {
-                            Ok(()) | Err(TrySendError::Full(_)) => {}
-                            Err(TrySendError::Disconnected(_)) => return "stopped".into(),
-                        },
-                        Err(e) => return format!("the server sent {e}"),
+            if let Err(why) = flush(&mut socket) {
+                return why;
+            }
+            // Read what came.
+            loop {
+                match socket.read() {
+                    Ok(Message::Binary(frame)) => {
+                        last_heard = Instant::now();
+                        waiting_since = None;
+                        match ConvertedBlock::decode(&frame) {
+                            Ok(block) => match self.received.try_send(block) {
+                                Ok(()) | Err(TrySendError::Full(_)) => {}
+                                Err(TrySendError::Disconnected(_)) => return "stopped".into(),
+                            },
+                            Err(e) => return format!("the server sent {e}"),
+                        }
                     }
+                    Ok(Message::Text(text)) => {
+                        return match ServerMessage::parse(text.as_str()) {
+                            Ok(ServerMessage::Error { message }) => {
+                                format!("the server stopped the stream: {message}")
+                            }
+                            Ok(_) => "the server sent a message out of turn".into(),
+                            Err(e) => format!("the server sent {e}"),
+                        };
+                    }
+                    Ok(Message::Close(_)) => return "the server closed the stream".into(),
+                    Ok(_) => last_heard = Instant::now(),
+                    Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(e) => return format!("the connection broke: {e}"),
                 }
-                Ok(Message::Text(text)) => {
-                    return match ServerMessage::parse(text.as_str()) {
-                        Ok(ServerMessage::Error { message }) => format!("the server stopped the stream: {message}"),
-                        Ok(_) => "the server sent a message out of turn".into(),
-                        Err(e) => format!("the server sent {e}"),
-                    };
-                }
-                Ok(Message::Close(_)) => return "the server closed the stream".into(),
-                Ok(_) => last_heard = Instant::now(),
-                Err(tungstenite::Error::Io(e))
-                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
-                Err(e) => return format!("the connection broke: {e}"),
             }
             if waiting_since
                 .is_some_and(|since| since.elapsed() > SILENCE_LIMIT && last_heard.elapsed() > SILENCE_LIMIT)
             {
                 return format!("the server answered nothing for {} s", SILENCE_LIMIT.as_secs());
             }
+            // Wait for the next thing to do.
+            if waiting_since.is_some() {
+                std::thread::sleep(FAST_POLL);
+            } else {
+                match self.to_send.recv_timeout(IDLE_POLL) {
+                    Ok(outgoing) => {
+                        let message = outgoing.into_message(&mut waiting_since);
+                        if let Err(why) = write(&mut socket, message) {
+                            return why;
+                        }
+                    }
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => return "stopped".into(),
+                }
+            }
         }
+    }
+}
+
+impl Outgoing {
+    fn into_message(self, waiting_since: &mut Option<Instant>) -> Message {
+        match self {
+            Self::Frame(frame) => {
+                waiting_since.get_or_insert_with(Instant::now);
+                Message::binary(frame)
+            }
+            Self::Text(text) => Message::text(text),
+        }
+    }
+}
+
+/// Queue `message` on the non-blocking socket: what the socket cannot take now stays in the
+/// WebSocket's write buffer (bounded, see [`super::connection`]) until a later flush.
+fn write(socket: &mut WebSocket<TcpStream>, message: Message) -> Result<(), String> {
+    match socket.write(message) {
+        Ok(()) => Ok(()),
+        Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(()),
+        Err(e) => Err(format!("the connection broke: {e}")),
+    }
+}
+
+fn flush(socket: &mut WebSocket<TcpStream>) -> Result<(), String> {
+    match socket.flush() {
+        Ok(()) => Ok(()),
+        Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(()),
+        Err(e) => Err(format!("the connection broke: {e}")),
     }
 }

@@ -227,7 +227,10 @@ async fn take(
             // nothing meanwhile, and TCP's flow control slows a client that floods down to the
             // pace. A full queue means the server is behind: the block is dropped and the client
             // plays it dry, as it does any block that does not come back in time.
-            tokio::time::sleep(pace.wait()).await;
+            let wait = pace.wait();
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
             worker.offer(WorkerInput::Block(block));
         }
         Message::Text(text) => match ClientMessage::parse(text.as_str()).map_err(|e| format!("refused {e}"))? {

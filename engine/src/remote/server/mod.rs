@@ -19,6 +19,7 @@ use axum::Router;
 use axum::extract::{State, WebSocketUpgrade};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use parking_lot::Mutex;
 
 use super::{HEALTH_PATH, MAX_FRAME_BYTES, STREAM_PATH};
@@ -144,6 +145,13 @@ async fn serve(options: ServeOptions, voices: ServedVoices) -> Result<(), String
     use std::io::Write;
     let _ = std::io::stdout().flush();
 
+    // Converted blocks go out as they are ready: Nagle's algorithm would hold each back waiting
+    // for the client's acknowledgement of the one before.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let signal_server = server.clone();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
