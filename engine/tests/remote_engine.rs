@@ -111,8 +111,10 @@ fn eight_concurrent_streams_each_carry_their_own_voice() {
             })
         })
         .collect();
+    // Eight streams fill this server: it says so ("full") once all have started, but it answers
+    // and is not stopping.
     let health = server.health();
-    assert_eq!(health.status, "ok", "{health:?}");
+    assert!(matches!(health.status.as_str(), "ok" | "full") && health.streams <= 8, "{health:?}");
     for client in clients {
         let (level, semitones, wet, weight, latency, converted, missed) = client.join().unwrap();
         let blocks = converted + missed;

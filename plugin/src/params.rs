@@ -82,7 +82,8 @@ pub struct RvcLiveParams {
     /// Whether to convert on a server, where, and with which server voice per slot; applied at
     /// the next activation because the latency counts the network. Written by the main thread
     /// (state loads) and the GUI thread, read by the main thread in `activate`. The server's token
-    /// is not here: it lives in the user's config folder (`remote_tokens`).
+    /// is not here, nor the user's leave to stream to it: both live in the user's config folder
+    /// (`remote_servers`).
     #[persist = "remote-engine"]
     pub remote: RwLock<RemoteEngineSettings>,
     /// The folder the editor lists voices from. Written and read by the GUI thread.

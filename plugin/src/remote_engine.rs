@@ -1,7 +1,7 @@
 //! The engine choice: convert on this computer, or on an `rvc-live serve` server (a GPU machine, a
 //! team's server). Saved with the project: whether to use a server, its address and the server
 //! voice each slot converts with. Never the token: a shared project must not carry it, so it lives
-//! in the user's config folder ([`crate::remote_tokens`]).
+//! in the user's config folder ([`crate::remote_servers`]).
 //!
 //! Like the stream settings, the choice takes effect at the next activation: the latency includes
 //! a network budget measured when the plugin connects.

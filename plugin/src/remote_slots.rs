@@ -10,14 +10,14 @@ use std::time::Duration;
 
 use nice_plug::prelude::*;
 use rvc_live_engine::remote::client::{
-    ConnectTimeouts, LinkPlan, RemoteEndpoint, RemoteProcessor, RemoteStats, connect, hello,
+    ConnectTimeouts, LinkPlan, RemoteEndpoint, RemoteProcessor, RemoteStats, connect, hello, reply_wait,
 };
 use rvc_live_engine::stream::{DryProcessor, ProcessorBox, StreamGeometry, StreamSettings};
 use rvc_live_engine::{ControlSource, ConversionControls};
 
 use crate::params::RvcLiveParams;
 use crate::remote_engine::{RemoteEngineSettings, RemoteSlot};
-use crate::remote_tokens;
+use crate::remote_servers;
 use crate::voice::VOICE_SLOTS;
 use crate::voice_status::{VoiceState, VoiceStatuses};
 
@@ -60,8 +60,11 @@ pub fn start(
     params: Arc<RvcLiveParams>,
     statuses: &VoiceStatuses,
 ) -> RemoteStart {
+    if !remote_servers::is_allowed(&remote.address) {
+        return not_allowed(remote, local, statuses);
+    }
     let controls = controls_source(params);
-    let token = remote_tokens::token_for(&remote.address);
+    let token = remote_servers::token_for(&remote.address);
     let endpoint =
         |voice: &str| RemoteEndpoint { address: remote.address.clone(), token: token.clone(), voice: voice.to_owned() };
 
@@ -87,7 +90,7 @@ pub fn start(
         }
     }
 
-    let wait = if offline { OFFLINE_WAIT } else { budget };
+    let wait = if offline { OFFLINE_WAIT } else { reply_wait(budget) };
     let (mut slots, mut links): (Vec<ProcessorBox>, Vec<Option<RemoteSlot>>) = (Vec::new(), Vec::new());
     for slot in 0..VOICE_SLOTS {
         let status = statuses.slot(slot);
@@ -129,4 +132,28 @@ pub fn start(
         }
     }
     RemoteStart { geometry, slots, links, budget }
+}
+
+/// A project naming a server this user never allowed: nothing is sent anywhere, the input plays
+/// through at the local latency, and the banner says how to allow it.
+fn not_allowed(remote: &RemoteEngineSettings, local: StreamGeometry, statuses: &VoiceStatuses) -> RemoteStart {
+    let why = format!(
+        "This project converts on {}, a server this computer has not streamed to: open Server… and press \
+         Allow to send it your audio. The input plays through",
+        remote.address.trim()
+    );
+    nice_warn!("RVC Live: {why}");
+    for slot in 0..VOICE_SLOTS {
+        let status = statuses.slot(slot);
+        status.set_facts(None);
+        match remote.voice(slot) {
+            Some(_) => status.set(VoiceState::Failed, why.clone()),
+            None => status.set(VoiceState::NoVoice, "No server voice for this slot: the input plays through"),
+        }
+    }
+    let slots = (0..VOICE_SLOTS)
+        .map(|_| Box::new(DryProcessor::new(local.processor_delay(), local.crossfade)) as ProcessorBox)
+        .collect();
+    let budget = Duration::from_secs_f64(local.worker_budget as f64 / f64::from(local.sample_rate));
+    RemoteStart { geometry: local, slots, links: (0..VOICE_SLOTS).map(|_| None).collect(), budget }
 }

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use rvc_live_engine::remote::client::server_health;
 use rvc_live_hosts::analysis::zero_crossing_frequency;
 use rvc_live_hosts::blocks::RandomBlocks;
 use rvc_live_hosts::fixtures::release_bundle;
@@ -189,4 +190,38 @@ fn a_killed_server_leaves_the_host_playing_the_input_in_time_until_it_returns() 
     assert!((rms(end) / expected - 1.0).abs() < 0.05, "converting after the restart: RMS {}", rms(end));
     drop(server);
     std::thread::sleep(Duration::from_millis(10));
+}
+
+/// A project that names a server this user never allowed sends it nothing: the input plays
+/// through at the reported latency and the server sees no stream. Once the user allows the
+/// address (what the editor's Allow writes to the config folder), the next activation converts
+/// on it.
+///
+/// Tests stay on loopback, so the "other machine" is the test's server under an IPv4-mapped IPv6
+/// address: it reaches 127.0.0.1, yet is not one of the names the plugin takes for this machine.
+#[test]
+fn a_project_streams_only_to_servers_the_user_allowed() {
+    let config = private_config();
+    let library = level_library();
+    let server = start_server(&library.0, "127.0.0.1:0");
+    let address = format!("[::ffff:127.0.0.1]:{}", server.address.port());
+    let (mut host, latency) = remote_instance(&address, 30, 0.0);
+    let blocks = &mut RandomBlocks::new(9, BUFFER as usize);
+    let input = signals::sine((1.5 * RATE) as usize, RATE, TONE_HZ, 0.4);
+    let out = host.process_signal(&[input.clone(), input.clone()], blocks, Pace::RealTime).unwrap();
+    for n in latency..input.len() {
+        let dry = input[n - latency];
+        assert!((out[0][n] - dry).abs() < 1e-6, "slot {n}: {} where the input was {dry}", out[0][n]);
+    }
+    let health = server_health(&server.address.to_string(), Duration::from_secs(5)).unwrap();
+    assert_eq!(health.streams, 0, "the server got a stream from a project the user never allowed");
+
+    let allowed = serde_json::json!({ address.as_str(): "" });
+    std::fs::write(config.0.join("remote-servers.json"), allowed.to_string()).unwrap();
+    host.deactivate().unwrap();
+    host.activate(AudioConfig::new(RATE, BUFFER)).unwrap();
+    let out = host.process_signal(&[input.clone(), input], blocks, Pace::RealTime).unwrap();
+    let tail = &out[0][out[0].len() - (0.5 * RATE) as usize..];
+    let expected = 0.30 / 2f32.sqrt();
+    assert!((rms(tail) / expected - 1.0).abs() < 0.05, "converting once allowed: RMS {}", rms(tail));
 }

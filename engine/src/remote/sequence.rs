@@ -27,13 +27,13 @@ impl SequenceTracker {
             return Arrival::Late;
         }
         let missing = seq - self.next;
-        self.next = seq + 1;
+        self.next = seq.saturating_add(1);
         if missing == 0 { Arrival::OnTime } else { Arrival::AfterGap { missing } }
     }
 
     /// The output played the fallback in block `seq`'s slot: that block is late from now on.
     pub fn passed(&mut self, seq: u64) {
-        self.next = self.next.max(seq + 1);
+        self.next = self.next.max(seq.saturating_add(1));
     }
 
     /// The next block the output needs.

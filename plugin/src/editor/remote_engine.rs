@@ -1,6 +1,6 @@
 //! The engine choice: this computer, or a remote server (`rvc-live serve`), with the server's
-//! address, the token (saved in the user's config folder, never in the project) and the server
-//! voice of the selected slot. Details open in a window of their own so the section stays one row
+//! address, the user's leave to stream to it and its token (both saved in the user's config
+//! folder, never in the project) and the server voice of the selected slot. Details open in a window of their own so the section stays one row
 //! and a status line.
 
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use parking_lot::Mutex;
 use super::{stream_settings, theme};
 use crate::params::RvcLiveParams;
 use crate::remote_engine::{RemoteEngineSettings, RemoteLinks};
-use crate::remote_tokens;
+use crate::remote_servers;
 use rvc_live_engine::remote::client::{ServerHealth, server_health};
 
 /// How long "List voices" waits for the server.
@@ -24,7 +24,11 @@ pub struct RemoteEnginePanel {
     window_open: bool,
     /// The token being typed; saved only when the user says so.
     token: String,
-    token_loaded_for: Option<String>,
+    /// The address the token and `allowed` were read for.
+    loaded_for: Option<String>,
+    /// Whether the user allowed streaming to that address (read from the config folder when the
+    /// address changes, not every frame).
+    allowed: bool,
     /// The last answer to "List voices", filled by a thread so the editor never waits.
     health: Arc<Mutex<Option<Result<ServerHealth, String>>>>,
     note: Option<String>,
@@ -98,9 +102,10 @@ impl RemoteEnginePanel {
 
     fn window(&mut self, ui: &mut Ui, params: &RvcLiveParams, settings: &mut RemoteEngineSettings) {
         let address = settings.address.trim().to_owned();
-        if self.token_loaded_for.as_deref() != Some(address.as_str()) {
-            self.token = remote_tokens::token_for(&address).unwrap_or_default();
-            self.token_loaded_for = Some(address.clone());
+        if self.loaded_for.as_deref() != Some(address.as_str()) {
+            self.token = remote_servers::token_for(&address).unwrap_or_default();
+            self.allowed = remote_servers::is_allowed(&address);
+            self.loaded_for = Some(address.clone());
         }
         let slot = params.active_slot();
         let mut open = true;
@@ -114,11 +119,27 @@ impl RemoteEnginePanel {
                 ui.label("Token");
                 ui.horizontal(|ui| {
                     ui.add(egui::TextEdit::singleline(&mut self.token).password(true).desired_width(150.0));
-                    if ui.button("Save").clicked() {
-                        self.note = Some(match remote_tokens::save(&address, &self.token) {
-                            Ok(path) => format!("Saved for {address} in {} (not in the project)", path.display()),
-                            Err(e) => format!("Could not save the token: {e}"),
+                    let allow = ui
+                        .add_enabled(!address.is_empty(), egui::Button::new("Allow"))
+                        .on_hover_text("Let this plugin send your audio to this server, with this token");
+                    if allow.clicked() {
+                        self.note = Some(match remote_servers::allow(&address, &self.token) {
+                            Ok(path) => format!("Allowed {address}; saved in {} (not in the project)", path.display()),
+                            Err(e) => format!("Could not save: {e}"),
                         });
+                        self.loaded_for = None;
+                    }
+                    if self.allowed
+                        && ui
+                            .button("Forget")
+                            .on_hover_text("Stop streaming to this server until allowed again")
+                            .clicked()
+                    {
+                        self.note = Some(match remote_servers::forget(&address) {
+                            Ok(_) => format!("Forgot {address} and its token"),
+                            Err(e) => format!("Could not save: {e}"),
+                        });
+                        self.loaded_for = None;
                     }
                 });
                 ui.end_row();
@@ -163,6 +184,13 @@ impl RemoteEnginePanel {
                 Some(Err(why)) => ui.label(RichText::new(why).small().color(theme::BAD_TEXT)),
                 None => ui.label(RichText::new("List the server's voices to choose one").small().weak()),
             };
+            if !address.is_empty() && !self.allowed {
+                ui.label(
+                    RichText::new("Not allowed yet: a project alone never sends your audio to another machine")
+                        .small()
+                        .color(theme::BAD_TEXT),
+                );
+            }
             if let Some(note) = &self.note {
                 ui.label(RichText::new(note).small().weak());
             }

@@ -111,6 +111,10 @@ enum Command {
         /// ONNX Runtime threads per model on the server.
         #[arg(long, default_value_t = 1)]
         server_threads: usize,
+        /// Start the server with `--separate-models` (each stream its own content encoder and
+        /// pitch model) instead of sharing them.
+        #[arg(long)]
+        separate_models: bool,
         #[arg(long)]
         json: Option<PathBuf>,
     },
@@ -167,6 +171,7 @@ fn main() -> std::process::ExitCode {
             streams,
             seconds,
             server_threads,
+            separate_models,
             json,
         } => {
             let bench = remote_streams::RemoteBench {
@@ -177,6 +182,7 @@ fn main() -> std::process::ExitCode {
                 streams,
                 seconds,
                 server_threads,
+                separate_models,
             };
             remote_streams::run(&bench, json.as_deref())
         }

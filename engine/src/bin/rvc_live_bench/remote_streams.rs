@@ -26,6 +26,8 @@ pub struct RemoteBench {
     pub streams: Vec<usize>,
     pub seconds: f64,
     pub server_threads: usize,
+    /// The server gives each stream its own content encoder and pitch model.
+    pub separate_models: bool,
 }
 
 /// One row: `streams` at once for the run's seconds.
@@ -56,7 +58,7 @@ impl Drop for ServerProcess {
     }
 }
 
-fn start_server(library: &Path, max_streams: usize, threads: usize) -> Result<ServerProcess, String> {
+fn start_server(library: &Path, max_streams: usize, threads: usize, separate: bool) -> Result<ServerProcess, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let cli = exe.with_file_name(format!("rvc-live{}", std::env::consts::EXE_SUFFIX));
     let mut child = Command::new(&cli)
@@ -65,6 +67,7 @@ fn start_server(library: &Path, max_streams: usize, threads: usize) -> Result<Se
         .arg(library)
         .args(["--listen", "127.0.0.1:0", "--max-streams", &max_streams.to_string()])
         .args(["--threads", &threads.to_string()])
+        .args(separate.then_some("--separate-models"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -107,10 +110,13 @@ pub fn run(bench: &RemoteBench, json: Option<&Path>) -> Result<(), String> {
     let input: Arc<Vec<f32>> = Arc::new(speech.iter().copied().cycle().take(samples).collect());
 
     let max = bench.streams.iter().copied().max().unwrap_or(1);
-    let server = start_server(&library, max, bench.server_threads)?;
+    let server = start_server(&library, max, bench.server_threads, bench.separate_models)?;
     eprintln!(
-        "server at {} ({} thread per model); {:.0} s of speech per stream",
-        server.1, bench.server_threads, bench.seconds
+        "server at {} ({} thread per model, {} models); {:.0} s of speech per stream",
+        server.1,
+        bench.server_threads,
+        if bench.separate_models { "separate" } else { "shared" },
+        bench.seconds
     );
     let mut rows = Vec::new();
     for &count in &bench.streams {

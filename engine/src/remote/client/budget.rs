@@ -18,6 +18,17 @@ pub fn network_budget(round_trip: Duration, compute: Duration) -> Duration {
     round_trip + compute.mul_f64(COMPUTE_HEADROOM) + NETWORK_SLACK
 }
 
+/// What the inference thread polls for a block (1 ms) and what it takes to hand the block over:
+/// the budget counts from when the block was complete, the wait from when it went out.
+pub const HANDOVER: Duration = Duration::from_millis(2);
+
+/// How long the inference thread waits for a block's conversion under `budget`: short enough
+/// that a block that does not come back still reaches the audio thread in time, faded out of the
+/// server's pending output rather than cut by the audio thread's fallback.
+pub fn reply_wait(budget: Duration) -> Duration {
+    budget.saturating_sub(HANDOVER).max(Duration::from_millis(1))
+}
+
 /// The budget in samples at `sample_rate`, at most `block`: a stream cannot wait longer per block
 /// than a block lasts, or it falls behind for good.
 pub fn budget_samples(budget: Duration, sample_rate: u32, block: usize) -> usize {

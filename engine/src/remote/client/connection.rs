@@ -6,9 +6,11 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use tungstenite::protocol::WebSocketConfig;
-use tungstenite::{Message, WebSocket};
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::{Connector, Message, WebSocket};
 
 use super::endpoint::RemoteEndpoint;
+use super::tls::client_config;
 use crate::remote::{ClientMessage, Hello, MAX_FRAME_BYTES, Refusal, ServerMessage, Welcome};
 
 /// Round trips timed after the welcome; the slowest counts.
@@ -42,9 +44,21 @@ impl std::fmt::Display for ConnectError {
 
 impl std::error::Error for ConnectError {}
 
+/// A stream's WebSocket: over TCP, or TLS over TCP for a `wss://` address.
+pub type ServerSocket = WebSocket<MaybeTlsStream<TcpStream>>;
+
+/// The TCP connection under `socket`, whose timeouts and blocking mode the link sets.
+pub fn tcp_of(socket: &mut ServerSocket) -> std::io::Result<&TcpStream> {
+    match socket.get_ref() {
+        MaybeTlsStream::Plain(tcp) => Ok(tcp),
+        MaybeTlsStream::Rustls(tls) => Ok(tls.get_ref()),
+        _ => Err(std::io::Error::other("a TLS stream this client does not build")),
+    }
+}
+
 /// An open stream, welcomed.
 pub struct Connection {
-    pub socket: WebSocket<TcpStream>,
+    pub socket: ServerSocket,
     pub welcome: Welcome,
     /// The slowest of a few WebSocket pings after the welcome.
     pub round_trip: Duration,
@@ -73,7 +87,7 @@ impl Connection {
         cancelled: &dyn Fn() -> bool,
     ) -> Result<Self, ConnectError> {
         let url = endpoint.stream_url().map_err(ConnectError::Unreachable)?;
-        let host = url.trim_start_matches("ws://").split('/').next().unwrap_or_default().to_owned();
+        let host = endpoint.authority().map_err(ConnectError::Unreachable)?;
         let address = host
             .to_socket_addrs()
             .map_err(|e| ConnectError::Unreachable(format!("{host}: {e}")))?
@@ -90,13 +104,20 @@ impl Connection {
             .max_message_size(Some(MAX_FRAME_BYTES))
             .max_frame_size(Some(MAX_FRAME_BYTES))
             .max_write_buffer_size(MAX_WRITE_BUFFER);
-        let (mut socket, _) =
-            tungstenite::client::client_with_config(url.as_str(), tcp, Some(config)).map_err(|e| unreachable(&e))?;
+        // Only a `wss://` address reads the trusted certificates: a plain stream works on a
+        // system without any.
+        let connector = if url.starts_with("wss://") {
+            Some(Connector::Rustls(client_config().map_err(ConnectError::Unreachable)?))
+        } else {
+            Some(Connector::Plain)
+        };
+        let (mut socket, _) = tungstenite::client_tls_with_config(url.as_str(), tcp, Some(config), connector)
+            .map_err(|e| unreachable(&e))?;
 
         hello.token = endpoint.token.clone();
         hello.voice = endpoint.voice.clone();
         socket.send(Message::text(ClientMessage::Hello(hello.clone()).to_text())).map_err(|e| unreachable(&e))?;
-        socket.get_mut().set_read_timeout(Some(POLL)).map_err(|e| unreachable(&e))?;
+        tcp_of(&mut socket).and_then(|tcp| tcp.set_read_timeout(Some(POLL))).map_err(|e| unreachable(&e))?;
         let welcome = match read_text(&mut socket, Instant::now() + load_timeout, cancelled)? {
             ServerMessage::Welcome(welcome) => welcome,
             ServerMessage::Refused { reason, message } => return Err(ConnectError::Refused { reason, message }),
@@ -109,37 +130,37 @@ impl Connection {
             )));
         }
         let round_trip = time_round_trips(&mut socket, timeout, cancelled)?;
-        socket.get_mut().set_read_timeout(Some(timeout)).map_err(|e| unreachable(&e))?;
+        tcp_of(&mut socket).and_then(|tcp| tcp.set_read_timeout(Some(timeout))).map_err(|e| unreachable(&e))?;
         Ok(Self { socket, welcome, round_trip })
     }
 }
 
 /// The next message, read in [`POLL`] slices until `deadline` or until `cancelled`.
 fn read_until(
-    socket: &mut WebSocket<TcpStream>,
+    socket: &mut ServerSocket,
     deadline: Instant,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Message, ConnectError> {
     loop {
+        // Checked before every read, so a peer that keeps sending (pings, anything) cannot hold
+        // a stopping link or outlast the deadline.
+        if cancelled() {
+            return Err(ConnectError::Unreachable("the stream stopped".into()));
+        }
+        if Instant::now() >= deadline {
+            return Err(ConnectError::Unreachable("the server did not answer in time".into()));
+        }
         match socket.read() {
             Ok(message) => return Ok(message),
             Err(tungstenite::Error::Io(e))
-                if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
-            {
-                if cancelled() {
-                    return Err(ConnectError::Unreachable("the stream stopped".into()));
-                }
-                if Instant::now() >= deadline {
-                    return Err(ConnectError::Unreachable("the server did not answer in time".into()));
-                }
-            }
+                if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
             Err(e) => return Err(ConnectError::Unreachable(e.to_string())),
         }
     }
 }
 
 fn read_text(
-    socket: &mut WebSocket<TcpStream>,
+    socket: &mut ServerSocket,
     deadline: Instant,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<ServerMessage, ConnectError> {
@@ -156,7 +177,7 @@ fn read_text(
 }
 
 fn time_round_trips(
-    socket: &mut WebSocket<TcpStream>,
+    socket: &mut ServerSocket,
     timeout: Duration,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Duration, ConnectError> {

@@ -2,16 +2,15 @@
 //! the inference thread, and reconnects with backoff when the server goes away. The inference
 //! thread never touches the socket, so a slow or dead server costs it at most its wait.
 
-use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use tungstenite::{Message, WebSocket};
+use tungstenite::Message;
 
-use super::connection::{ConnectError, Connection};
+use super::connection::{ConnectError, Connection, ServerSocket, tcp_of};
 use super::endpoint::RemoteEndpoint;
 use super::remote_stats::RemoteStats;
 use crate::remote::{ConvertedBlock, Hello, ServerMessage};
@@ -20,6 +19,13 @@ use crate::rvc_processor::ControlSource;
 /// The first wait before reconnecting, doubled after each failure up to [`BACKOFF_MAX`].
 pub const BACKOFF_START: Duration = Duration::from_millis(100);
 pub const BACKOFF_MAX: Duration = Duration::from_secs(4);
+/// How often a server that refused the stream is asked again.
+pub const REFUSED_RETRY: Duration = Duration::from_secs(30);
+/// A stream that lasted this long was working: after it ends, the link reconnects at once.
+const STABLE: Duration = Duration::from_secs(10);
+/// A link with nothing to send pings the server this often, so that an idle voice slot keeps its
+/// stream (servers close connections that send nothing).
+const KEEPALIVE: Duration = Duration::from_secs(5);
 /// How long the link waits for a reply of any kind, while sending, before it takes the server for
 /// gone (a peer that vanished without closing the connection).
 const SILENCE_LIMIT: Duration = Duration::from_secs(3);
@@ -30,8 +36,8 @@ const FAST_POLL: Duration = Duration::from_micros(250);
 const IDLE_POLL: Duration = Duration::from_millis(20);
 /// Each step of a reconnect (TCP, upgrade, pings) is bounded by this; the server's voice load by
 /// [`LOAD_TIMEOUT`], though a stopping stream stops waiting for it at once. What a stopping link
-/// can keep the host waiting is the TCP connect and the upgrade: twice this at most.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// can keep the host waiting is a TCP connect and an upgrade in progress.
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 pub const LOAD_TIMEOUT: Duration = Duration::from_secs(60);
 /// Frames waiting to go out, and converted blocks waiting for the inference thread.
 const QUEUED: usize = 8;
@@ -96,18 +102,30 @@ impl LinkThread {
             let connection = match first.take().map_or_else(|| self.connect(), |c| self.accept(c)) {
                 Ok(connection) => connection,
                 Err(why) => {
-                    tracing::warn!(error = %why, retry_ms = backoff.as_millis() as u64, "remote engine");
+                    // A refusal (a wrong token, a voice the server lacks, another version) will not
+                    // change by itself within seconds: asked again rarely, and the banner says why.
+                    let wait = if matches!(why, ConnectError::Refused { .. }) { REFUSED_RETRY } else { backoff };
+                    tracing::warn!(error = %why, retry_ms = wait.as_millis() as u64, "remote engine");
                     self.stats.set_problem(why.to_string());
-                    self.sleep(backoff);
+                    self.sleep(wait);
                     backoff = (backoff * 2).min(BACKOFF_MAX);
                     continue;
                 }
             };
-            backoff = BACKOFF_START;
+            let connected = Instant::now();
             let why = self.pump(connection.socket);
-            if !self.stopped() {
-                tracing::warn!(error = %why, "remote engine: the stream stopped; reconnecting");
-                self.stats.set_problem(why);
+            if self.stopped() {
+                break;
+            }
+            tracing::warn!(error = %why, "remote engine: the stream stopped; reconnecting");
+            self.stats.set_problem(why);
+            // A stream that ran a while reconnects at once; one that ends as soon as it starts
+            // (a server that fails on every block) backs off like a failed connect.
+            if connected.elapsed() >= STABLE {
+                backoff = BACKOFF_START;
+            } else {
+                self.sleep(backoff);
+                backoff = (backoff * 2).min(BACKOFF_MAX);
             }
         }
         self.stats.connected.store(false, Ordering::Relaxed);
@@ -158,11 +176,12 @@ impl LinkThread {
     /// every [`FAST_POLL`]; otherwise it sleeps on the queue of frames to send, which wakes it as
     /// soon as the inference thread hands one over. (A socket read timeout would not do: the
     /// system rounds it up to its timer tick, several milliseconds, on every block.)
-    fn pump(&self, mut socket: WebSocket<TcpStream>) -> String {
-        if let Err(e) = socket.get_mut().set_nonblocking(true) {
+    fn pump(&self, mut socket: ServerSocket) -> String {
+        if let Err(e) = tcp_of(&mut socket).and_then(|tcp| tcp.set_nonblocking(true)) {
             return e.to_string();
         }
         let mut last_heard = Instant::now();
+        let mut last_sent = Instant::now();
         // When the oldest block still unanswered went out.
         let mut waiting_since: Option<Instant> = None;
         loop {
@@ -181,6 +200,13 @@ impl LinkThread {
                 if let Err(why) = write(&mut socket, message) {
                     return why;
                 }
+                last_sent = Instant::now();
+            }
+            if last_sent.elapsed() >= KEEPALIVE {
+                if let Err(why) = write(&mut socket, Message::Ping(Vec::new().into())) {
+                    return why;
+                }
+                last_sent = Instant::now();
             }
             if let Err(why) = flush(&mut socket) {
                 return why;
@@ -229,6 +255,7 @@ impl LinkThread {
                         if let Err(why) = write(&mut socket, message) {
                             return why;
                         }
+                        last_sent = Instant::now();
                     }
                     Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => return "stopped".into(),
@@ -252,7 +279,7 @@ impl Outgoing {
 
 /// Queue `message` on the non-blocking socket: what the socket cannot take now stays in the
 /// WebSocket's write buffer (bounded, see [`super::connection`]) until a later flush.
-fn write(socket: &mut WebSocket<TcpStream>, message: Message) -> Result<(), String> {
+fn write(socket: &mut ServerSocket, message: Message) -> Result<(), String> {
     match socket.write(message) {
         Ok(()) => Ok(()),
         Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(()),
@@ -260,7 +287,7 @@ fn write(socket: &mut WebSocket<TcpStream>, message: Message) -> Result<(), Stri
     }
 }
 
-fn flush(socket: &mut WebSocket<TcpStream>) -> Result<(), String> {
+fn flush(socket: &mut ServerSocket) -> Result<(), String> {
     match socket.flush() {
         Ok(()) => Ok(()),
         Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(()),

@@ -9,9 +9,10 @@ mod remote_processor;
 mod remote_stats;
 mod remote_voice;
 mod server_health;
+mod tls;
 
-pub use budget::{COMPUTE_HEADROOM, NETWORK_SLACK, budget_samples, network_budget};
-pub use connection::{ConnectError, Connection};
+pub use budget::{COMPUTE_HEADROOM, HANDOVER, NETWORK_SLACK, budget_samples, network_budget, reply_wait};
+pub use connection::{ConnectError, Connection, ServerSocket};
 pub use endpoint::RemoteEndpoint;
 pub use link::{BACKOFF_MAX, BACKOFF_START, LOAD_TIMEOUT, LinkPlan};
 pub use remote_processor::RemoteProcessor;

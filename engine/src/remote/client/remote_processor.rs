@@ -29,6 +29,8 @@ pub struct RemoteProcessor {
     controls: ControlSource,
     /// The controls the server has, to send only changes.
     sent_controls: ConversionControls,
+    /// The link's connection count when controls were last sent.
+    connection: u64,
     block: usize,
     delay: usize,
     /// How long a block may take to come back: the network budget (offline: much longer).
@@ -58,6 +60,7 @@ impl RemoteProcessor {
         let sent_controls = plan.hello.controls;
         let link = Link::start(plan, first, stats.clone())?;
         Ok(Self {
+            connection: stats.connections.load(Ordering::Relaxed),
             link,
             stats,
             controls,
@@ -81,7 +84,11 @@ impl RemoteProcessor {
     /// Send block `seq` and wait for its conversion until the budget runs out.
     fn exchange(&mut self, seq: u64, samples: &[f32]) -> Option<ConvertedBlock> {
         let controls = (self.controls)();
-        if controls != self.sent_controls {
+        // A new connection started from the controls of its hello, which may predate changes
+        // made while it was connecting: the first block on it sends them again.
+        let connection = self.stats.connections.load(Ordering::Relaxed);
+        if controls != self.sent_controls || connection != self.connection {
+            self.connection = connection;
             let text = ClientMessage::Controls(controls).to_text();
             if self.link.outgoing.try_send(Outgoing::Text(text)).is_ok() {
                 self.sent_controls = controls;
@@ -102,7 +109,14 @@ impl RemoteProcessor {
                 return None;
             }
             let Ok(block) = self.link.incoming.recv_timeout(left.min(WAIT_SLICE)) else { continue };
+            // A number ahead of the block just sent is no conversion of ours: a server that sends
+            // one must not make every later block look late.
+            if block.seq > seq {
+                continue;
+            }
             if self.tracker.arrive(block.seq) == Arrival::Late {
+                // Its compute still says why it was late: a server slower than real time.
+                self.stats.compute_us.store(block.compute_us, Ordering::Relaxed);
                 self.stats.late_blocks.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
@@ -174,7 +188,17 @@ impl BlockProcessor for RemoteProcessor {
         self.fade.pending(out, weight);
     }
 
+    /// A voice slot switching to this server voice: the server forgets what it converted when
+    /// the slot last played, and the first block fades in from what the previous slot would have
+    /// played (or, if it does not come back in time, fades from that to the dry input).
     fn take_over(&mut self, _input: &InputHistory, pending: &[f32], pending_weight: &[f32]) {
+        let _ = self.link.outgoing.try_send(Outgoing::Text(ClientMessage::Reset.to_text()));
         self.fade.start(pending, pending_weight);
+        let n = pending.len().min(pending_weight.len()).min(self.pending.0.len());
+        self.pending.0.fill(0.0);
+        self.pending.1.fill(0.0);
+        self.pending.0[..n].copy_from_slice(&pending[..n]);
+        self.pending.1[..n].copy_from_slice(&pending_weight[..n]);
+        self.missed_last = false;
     }
 }

@@ -22,8 +22,8 @@ pub struct RemoteStats {
     pub converted_blocks: AtomicU64,
     /// The slowest ping round trip at the last connect, µs. Written by the link.
     pub round_trip_us: AtomicU32,
-    /// The server's compute time for the last block it converted, µs. Written by the inference
-    /// thread.
+    /// The server's compute time for the last block it converted (played or late), µs. Written
+    /// by the inference thread.
     pub compute_us: AtomicU32,
     /// Why the stream is not converting, when it is not: the server's refusal, the error it
     /// sent, why the connection broke. Cleared on connect. Written by the link.

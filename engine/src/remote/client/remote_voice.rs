@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::budget::{budget_samples, network_budget};
+use super::budget::{budget_samples, network_budget, reply_wait};
 use super::connection::{ConnectError, Connection};
 use super::endpoint::RemoteEndpoint;
 use super::link::LinkPlan;
@@ -49,8 +49,8 @@ pub struct ConnectTimeouts {
 }
 
 /// Open a stream for `endpoint`'s voice sized as `local` (the geometry converting here would
-/// have) and start its processor. Each block waits for the server up to the network budget, or
-/// `patience` when given (offline conversions, which have no deadline).
+/// have) and start its processor. Each block waits for the server within the network budget
+/// ([`reply_wait`]), or `patience` when given (offline conversions, which have no deadline).
 pub fn connect(
     endpoint: &RemoteEndpoint,
     local: StreamGeometry,
@@ -72,8 +72,13 @@ pub fn connect(
     let budget = Duration::from_secs_f64(geometry.worker_budget as f64 / f64::from(geometry.sample_rate));
     let plan =
         LinkPlan { endpoint: endpoint.clone(), hello, controls, processor_delay: welcome.processor_delay as usize };
-    let processor =
-        RemoteProcessor::start(plan, Some(connection), geometry.crossfade, patience.unwrap_or(budget), stats)
-            .map_err(|e| ConnectError::Unreachable(format!("cannot start the link's thread: {e}")))?;
+    let processor = RemoteProcessor::start(
+        plan,
+        Some(connection),
+        geometry.crossfade,
+        patience.unwrap_or(reply_wait(budget)),
+        stats,
+    )
+    .map_err(|e| ConnectError::Unreachable(format!("cannot start the link's thread: {e}")))?;
     Ok(RemoteVoice { processor, geometry, welcome, round_trip, budget })
 }

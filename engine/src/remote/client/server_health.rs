@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::endpoint::RemoteEndpoint;
-use crate::remote::HEALTH_PATH;
+use super::tls::health_tls_config;
 
 /// What `/health` says (the fields a client uses; the server sends more).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -19,15 +19,16 @@ pub struct ServerHealth {
     pub voices: Vec<String>,
 }
 
-/// Ask the server at `address` (as a [`RemoteEndpoint`] takes it) how it is. Blocking, bounded by
+/// Ask the server at `address` (as a [`RemoteEndpoint`] takes it, HTTPS for `wss://`) how it is. Blocking, bounded by
 /// `timeout`; a server that is full or stopping answers too (with its status).
 pub fn server_health(address: &str, timeout: Duration) -> Result<ServerHealth, String> {
     let endpoint = RemoteEndpoint { address: address.to_owned(), token: None, voice: String::new() };
-    let stream_url = endpoint.stream_url()?;
-    let base = stream_url.trim_start_matches("ws://").split('/').next().unwrap_or_default();
-    let url = format!("http://{base}{HEALTH_PATH}");
-    let agent: ureq::Agent =
-        ureq::Agent::config_builder().timeout_global(Some(timeout)).http_status_as_error(false).build().into();
+    let url = endpoint.health_url()?;
+    let mut config = ureq::Agent::config_builder().timeout_global(Some(timeout)).http_status_as_error(false);
+    if url.starts_with("https://") {
+        config = config.tls_config(health_tls_config()?);
+    }
+    let agent: ureq::Agent = config.build().into();
     let mut response = agent.get(&url).call().map_err(|e| format!("{url}: {e}"))?;
     response.body_mut().with_config().limit(1 << 20).read_json().map_err(|e| format!("{url}: {e}"))
 }

@@ -19,7 +19,7 @@ use crate::rvc_processor::{ControlSource, RvcProcessor};
 use crate::stream::{BlockProcessor, StreamGeometry};
 
 /// How long a client has to say hello.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a frame may wait to be sent to a client that does not read before the stream closes.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// The fastest a stream may send blocks, in real time: a file converted through the server goes
@@ -70,8 +70,9 @@ async fn say(socket: &mut WebSocket, message: ServerMessage) {
     let _ = timeout(SEND_TIMEOUT, socket.send(Message::Close(None))).await;
 }
 
-/// Read and check the client's hello. The token is checked before the voice is looked up, so a
-/// stranger learns nothing of the library.
+/// Read and check the client's hello. The token is checked before anything else is, so a stranger
+/// gets no stream and no answer about the voices beyond what `/health` (public, for balancers)
+/// lists.
 async fn handshake(socket: &mut WebSocket, server: &Server) -> Result<Hello, (Refusal, String)> {
     if server.is_stopping() {
         return Err((Refusal::Busy, "the server is stopping".into()));
@@ -138,7 +139,17 @@ async fn converse(
         ));
     }
     let controls = Arc::new(Mutex::new(hello.controls.clamped()));
-    let (processor, compute) = load_voice(server, &hello, geometry, controls.clone()).await?;
+    // Subscribed before the load, so a stop signalled while it runs is seen after it.
+    let mut stop = server.stop.subscribe();
+    // A client that leaves while its voice loads frees its place at once (the load finishes on
+    // its thread and is dropped); the hello was its only message until the welcome.
+    let (processor, compute) = tokio::select! {
+        loaded = load_voice(server, &hello, geometry, controls.clone()) => loaded?,
+        _ = socket.recv() => return Ok(()),
+    };
+    if *stop.borrow() {
+        return Err("the server is shutting down".into());
+    }
     let welcome = Welcome {
         protocol: PROTOCOL_VERSION,
         voice: hello.voice.clone(),
@@ -152,7 +163,6 @@ async fn converse(
         .map_err(|e| format!("the server cannot start a stream: {e}"))?;
     send(socket, Message::Text(ServerMessage::Welcome(welcome).to_text().into())).await?;
 
-    let mut stop = server.stop.subscribe();
     let idle = server.options.idle;
     let mut pace = Pace::new(geometry.block as f64 / f64::from(geometry.sample_rate));
     loop {
@@ -184,12 +194,30 @@ async fn load_voice(
     controls: Arc<Mutex<RemoteControls>>,
 ) -> Result<(RvcProcessor, Duration), String> {
     let voice = server.voices.find(&hello.voice).ok_or("the voice left the server's library")?;
-    let _loading = server.loads.acquire().await.map_err(|_| "the server is stopping".to_owned())?;
+    // Held by the loading thread until it ends, not by this task: a client that leaves mid-load
+    // drops this future, but the load runs on, and must go on counting against the cap.
+    let loading = server.loads.clone().acquire_owned().await.map_err(|_| "the server is stopping".to_owned())?;
     let (server, settings) = (server.clone(), hello.settings.clamped());
-    let source: ControlSource = Arc::new(move || *controls.lock());
+    let source: ControlSource = {
+        let controls = controls.clone();
+        Arc::new(move || *controls.lock())
+    };
     tokio::task::spawn_blocking(move || {
-        let mut processor = server.voices.load(&voice, &geometry, &settings, source, server.options.threads)?;
+        let mut processor = server.voices.load(
+            &voice,
+            &geometry,
+            &settings,
+            source,
+            server.options.threads,
+            server.options.share_models,
+        )?;
+        // Timed with the gate open, whatever the client's is: the block the budget is for is
+        // one the models run on.
+        let asked = *controls.lock();
+        controls.lock().gate_db = RemoteControls::GATE_DB_RANGE.0;
         let compute = measure_block(&mut processor, &geometry);
+        *controls.lock() = asked;
+        drop(loading);
         Ok((processor, compute))
     })
     .await
@@ -260,6 +288,10 @@ impl Pace {
 
     /// How long the next block must wait to keep the pace; counts it as admitted.
     fn wait(&mut self) -> Duration {
+        // A pause earns no credit beyond the burst: what a client did not send while silent it
+        // cannot send all at once afterwards.
+        let earned = self.started.elapsed().as_secs_f64() * MAX_SPEED / self.block_seconds;
+        self.admitted = self.admitted.max(earned - BURST_BLOCKS);
         // Block `admitted` may start once the clock has run its share, less the burst.
         let due = (self.admitted - BURST_BLOCKS).max(0.0) * self.block_seconds / MAX_SPEED;
         self.admitted += 1.0;

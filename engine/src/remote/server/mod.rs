@@ -7,12 +7,13 @@ mod connection;
 mod health;
 mod served_voices;
 mod stream_worker;
+mod tls;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -24,6 +25,7 @@ use parking_lot::Mutex;
 
 use super::{HEALTH_PATH, MAX_FRAME_BYTES, STREAM_PATH};
 use served_voices::ServedVoices;
+pub use tls::TlsFiles;
 
 /// How a server runs: what it serves, where, to whom and how much.
 #[derive(Debug, Clone)]
@@ -31,6 +33,8 @@ pub struct ServeOptions {
     /// The voice library folder (the editor's library layout).
     pub library: PathBuf,
     pub listen: SocketAddr,
+    /// Serve `wss://` and HTTPS with this certificate instead of plain `ws://` and HTTP.
+    pub tls: Option<TlsFiles>,
     /// Required from every client when set; a server listening beyond loopback must have one.
     pub token: Option<String>,
     /// Streams converting at once; more are refused as busy.
@@ -39,6 +43,10 @@ pub struct ServeOptions {
     pub idle: Duration,
     /// ONNX Runtime threads per model of each stream.
     pub threads: usize,
+    /// Whether streams whose voices use the same content encoder and pitch model share one copy
+    /// (less memory; the streams take turns on it, which suits a GPU) or each load their own
+    /// (more memory; streams convert in parallel on a CPU's cores).
+    pub share_models: bool,
 }
 
 impl ServeOptions {
@@ -65,14 +73,16 @@ struct Server {
     /// tasks (register, unregister) and by `/health`.
     streams: Mutex<HashMap<u64, ServedStream>>,
     next_id: AtomicU64,
+    /// WebSocket connections open or being upgraded. Counted by the stream handler.
+    connections: AtomicUsize,
     /// Set by the shutdown signal: `/health` fails (a balancer drains the server), new streams
     /// are refused, and running ones are told and closed. Read by connection tasks.
     stopping: AtomicBool,
     /// Wakes connection tasks when `stopping` is set.
     stop: tokio::sync::watch::Sender<bool>,
     /// Voices loading at once: loading takes a core for a while, and streams converting meanwhile
-    /// need the others. Taken by connection tasks around a load.
-    loads: tokio::sync::Semaphore,
+    /// need the others. Taken by connection tasks, released by the loading thread when it ends.
+    loads: Arc<tokio::sync::Semaphore>,
     started: Instant,
 }
 
@@ -120,6 +130,7 @@ pub fn run(options: ServeOptions) -> Result<(), String> {
 }
 
 async fn serve(options: ServeOptions, voices: ServedVoices) -> Result<(), String> {
+    let tls = options.tls.as_ref().map(tls::server_config).transpose()?;
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", options.listen))?;
@@ -131,37 +142,46 @@ async fn serve(options: ServeOptions, voices: ServedVoices) -> Result<(), String
         voices,
         streams: Mutex::default(),
         next_id: AtomicU64::new(0),
+        connections: AtomicUsize::new(0),
         stopping: AtomicBool::new(false),
         stop,
-        loads: tokio::sync::Semaphore::new((std::thread::available_parallelism().map_or(1, usize::from) / 2).max(1)),
+        loads: Arc::new(tokio::sync::Semaphore::new(
+            (std::thread::available_parallelism().map_or(1, usize::from) / 2).max(1),
+        )),
         started: Instant::now(),
     });
     let app = Router::new()
         .route(STREAM_PATH, get(stream))
         .route(HEALTH_PATH, get(health::report))
         .with_state(server.clone());
-    tracing::info!(%address, voices = names.len(), token = server.options.token.is_some(), "serving");
+    tracing::info!(
+        %address,
+        voices = names.len(),
+        token = server.options.token.is_some(),
+        tls = tls.is_some(),
+        "serving"
+    );
     println!("listening on {address}");
     use std::io::Write;
     let _ = std::io::stdout().flush();
 
     // Converted blocks go out as they are ready: Nagle's algorithm would hold each back waiting
     // for the client's acknowledgement of the one before.
-    let listener = listener.tap_io(|tcp| {
+    let no_delay = |tcp: &tokio::net::TcpStream| {
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
-    });
-    let signal_server = server.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            tracing::info!("stopping: telling every stream, refusing new ones");
-            signal_server.stopping.store(true, Ordering::Relaxed);
-            let _ = signal_server.stop.send(true);
-        })
-        .await
-        .map_err(|e| format!("the server stopped: {e}"))?;
+    };
+    match tls {
+        None => serve_on(listener.tap_io(move |tcp| no_delay(tcp)), app, server.clone()).await?,
+        Some(config) => {
+            let listener = tls_listener::builder(tokio_rustls::TlsAcceptor::from(config))
+                .handshake_timeout(tls::HANDSHAKE_TIMEOUT)
+                .listen(listener)
+                .tap_io(move |tls| no_delay(tls.get_ref().0));
+            serve_on(listener, app, server.clone()).await?
+        }
+    }
     // Upgraded connections outlive the listener: give their tasks a moment to say goodbye.
     let deadline = Instant::now() + Duration::from_secs(5);
     while !server.streams.lock().is_empty() && Instant::now() < deadline {
@@ -171,11 +191,51 @@ async fn serve(options: ServeOptions, voices: ServedVoices) -> Result<(), String
     Ok(())
 }
 
-async fn stream(upgrade: WebSocketUpgrade, State(server): State<Arc<Server>>) -> impl IntoResponse {
+/// Connections beyond the streams' cap, for clients saying hello (or being refused): each may
+/// hold a frame of up to `MAX_FRAME_BYTES` before its token is checked, so their number is what
+/// bounds a stranger's use of the server's memory.
+const HANDSHAKING: usize = 32;
+
+async fn stream(upgrade: WebSocketUpgrade, State(server): State<Arc<Server>>) -> axum::response::Response {
+    let open = server.connections.fetch_add(1, Ordering::Relaxed);
+    let counted = Counted(server.clone());
+    if open >= server.options.max_streams + HANDSHAKING {
+        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
+    }
     upgrade
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| connection::run(socket, server))
+        .on_upgrade(move |socket| async move {
+            connection::run(socket, server).await;
+            drop(counted);
+        })
+        .into_response()
+}
+
+/// One open connection, counted while it lives.
+struct Counted(Arc<Server>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.connections.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Serve `app` on `listener` until the shutdown signal.
+async fn serve_on<L>(listener: L, app: Router, server: Arc<Server>) -> Result<(), String>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("stopping: telling every stream, refusing new ones");
+            server.stopping.store(true, Ordering::Relaxed);
+            let _ = server.stop.send(true);
+        })
+        .await
+        .map_err(|e| format!("the server stopped: {e}"))
 }
 
 async fn shutdown_signal() {

@@ -22,8 +22,8 @@ pub struct ServedVoices {
     /// The latest scan and when it ran. Locked by connection tasks while they look a name up.
     library: Mutex<(VoiceLibrary, Instant)>,
     /// Content encoders and pitch models, shared by every stream that loads them with the same
-    /// window and threads (their voices' synthesizers are each stream's own). Used by the loading
-    /// tasks.
+    /// window and threads (their voices' synthesizers are each stream's own), unless the server
+    /// runs with separate models. Streams sharing one take turns on it. Used by the loading tasks.
     shared: SharedModels,
 }
 
@@ -73,13 +73,16 @@ impl ServedVoices {
         settings: &StreamSettings,
         controls: ControlSource,
         threads: usize,
+        share: bool,
     ) -> Result<RvcProcessor, String> {
         let selection = voice.selection();
         if selection.content_encoder.is_none() {
             return Err(format!("the server's library has no content encoder for the voice {}", voice.name));
         }
         let stats = Arc::new(ConversionStats::default());
-        RvcProcessor::load_sharing(&selection, geometry, settings, controls, stats, threads, &self.shared)
+        let own = SharedModels::default();
+        let models = if share { &self.shared } else { &own };
+        RvcProcessor::load_sharing(&selection, geometry, settings, controls, stats, threads, models)
             .map_err(|e| format!("the server cannot load the voice {}: {e}", voice.name))
     }
 }
