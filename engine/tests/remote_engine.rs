@@ -45,15 +45,7 @@ fn a_file_converted_through_a_server_matches_converting_here() {
     let server = Server::start(&library.0, "127.0.0.1:0", &[]);
     let scratch = Scratch::new("cli");
     let input = scratch.0.join("tone.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: RATE,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut writer = hound::WavWriter::create(&input, spec).unwrap();
-    tone(233.0, 2.0).into_iter().for_each(|s| writer.write_sample(s).unwrap());
-    writer.finalize().unwrap();
+    write_tone(&input, 233.0, 2.0);
 
     let convert = |output: &str, how: &[&str]| {
         let output = scratch.0.join(output);

@@ -19,18 +19,6 @@ fn certificate(scratch: &Scratch) -> (std::path::PathBuf, std::path::PathBuf) {
     (certificate, key)
 }
 
-fn write_tone(path: &std::path::Path) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: RATE,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut writer = hound::WavWriter::create(path, spec).unwrap();
-    tone(233.0, 1.5).into_iter().for_each(|s| writer.write_sample(s).unwrap());
-    writer.finalize().unwrap();
-}
-
 #[test]
 fn a_tls_server_converts_for_clients_that_trust_it_and_only_those() {
     let scratch = Scratch::new("tls");
@@ -43,7 +31,7 @@ fn a_tls_server_converts_for_clients_that_trust_it_and_only_those() {
     );
     let address = format!("wss://localhost:{}", server.address.port());
     let input = scratch.0.join("tone.wav");
-    write_tone(&input);
+    write_tone(&input, 233.0, 1.5);
 
     let convert = |output: &str, trusted: Option<&std::path::Path>| {
         let output = scratch.0.join(output);

@@ -10,8 +10,8 @@ use parking_lot::RwLock;
 
 use crate::remote_engine::RemoteEngineSettings;
 use crate::voice::{FirstSlotVoice, OtherSlotVoices, PersistedVoice, VOICE_SLOTS, VoiceSlots};
-use rvc_live_engine::formant;
 use rvc_live_engine::stream::StreamSettings;
+use rvc_live_engine::{ControlSource, formant};
 use rvc_live_engine::{ConversionControls, PROTECT_OFF};
 
 const GAIN_RANGE_DB: f32 = 24.0;
@@ -220,6 +220,19 @@ pub fn sanitize_state(state: &mut PluginState) {
             };
         }
     }
+}
+
+/// The conversion's controls as the parameters hold them, read by a voice's processor (here or
+/// on a server) at every block.
+pub fn controls_source(params: Arc<RvcLiveParams>) -> ControlSource {
+    Arc::new(move || ConversionControls {
+        semitones: params.pitch.value(),
+        formant: params.formant.value(),
+        gate_db: params.gate.value(),
+        envelope: params.envelope.value(),
+        index_rate: params.index_rate.value(),
+        protect: params.protect.value(),
+    })
 }
 
 #[cfg(test)]

@@ -13,9 +13,8 @@ use rvc_live_engine::remote::client::{
     ConnectTimeouts, LinkPlan, RemoteEndpoint, RemoteProcessor, RemoteStats, connect, hello, reply_wait,
 };
 use rvc_live_engine::stream::{DryProcessor, ProcessorBox, StreamGeometry, StreamSettings};
-use rvc_live_engine::{ControlSource, ConversionControls};
 
-use crate::params::RvcLiveParams;
+use crate::params::{RvcLiveParams, controls_source};
 use crate::remote_engine::{RemoteEngineSettings, RemoteSlot};
 use crate::remote_servers;
 use crate::voice::VOICE_SLOTS;
@@ -34,18 +33,6 @@ pub struct RemoteStart {
     pub slots: Vec<ProcessorBox>,
     pub links: Vec<Option<RemoteSlot>>,
     pub budget: Duration,
-}
-
-/// The controls the server converts with, read from the parameters.
-pub fn controls_source(params: Arc<RvcLiveParams>) -> ControlSource {
-    Arc::new(move || ConversionControls {
-        semitones: params.pitch.value(),
-        formant: params.formant.value(),
-        gate_db: params.gate.value(),
-        envelope: params.envelope.value(),
-        index_rate: params.index_rate.value(),
-        protect: params.protect.value(),
-    })
 }
 
 /// Connect the selected slot and start every slot's processor. `local` is the geometry converting

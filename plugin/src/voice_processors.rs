@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use nice_plug::prelude::*;
 use rvc_live_engine::stream::{DryProcessor, ProcessorBox, StreamGeometry, StreamSettings};
-use rvc_live_engine::{ConversionControls, ConversionStats, RvcProcessor, SharedModels};
+use rvc_live_engine::{ConversionStats, RvcProcessor, SharedModels};
 use rvc_live_engine::{injected_panic, panic_guard};
 
-use crate::params::RvcLiveParams;
+use crate::params::{RvcLiveParams, controls_source};
 use crate::voice_loader;
 use crate::voice_status::{VoiceFacts, VoiceState, VoiceStatus, VoiceStatuses};
 
@@ -73,15 +73,7 @@ impl VoiceProcessors {
             return Some(self.dry());
         };
         status.set(VoiceState::Loading, format!("Loading {}", synthesizer.display()));
-        let params = self.params.clone();
-        let controls = Arc::new(move || ConversionControls {
-            semitones: params.pitch.value(),
-            formant: params.formant.value(),
-            gate_db: params.gate.value(),
-            envelope: params.envelope.value(),
-            index_rate: params.index_rate.value(),
-            protect: params.protect.value(),
-        });
+        let controls = controls_source(self.params.clone());
         let memory_before = resident_memory();
         match RvcProcessor::load_sharing(
             &voice,

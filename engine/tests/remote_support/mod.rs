@@ -179,6 +179,19 @@ pub fn tone(frequency: f64, seconds: f64) -> Vec<f32> {
     rvc_live_test_support::signals::sine((seconds * f64::from(RATE)) as usize, f64::from(RATE), frequency, 0.5)
 }
 
+/// `tone(frequency, seconds)` as a mono 32-bit float WAV at the clients' rate.
+pub fn write_tone(path: &Path, frequency: f64, seconds: f64) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: RATE,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    tone(frequency, seconds).into_iter().for_each(|s| writer.write_sample(s).unwrap());
+    writer.finalize().unwrap();
+}
+
 pub fn endpoint(address: SocketAddr, voice: &str, token: Option<&str>) -> RemoteEndpoint {
     RemoteEndpoint { address: address.to_string(), token: token.map(str::to_owned), voice: voice.to_owned() }
 }
