@@ -109,7 +109,7 @@ fn state_blob_is_a_length_prefixed_nice_plug_json_object_with_defaults() {
     assert_eq!(state.i32_param("voice_slot"), Some(0), "slot 1");
     assert_eq!(
         state.fields.keys().map(String::as_str).collect::<Vec<_>>(),
-        ["stream", "tts-voice", "voice", "voice-library", "voice-slots"]
+        ["remote-engine", "stream", "tts-voice", "voice", "voice-library", "voice-slots"]
     );
     assert_eq!(state.voice().unwrap(), VoiceSelection::default());
     assert_eq!(state.other_voice_slots().unwrap(), vec![VoiceSelection::default(); 7], "slots 2 to 8, empty");

@@ -73,6 +73,10 @@ impl Link {
         let (received, incoming) = std::sync::mpsc::sync_channel(QUEUED);
         let stop = Arc::new(AtomicBool::new(false));
         let thread = LinkThread { plan, to_send, received, stop: stop.clone(), stats };
+        // Accepted here, before the caller sends its first block: on the link's thread the
+        // stream could start before the link called itself connected, and the first blocks would
+        // fall back (or be taken for blocks queued while no server was there).
+        let first = first.map(|connection| thread.accept(connection));
         let handle = std::thread::Builder::new().name("rvc-live-remote".into()).spawn(move || thread.run(first))?;
         Ok(Self { outgoing, incoming, stop, handle: Some(handle) })
     }
@@ -96,10 +100,10 @@ struct LinkThread {
 }
 
 impl LinkThread {
-    fn run(self, mut first: Option<Connection>) {
+    fn run(self, mut first: Option<Result<Connection, ConnectError>>) {
         let mut backoff = BACKOFF_START;
         while !self.stopped() {
-            let connection = match first.take().map_or_else(|| self.connect(), |c| self.accept(c)) {
+            let connection = match first.take().unwrap_or_else(|| self.connect()) {
                 Ok(connection) => connection,
                 Err(why) => {
                     // A refusal (a wrong token, a voice the server lacks, another version) will not
