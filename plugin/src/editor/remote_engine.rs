@@ -1,7 +1,7 @@
 //! The engine choice: this computer, or a remote server (`rvc-live serve`), with the server's
 //! address, the user's leave to stream to it and its token (both saved in the user's config
-//! folder, never in the project) and the server voice of the selected slot. Details open in a window of their own so the section stays one row
-//! and a status line.
+//! folder, never in the project) and the server voice of the selected slot. Details open in a
+//! window of their own so the section stays one row and a status line.
 
 use std::sync::Arc;
 use std::time::Duration;
