@@ -23,12 +23,17 @@ const RATE: f64 = 48_000.0;
 const BUFFER: u32 = 512;
 const TONE_HZ: f64 = 220.0;
 
-/// The plugin reads its tokens from here, not from the user's own config folder.
-fn private_config() -> Scratch {
-    let config = Scratch::new("plugin-config");
-    // SAFETY: every test of this binary sets the same value before loading a plugin.
-    unsafe { std::env::set_var("RVC_LIVE_CONFIG_DIR", &config.0) };
-    config
+/// The plugin reads its tokens from here, not from the user's own config folder. One folder for
+/// the whole test binary: the variable is the process's, and its tests run at once.
+fn private_config() -> &'static Path {
+    static CONFIG: std::sync::OnceLock<Scratch> = std::sync::OnceLock::new();
+    let config = CONFIG.get_or_init(|| {
+        let config = Scratch::new("plugin-config");
+        // SAFETY: set once, before any plugin of this binary loads (every test asks first).
+        unsafe { std::env::set_var("RVC_LIVE_CONFIG_DIR", &config.0) };
+        config
+    });
+    &config.0
 }
 
 fn start_server(library: &Path, listen: &str) -> Server {
@@ -217,7 +222,7 @@ fn a_project_streams_only_to_servers_the_user_allowed() {
     assert_eq!(health.streams, 0, "the server got a stream from a project the user never allowed");
 
     let allowed = serde_json::json!({ address.as_str(): "" });
-    std::fs::write(config.0.join("remote-servers.json"), allowed.to_string()).unwrap();
+    std::fs::write(config.join("remote-servers.json"), allowed.to_string()).unwrap();
     host.deactivate().unwrap();
     host.activate(AudioConfig::new(RATE, BUFFER)).unwrap();
     let out = host.process_signal(&[input.clone(), input], blocks, Pace::RealTime).unwrap();

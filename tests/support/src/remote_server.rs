@@ -18,12 +18,15 @@ pub fn voice_name(level: u32) -> String {
     format!("analytic_synth_v2_40k_level{level}")
 }
 
-/// A scratch folder, removed when dropped.
+/// A scratch folder, removed when dropped. Numbered within the process: tests running at once
+/// that ask for the same kind of folder must not remove each other's.
 pub struct Scratch(pub PathBuf);
 
 impl Scratch {
     pub fn new(what: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("rvc-live-remote-{what}-{}", std::process::id()));
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("rvc-live-remote-{what}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).unwrap();
         Self(path)
