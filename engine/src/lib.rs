@@ -80,6 +80,7 @@ pub use rvc_processor::{
     ControlSource, ConversionControls, ConversionStats, ModelPrecision, Precision, RvcProcessor, Stage,
 };
 pub use shared_models::SharedModels;
+pub use sola::Sola;
 pub use synthesizer::{DecodeRange, Synthesizer};
 pub use synthesizer_format::{ExportConvention, ModelVersion, SynthesizerFormat};
 pub use voice_selection::VoiceSelection;

