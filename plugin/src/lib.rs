@@ -12,6 +12,7 @@ use nice_plug::prelude::*;
 pub mod active_stream;
 pub mod editor;
 mod editor_window;
+mod measured_budget;
 pub mod meters;
 pub mod params;
 pub mod shared_state;
@@ -199,6 +200,7 @@ impl RvcLive {
             geometry,
             settings,
             shared_models: Arc::new(SharedModels::default()),
+            budgets: (settings.measured_budget && remote_start.is_none()).then(|| self.shared.budgets.clone()),
         };
         let (slots, loaded, load) = match remote_start {
             Some(start) => {
@@ -214,6 +216,14 @@ impl RvcLive {
                 self.shared.remote.started(None, Vec::new(), 0);
                 let (slots, loaded) = self.load_local_slots(&voices, active_slot, offline);
                 (slots, loaded, voices.loader())
+            }
+        };
+        // The voices loaded above were timed: a measured budget reserves what they need.
+        let geometry = match &voices.budgets {
+            Some(budgets) => budgets.reserve(&settings, geometry, !offline),
+            None => {
+                self.shared.budgets.reserve_fixed();
+                geometry
             }
         };
         let started = Stream::start_with_slots(geometry, slots, active_slot, self.shared.stats.clone(), offline)
@@ -265,11 +275,14 @@ impl RvcLive {
         context.set_latency_samples(latency as u32);
         self.shared.active_stream.activated(&geometry, config.max_buffer_size, settings);
         nice_log!(
-            "RVC Live active at {} Hz ({:?}): block {} ({:.0} ms), latency {} samples ({:.1} ms)",
+            "RVC Live active at {} Hz ({:?}): block {} ({:.0} ms), worker budget {} ({:.1} ms{}), latency {} samples ({:.1} ms)",
             geometry.sample_rate,
             config.process_mode,
             geometry.block,
             geometry.samples_to_ms(geometry.block),
+            geometry.worker_budget,
+            geometry.samples_to_ms(geometry.worker_budget),
+            if geometry.worker_budget < local.worker_budget { ", measured" } else { "" },
             latency,
             geometry.samples_to_ms(latency)
         );

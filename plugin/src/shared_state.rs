@@ -9,6 +9,7 @@ use rvc_live_engine::stream::StreamStats;
 use rvc_live_engine::text_to_speech::SpeechRequests;
 
 use crate::active_stream::ActiveStream;
+use crate::measured_budget::MeasuredBudgets;
 use crate::meters::LevelMeters;
 use crate::params::RvcLiveParams;
 use crate::remote_engine::RemoteLinks;
@@ -34,6 +35,10 @@ pub struct SharedState {
     /// The running stream's rate, buffer size, latency and settings. Written by the main thread in
     /// `activate`/`deactivate`, read by the editor.
     pub active_stream: Arc<ActiveStream>,
+    /// Each voice's block as timed when it loaded, and what the running stream reserves for it.
+    /// Written by the main thread (`activate`) and the voice loader, read by them and the editor
+    /// (see [`MeasuredBudgets`]); never touched by the audio thread.
+    pub budgets: Arc<MeasuredBudgets>,
     /// The running stream's server links, when it converts remotely. Written by the main thread
     /// in `activate`, read by the editor.
     pub remote: Arc<RemoteLinks>,

@@ -9,6 +9,7 @@ use rvc_live_engine::stream::{DryProcessor, ProcessorBox, StreamGeometry, Stream
 use rvc_live_engine::{ConversionStats, RvcProcessor, SharedModels};
 use rvc_live_engine::{injected_panic, panic_guard};
 
+use crate::measured_budget::MeasuredBudgets;
 use crate::params::{RvcLiveParams, controls_source};
 use crate::voice_loader;
 use crate::voice_status::{VoiceFacts, VoiceState, VoiceStatus, VoiceStatuses};
@@ -32,6 +33,9 @@ pub struct VoiceProcessors {
     pub settings: StreamSettings,
     /// The content encoder and pitch model the stream's voices share.
     pub shared_models: Arc<SharedModels>,
+    /// Where each voice's block, timed as it loads, goes when the stream's worker budget is
+    /// measured; `None` when it is not (nothing is timed then).
+    pub budgets: Option<Arc<MeasuredBudgets>>,
 }
 
 /// The process's resident memory in bytes, where the system says.
@@ -84,8 +88,18 @@ impl VoiceProcessors {
             model_threads(),
             &self.shared_models,
         ) {
-            Ok(processor) => {
+            Ok(mut processor) => {
                 persisted.set_failed(false);
+                // Timed once per voice and settings, after the memory is counted (the blocks'
+                // buffers are the processor's own); a reactivation reuses the time.
+                let block_compute = self.budgets.as_ref().and_then(|budgets| {
+                    if let Some(timed) = budgets.timed(&self.settings, &self.geometry, &voice) {
+                        return Some(timed);
+                    }
+                    let compute = processor.time_block(&self.geometry)?;
+                    budgets.record(&self.settings, &self.geometry, &voice, compute);
+                    Some(compute)
+                });
                 let added_memory =
                     memory_before.zip(resident_memory()).map(|(before, after)| after.saturating_sub(before));
                 let synth = processor.synthesizer();
@@ -96,6 +110,7 @@ impl VoiceProcessors {
                     int8: processor.precision().synthesizer.is_int8(),
                     index_vectors: processor.retrieval().map(|r| r.index().len()),
                     added_memory,
+                    block_compute,
                 };
                 let loaded = format!("Loaded {}: {}", synthesizer.display(), facts.summary());
                 status.set_facts(Some(facts));
@@ -158,6 +173,7 @@ mod tests {
             geometry: RvcProcessor::stream_geometry(&settings, 48_000.0, 512),
             settings,
             shared_models: Arc::new(SharedModels::default()),
+            budgets: None,
         }
     }
 

@@ -49,6 +49,8 @@ pub struct VoiceFacts {
     /// own models, plus the content encoder and pitch model when no other slot had them loaded
     /// yet. `None` where the system does not say.
     pub added_memory: Option<u64>,
+    /// One block's conversion as timed when the voice loaded (with a measured worker budget).
+    pub block_compute: Option<std::time::Duration>,
 }
 
 impl VoiceFacts {
@@ -68,8 +70,12 @@ impl VoiceFacts {
         let index = self.index_vectors.map(|n| format!(" · index of {n} vectors")).unwrap_or_default();
         let memory =
             self.added_memory.map(|bytes| format!(" · +{:.0} MiB", bytes as f64 / 1048576.0)).unwrap_or_default();
+        let compute = self
+            .block_compute
+            .map(|compute| format!(" · {:.0} ms per block", compute.as_secs_f64() * 1000.0))
+            .unwrap_or_default();
         format!(
-            "{:.0} kHz · {version} · {pitch} · {decode}{half}{int8}{index}{memory}",
+            "{:.0} kHz · {version} · {pitch} · {decode}{half}{int8}{index}{memory}{compute}",
             self.sample_rate as f32 / 1000.0
         )
     }

@@ -40,6 +40,20 @@ impl ExpectedLatency {
     pub fn total(&self) -> usize {
         self.block + self.max_frames + self.worker_budget + self.fallback_fade + self.crossfade + self.sola_search
     }
+
+    /// The formula with the worker budget a measured-budget plugin reserved, taken from the
+    /// latency it `reported`: every other term must be the formula's, and the budget at least a
+    /// sample and at most the settings' cap (`worker_budget` here). The test fails otherwise.
+    pub fn with_measured_budget(&self, reported: usize) -> Self {
+        let others = self.total() - self.worker_budget;
+        assert!(
+            reported > others && reported <= self.total(),
+            "reported {reported} samples: the formula's other terms alone make {others} and the budget may add at \
+             most {}; terms: {self:?}",
+            self.worker_budget
+        );
+        Self { worker_budget: reported - others, ..*self }
+    }
 }
 
 #[cfg(test)]
@@ -50,9 +64,30 @@ mod tests {
     fn the_formula_adds_up_by_hand() {
         // Pinned settings, not the defaults, so the sum can be written out: 120 ms block, 4096
         // frames, 120 ms budget, 5 ms fade, 40 ms crossfade, 10 ms search.
-        let settings = StreamSettings { block_ms: 120.0, crossfade_ms: 40.0, sola_search_ms: 10.0, worker_budget: 1.0 };
+        let settings = StreamSettings {
+            block_ms: 120.0,
+            crossfade_ms: 40.0,
+            sola_search_ms: 10.0,
+            worker_budget: 1.0,
+            measured_budget: false,
+        };
         let l = ExpectedLatency::new(settings, 48_000.0, 4096);
         assert_eq!(l.total(), 5760 + 4096 + 5760 + 240 + 1920 + 480);
+    }
+
+    #[test]
+    fn a_measured_budget_is_what_the_other_terms_leave() {
+        let l = ExpectedLatency::defaults(48_000.0, 512);
+        let measured = l.with_measured_budget(l.total() - 1000);
+        assert_eq!(measured.worker_budget, l.worker_budget - 1000);
+        assert_eq!(measured.total(), l.total() - 1000);
+    }
+
+    #[test]
+    #[should_panic(expected = "the formula's other terms alone")]
+    fn a_latency_beyond_the_cap_is_no_measured_budget() {
+        let l = ExpectedLatency::defaults(48_000.0, 512);
+        l.with_measured_budget(l.total() + 1);
     }
 
     #[test]

@@ -126,6 +126,7 @@ pub struct StreamSettings {
     pub crossfade_ms: f32,
     pub sola_search_ms: f32,
     pub worker_budget: f32,
+    pub measured_budget: bool,
 }
 
 impl Default for StreamSettings {
@@ -137,6 +138,7 @@ impl Default for StreamSettings {
             crossfade_ms: engine.crossfade_ms,
             sola_search_ms: engine.sola_search_ms,
             worker_budget: engine.worker_budget,
+            measured_budget: engine.measured_budget,
         }
     }
 }

@@ -62,7 +62,13 @@ fn crafted_voice() -> VoiceSelection {
 }
 
 fn crafted_stream() -> StreamSettings {
-    StreamSettings { block_ms: 120.0, crossfade_ms: 25.0, sola_search_ms: 8.0, worker_budget: 0.6 }
+    StreamSettings {
+        block_ms: 120.0,
+        crossfade_ms: 25.0,
+        sola_search_ms: 8.0,
+        worker_budget: 0.6,
+        measured_budget: false,
+    }
 }
 
 /// A state blob with the given voice and stream settings and every parameter at its default.
@@ -248,11 +254,23 @@ fn loaded_stream_settings_take_effect_at_the_next_activation() {
 /// A hand-edited project can hold any numbers; the plugin clamps them into their ranges.
 #[test]
 fn out_of_range_stream_settings_are_clamped_into_a_usable_latency() {
-    let wild = StreamSettings { block_ms: 5.0, crossfade_ms: 1e6, sola_search_ms: -3.0, worker_budget: 7.0 };
+    let wild = StreamSettings {
+        block_ms: 5.0,
+        crossfade_ms: 1e6,
+        sola_search_ms: -3.0,
+        worker_budget: 7.0,
+        measured_budget: false,
+    };
     let mut host = fresh();
     host.load_state(&crafted_state(&VoiceSelection::default(), &wild)).unwrap();
     host.activate(AudioConfig::new(48_000.0, 256)).unwrap();
-    let clamped = StreamSettings { block_ms: 20.0, crossfade_ms: 150.0, sola_search_ms: 0.0, worker_budget: 1.0 };
+    let clamped = StreamSettings {
+        block_ms: 20.0,
+        crossfade_ms: 150.0,
+        sola_search_ms: 0.0,
+        worker_budget: 1.0,
+        measured_budget: false,
+    };
     assert_eq!(host.latency().unwrap() as usize, ExpectedLatency::new(clamped, 48_000.0, 256).total());
 }
 

@@ -8,6 +8,7 @@
 //! from a clean state each time, so no resampler delay accumulates: the output lags the input by
 //! the SOLA holdback alone, exactly like the identity processor the stream was sized for.
 
+mod block_timing;
 mod controls;
 mod conversion_stats;
 mod incremental_pitch;

@@ -17,6 +17,7 @@ pub mod stats;
 mod voice_marks;
 mod voice_swapper;
 mod wet_sample;
+pub mod worker_budget;
 
 use std::sync::Arc;
 

@@ -18,8 +18,13 @@ pub struct StreamSettings {
     /// How far the SOLA search may shift a block to find the best join.
     pub sola_search_ms: f32,
     /// The time the inference thread may take per block, as a fraction of the block. The latency
-    /// reserves this much, so a thread that stays within it never runs the output queue dry.
+    /// reserves this much, so a thread that stays within it never runs the output queue dry. With
+    /// [`Self::measured_budget`] it is the most the measured budget may reserve.
     pub worker_budget: f32,
+    /// Reserve what the voice's blocks measure on this machine when it loads (see
+    /// [`super::worker_budget`]) instead of the whole `worker_budget`: the same conversion,
+    /// sample for sample, at a latency shorter by what the machine does not need.
+    pub measured_budget: bool,
     /// Audio before the block that the voice model also sees (RVC's "extra"), so each block is
     /// converted knowing what came before. It costs compute, not latency.
     pub context_ms: f32,
@@ -52,6 +57,7 @@ impl StreamSettings {
             crossfade_ms: clamp(self.crossfade_ms, Self::CROSSFADE_MS_RANGE, d.crossfade_ms),
             sola_search_ms: clamp(self.sola_search_ms, Self::SOLA_SEARCH_MS_RANGE, d.sola_search_ms),
             worker_budget: clamp(self.worker_budget, Self::WORKER_BUDGET_RANGE, d.worker_budget),
+            measured_budget: self.measured_budget,
             context_ms: clamp(self.context_ms, Self::CONTEXT_MS_RANGE, d.context_ms),
             denoise: self.denoise,
             int8: self.int8,
@@ -65,12 +71,13 @@ impl Default for StreamSettings {
         // plus 66 ms at a 512-sample buffer), with its 40 ms SOLA crossfade and 10 ms search; a
         // 250 ms context is between w-okada's default (85 ms) and what its guide suggests on a
         // GPU (170–340 ms). The models run in float: the int8 copies are not transparent on
-        // trained weights (see `int8`).
+        // trained weights (see `int8`). The budget is what the voice measures, at most a block.
         Self {
             block_ms: 120.0,
             crossfade_ms: 40.0,
             sola_search_ms: 10.0,
             worker_budget: 1.0,
+            measured_budget: true,
             context_ms: 250.0,
             denoise: false,
             int8: false,
@@ -89,6 +96,7 @@ mod tests {
             crossfade_ms: f32::NAN,
             sola_search_ms: 99.0,
             worker_budget: -1.0,
+            measured_budget: true,
             context_ms: 1e9,
             denoise: true,
             int8: false,

@@ -116,7 +116,10 @@ impl RvcLiveEditor {
         let shifts_formants = self.active_status().facts().map(|facts| facts.shifts_formants());
         theme::section(ui, "Controls", |ui| controls::show(ui, params, &gui.param_setter(), shifts_formants));
         ui.add_space(theme::SECTION_GAP);
-        theme::section(ui, "Stream", |ui| self.stream.show(ui, params, self.data.active_stream.snapshot(), gui));
+        let pending = self.data.budgets.pending_latency();
+        theme::section(ui, "Stream", |ui| {
+            self.stream.show(ui, params, self.data.active_stream.snapshot(), pending, gui)
+        });
         ui.add_space(theme::SECTION_GAP);
         let active = self.data.active_stream.snapshot().is_some();
         theme::section(ui, "Engine", |ui| self.remote.show(ui, params, &self.data.remote, active, gui));

@@ -24,7 +24,16 @@ pub struct StreamSettingsPanel {
 }
 
 impl StreamSettingsPanel {
-    pub fn show(&mut self, ui: &mut Ui, params: &RvcLiveParams, active: Option<ActiveSnapshot>, gui: &GuiContext) {
+    /// `pending`: the latency the next activation would report for the voices loaded since this
+    /// one, where their measured budget differs from what the running stream reserves.
+    pub fn show(
+        &mut self,
+        ui: &mut Ui,
+        params: &RvcLiveParams,
+        active: Option<ActiveSnapshot>,
+        pending: Option<u32>,
+        gui: &GuiContext,
+    ) {
         let mut settings = *params.stream.read();
         let before = settings;
         let (min_block, max_block) = StreamSettings::BLOCK_MS_RANGE;
@@ -56,6 +65,14 @@ impl StreamSettingsPanel {
                 });
                 ui.end_row();
 
+                ui.label("Worker budget");
+                ui.checkbox(&mut settings.measured_budget, "Measured: what this machine needs").on_hover_text(
+                    "Reserve in the latency the time each voice's block takes here, timed when it loads, with \
+                     room to spare, instead of a whole block. The sound is the same; the latency is shorter by \
+                     what this machine does not need. A slower voice loaded later asks the host for more.",
+                );
+                ui.end_row();
+
                 ui.label("Denoise");
                 ui.checkbox(&mut settings.denoise, "RNNoise on the input (+10 ms)");
                 ui.end_row();
@@ -83,6 +100,20 @@ impl StreamSettingsPanel {
         let at = format!("at {:.1} kHz, {buffer}-sample buffers", rate / 1000.0);
         let strong_at = |text: String| RichText::new(text).strong();
         match active {
+            Some(active) if active.settings == settings && pending.is_some_and(|p| p != active.latency) => {
+                let now_ms = f64::from(active.latency) * 1000.0 / f64::from(rate);
+                let then_ms = f64::from(pending.unwrap_or(active.latency)) * 1000.0 / f64::from(rate);
+                ui.horizontal(|ui| {
+                    ui.label(strong_at(format!("Latency {now_ms:.0} → {then_ms:.0} ms")));
+                    restart_button(ui, gui);
+                });
+                let why = if then_ms > now_ms {
+                    "A voice loaded since needs more time per block than the stream reserves."
+                } else {
+                    "The voice loaded since needs less time per block than the stream reserves."
+                };
+                ui.label(RichText::new(why).small().weak());
+            }
             Some(active) if active.settings == settings => {
                 // What the host was told, which with the remote engine counts the network.
                 let reported_ms = f64::from(active.latency) * 1000.0 / f64::from(rate);
@@ -95,23 +126,14 @@ impl StreamSettingsPanel {
             Some(active) => {
                 let now_ms = f64::from(active.latency) * 1000.0 / f64::from(rate);
                 ui.horizontal(|ui| {
-                    ui.label(strong_at(format!("Latency {now_ms:.0} → {latency_ms:.0} ms")));
-                    // The standalone has no host to ask; loading its own state re-activates it.
-                    let restart = if gui.plugin_api() == PluginApi::Standalone {
-                        ui.button("Apply").on_hover_text("Restart the audio stream with these settings")
-                    } else {
-                        ui.button("Ask host to apply")
-                            .on_hover_text("Asks the host to restart the plugin, which applies these settings")
-                    };
-                    if restart.clicked() {
-                        apply(gui);
-                    }
+                    ui.label(strong_at(format!("Latency {now_ms:.0} → {}{latency_ms:.0} ms", at_most(&settings))));
+                    restart_button(ui, gui);
                 });
                 ui.label(RichText::new("Changes apply when the host restarts the plugin.").small().weak());
             }
             None => {
                 ui.horizontal(|ui| {
-                    ui.label(strong_at(format!("Latency {latency_ms:.0} ms")));
+                    ui.label(strong_at(format!("Latency {}{latency_ms:.0} ms", at_most(&settings))));
                     ui.label(RichText::new(format!("{at}, once the plugin starts")).small().weak());
                 });
             }
@@ -131,7 +153,27 @@ impl StreamSettingsPanel {
     }
 }
 
-/// The latency `activate` will report for `settings`, in milliseconds.
+/// Restarts the stream, which applies the settings and reserves what the loaded voices need. The
+/// standalone has no host to ask; loading its own state re-activates it.
+fn restart_button(ui: &mut Ui, gui: &GuiContext) {
+    let restart = if gui.plugin_api() == PluginApi::Standalone {
+        ui.button("Apply").on_hover_text("Restart the audio stream with these settings")
+    } else {
+        ui.button("Ask host to apply")
+            .on_hover_text("Asks the host to restart the plugin, which applies these settings")
+    };
+    if restart.clicked() {
+        apply(gui);
+    }
+}
+
+/// A measured budget is known only once the voice is timed: the preview is its cap.
+fn at_most(settings: &StreamSettings) -> &'static str {
+    if settings.measured_budget { "≤ " } else { "" }
+}
+
+/// The latency `activate` will report for `settings`, in milliseconds (with a measured budget, the
+/// most it can be).
 pub fn latency_ms(settings: StreamSettings, rate: f32, buffer: u32) -> f64 {
     let geometry = RvcProcessor::stream_geometry(&settings, rate, buffer);
     geometry.samples_to_ms(geometry.latency())

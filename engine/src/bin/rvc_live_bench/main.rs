@@ -17,6 +17,7 @@ mod slot_memory;
 
 use clap::{Parser, Subcommand};
 use rvc_live_engine::VoiceSelection;
+use rvc_live_engine::stream::worker_budget::{budget_samples, measured_budget};
 use rvc_live_engine::stream::{BlockProcessor, InputHistory, StreamSettings};
 use rvc_live_engine::{ConversionControls, ConversionStats, RvcProcessor, Stage};
 use serde::{Deserialize, Serialize};
@@ -246,8 +247,13 @@ pub struct Point {
     pub total: Timing,
     /// Compute time over the audio's duration.
     pub rtf: f64,
-    /// What the plugin reports at 48 kHz with 512-sample buffers (absent for the reference, whose
-    /// GUI reports another formula).
+    /// The worker budget the plugin reserves for this voice at its default (measured) setting:
+    /// one block timed as it loads, with headroom, at most a block; in ms (absent for the
+    /// reference and older runs).
+    #[serde(default)]
+    pub budget_ms: Option<f64>,
+    /// What the plugin reports at 48 kHz with 512-sample buffers, with that budget (absent for
+    /// the reference, whose GUI reports another formula).
     #[serde(default)]
     pub latency_samples: Option<usize>,
     #[serde(default)]
@@ -355,6 +361,15 @@ fn measure(
     } else {
         "float".to_owned()
     };
+    // As `activate` reserves it: the block timed right after the load.
+    let geometry = match processor.time_block(&geometry) {
+        Some(compute) if settings.measured_budget => geometry.with_worker_budget(budget_samples(
+            measured_budget(compute),
+            geometry.sample_rate,
+            geometry.worker_budget,
+        )),
+        _ => geometry,
+    };
     let block = geometry.block;
     let blocks = mono.len() / block;
     if blocks <= grid.warmup {
@@ -401,6 +416,7 @@ fn measure(
         stages: Stage::ALL.iter().zip(per_stage).map(|(stage, ms)| Timing::of(stage.name(), ms)).collect(),
         total: Timing::of("total", totals),
         rtf: compute_ms / (timed as f64 * geometry.samples_to_ms(block)),
+        budget_ms: Some(geometry.samples_to_ms(geometry.worker_budget)),
         latency_samples: Some(latency),
         latency_ms: Some(geometry.samples_to_ms(latency)),
         peak_rss_mib: peak_rss_mib(),
@@ -489,6 +505,7 @@ mod report {
         index_share: Option<f64>,
         ours_rtf: f64,
         reference_rtf: Option<f64>,
+        budget_ms: Option<f64>,
         latency_ms: Option<f64>,
         load_s: Option<f64>,
         peak_rss_mib: f64,
@@ -530,7 +547,7 @@ mod report {
             );
         }
         println!(
-            "{:>6} {:>7} | {:>17} | {:>17} | {:>5} | {:>14} | {:>5} {:>5} | {:>7} | {:>6} | {:>9} {:>9}",
+            "{:>6} {:>7} | {:>17} | {:>17} | {:>5} | {:>14} | {:>5} {:>5} | {:>6} {:>7} | {:>6} | {:>9} {:>9}",
             "block",
             "context",
             "ours",
@@ -539,6 +556,7 @@ mod report {
             "index",
             "RTF",
             "ref",
+            "budget",
             "latency",
             "load s",
             "peak MiB",
@@ -551,7 +569,7 @@ mod report {
                 _ => "-".to_owned(),
             };
             println!(
-                "{:>6.0} {:>7.0} | {:>7.1} / {:>7.1} | {:>7} / {:>7} | {:>5} | {:>14} | {:>5.2} {:>5} | {:>7} | {:>6} | {:>9.0} {:>9}",
+                "{:>6.0} {:>7.0} | {:>7.1} / {:>7.1} | {:>7} / {:>7} | {:>5} | {:>14} | {:>5.2} {:>5} | {:>6} {:>7} | {:>6} | {:>9.0} {:>9}",
                 r.block_ms,
                 r.context_ms,
                 r.ours_median_ms,
@@ -562,6 +580,7 @@ mod report {
                 index,
                 r.ours_rtf,
                 opt(r.reference_rtf, 2),
+                opt(r.budget_ms, 0),
                 opt(r.latency_ms, 0),
                 opt(r.load_s, 2),
                 r.peak_rss_mib,
@@ -611,6 +630,7 @@ mod report {
             index_share: index.map(|s| s.mean_ms / p.total.mean_ms),
             ours_rtf: p.rtf,
             reference_rtf: r.map(|r| r.rtf),
+            budget_ms: p.budget_ms,
             latency_ms: p.latency_ms,
             load_s: p.load_s,
             peak_rss_mib: p.peak_rss_mib,

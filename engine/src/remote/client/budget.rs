@@ -29,11 +29,9 @@ pub fn reply_wait(budget: Duration) -> Duration {
     budget.saturating_sub(HANDOVER).max(Duration::from_millis(1))
 }
 
-/// The budget in samples at `sample_rate`, at most `block`: a stream cannot wait longer per block
-/// than a block lasts, or it falls behind for good.
-pub fn budget_samples(budget: Duration, sample_rate: u32, block: usize) -> usize {
-    ((budget.as_secs_f64() * f64::from(sample_rate)).ceil() as usize).clamp(1, block)
-}
+/// The budget in samples at a rate, at most a block: a stream cannot wait longer per block than
+/// a block lasts, or it falls behind for good.
+pub use crate::stream::worker_budget::budget_samples;
 
 #[cfg(test)]
 mod tests {

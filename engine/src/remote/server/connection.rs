@@ -11,7 +11,7 @@ use parking_lot::Mutex;
 use tokio::time::timeout;
 
 use super::Server;
-use super::stream_worker::{StreamWorker, WorkerInput, WorkerOutput, measure_block};
+use super::stream_worker::{StreamWorker, WorkerInput, WorkerOutput};
 use crate::remote::{
     AudioBlock, ClientMessage, Hello, PROTOCOL_VERSION, Refusal, RemoteControls, ServerMessage, Welcome,
 };
@@ -211,12 +211,9 @@ async fn load_voice(
             server.options.threads,
             server.options.share_models,
         )?;
-        // Timed with the gate open, whatever the client's is: the block the budget is for is
-        // one the models run on.
-        let asked = *controls.lock();
-        controls.lock().gate_db = RemoteControls::GATE_DB_RANGE.0;
-        let compute = measure_block(&mut processor, &geometry);
-        *controls.lock() = asked;
+        // A voice whose block does not convert (a fault) is said to take the longest block there
+        // is: the client then reserves a whole block, its cap.
+        let compute = processor.time_block(&geometry).unwrap_or(Duration::from_secs(1));
         drop(loading);
         Ok((processor, compute))
     })

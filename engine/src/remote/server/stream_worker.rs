@@ -138,24 +138,3 @@ impl Worker {
         }
     }
 }
-
-/// Run `processor` on a few blocks of a quiet voice-like tone and return what the last took: what
-/// one block of this stream costs the server, for the client's network budget. The processor and
-/// `history` are reset afterwards, so the stream starts as if fresh.
-pub fn measure_block(processor: &mut RvcProcessor, geometry: &StreamGeometry) -> std::time::Duration {
-    let mut history = InputHistory::new(geometry.history());
-    let (mut signal, mut weight) = (vec![0.0; geometry.block], vec![0.0; geometry.block]);
-    let rate = geometry.sample_rate as f32;
-    let mut elapsed = std::time::Duration::ZERO;
-    for b in 0..3 {
-        let tone: Vec<f32> = (0..geometry.block)
-            .map(|i| 0.1 * (std::f32::consts::TAU * 180.0 * (b * geometry.block + i) as f32 / rate).sin())
-            .collect();
-        history.push_split(&tone, &[]);
-        let started = Instant::now();
-        processor.process_block(&history, &mut signal, &mut weight);
-        elapsed = started.elapsed();
-    }
-    processor.reset();
-    elapsed
-}
