@@ -59,6 +59,20 @@ fn play(host: &mut PluginHost, seconds: f64) {
     host.pump_main_thread();
 }
 
+/// Choose `voice` while the plugin runs and play `seconds` (it loads and is timed meanwhile): the
+/// running stream keeps `latency`, and nothing is asked of the host since `before`.
+fn load_while_running(host: &mut PluginHost, voice: &VoiceSelection, seconds: f64, latency: usize, before: HostCalls) {
+    load(host, Some(voice), StreamSettings::default());
+    play(host, seconds);
+    assert_eq!(host.latency().unwrap() as usize, latency, "the running stream's latency changed");
+    let calls = host.host_calls();
+    assert_eq!(
+        (calls.restart_requests, calls.latency_changed),
+        (before.restart_requests, before.latency_changed),
+        "a voice loaded while running asked the host for a restart: {calls:?}"
+    );
+}
+
 fn reactivate(host: &mut PluginHost) -> usize {
     host.deactivate().unwrap();
     host.activate(AudioConfig::new(RATE, BUFFER)).unwrap();
@@ -108,15 +122,7 @@ fn a_slower_voice_loaded_while_running_keeps_the_latency_and_the_next_activation
     formula.with_measured_budget(fast);
     let before = host.host_calls();
 
-    load(&mut host, Some(&slower_voice()), StreamSettings::default());
-    play(&mut host, 2.0);
-    assert_eq!(host.latency().unwrap() as usize, fast, "the running stream's latency changed");
-    let calls = host.host_calls();
-    assert_eq!(
-        (calls.restart_requests, calls.latency_changed),
-        (before.restart_requests, before.latency_changed),
-        "a voice loaded while running asked the host for a restart: {calls:?}"
-    );
+    load_while_running(&mut host, &slower_voice(), 2.0, fast, before);
 
     let slower = reactivate(&mut host);
     formula.with_measured_budget(slower);
@@ -133,15 +139,7 @@ fn a_stream_started_without_a_voice_keeps_the_whole_block_until_the_next_activat
     assert_eq!(without, formula.total(), "nothing timed yet: the whole block is reserved");
     let before = host.host_calls();
 
-    load(&mut host, Some(&fast_voice()), StreamSettings::default());
-    play(&mut host, 1.0);
-    assert_eq!(host.latency().unwrap() as usize, without, "the running stream's latency changed");
-    let calls = host.host_calls();
-    assert_eq!(
-        (calls.restart_requests, calls.latency_changed),
-        (before.restart_requests, before.latency_changed),
-        "a voice loaded while running asked the host for a restart: {calls:?}"
-    );
+    load_while_running(&mut host, &fast_voice(), 1.0, without, before);
 
     let with = reactivate(&mut host);
     assert!(formula.with_measured_budget(with).worker_budget < formula.worker_budget);

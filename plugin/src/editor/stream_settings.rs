@@ -69,7 +69,8 @@ impl StreamSettingsPanel {
                 ui.checkbox(&mut settings.measured_budget, "Measured: what this machine needs").on_hover_text(
                     "Reserve in the latency the time each voice's block takes here, timed when it loads, with \
                      room to spare, instead of a whole block. The sound is the same; the latency is shorter by \
-                     what this machine does not need. A slower voice loaded later asks the host for more.",
+                     what this machine does not need. A slower voice loaded later is reserved for at the next \
+                     activation; the latency line below offers it.",
                 );
                 ui.end_row();
 
