@@ -201,6 +201,7 @@ impl RvcLive {
             settings,
             shared_models: Arc::new(SharedModels::default()),
             budgets: (settings.measured_budget && remote_start.is_none()).then(|| self.shared.budgets.clone()),
+            beside_a_stream: false,
         };
         let (slots, loaded, load) = match remote_start {
             Some(start) => {
@@ -282,7 +283,11 @@ impl RvcLive {
             geometry.samples_to_ms(geometry.block),
             geometry.worker_budget,
             geometry.samples_to_ms(geometry.worker_budget),
-            if geometry.worker_budget < local.worker_budget { ", measured" } else { "" },
+            match (&remote, &voices.budgets) {
+                (Some(_), _) => ", network",
+                (None, Some(_)) => ", measured",
+                (None, None) => "",
+            },
             latency,
             geometry.samples_to_ms(latency)
         );

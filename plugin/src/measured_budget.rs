@@ -4,7 +4,9 @@
 //!
 //! Each voice is timed the first time it loads with these settings (`RvcProcessor::time_block`)
 //! and keeps that time: a reactivation reserves exactly what the last one did, so the host is
-//! never asked twice for the same voices. `activate` reserves for the slowest timed so far. A
+//! never asked twice for the same voices. A voice timed in the background while another converts
+//! shares the cores with it; its time stands until an activation loads it alone and times it
+//! again, once. `activate` reserves for the slowest timed so far. A
 //! voice loaded while the stream runs never changes the running stream's latency: a host may
 //! re-read the latency without restarting the plugin (Ardour does, for VST3's `kLatencyChanged`),
 //! and the audio would then be placed by one latency and delayed by another. Instead the latency
@@ -31,16 +33,25 @@ struct Reserved {
     measured: bool,
 }
 
+/// One voice's block as timed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    pub compute: Duration,
+    /// Timed while a stream converted another voice on the same cores: probably longer than
+    /// the voice needs, so the next activation that loads it times it again, alone.
+    pub provisional: bool,
+}
+
 /// The voices timed with one set of stream settings at one rate.
 struct Timings {
     settings: StreamSettings,
     rate: u32,
-    voices: Vec<(VoiceSelection, Duration)>,
+    voices: Vec<(VoiceSelection, Timing)>,
 }
 
 impl Timings {
     fn slowest(&self) -> Option<Duration> {
-        self.voices.iter().map(|(_, compute)| *compute).max()
+        self.voices.iter().map(|(_, timing)| timing.compute).max()
     }
 }
 
@@ -59,41 +70,37 @@ pub struct MeasuredBudgets {
 }
 
 impl MeasuredBudgets {
-    /// What `voice`'s block took when it was timed with `settings` at `geometry`'s rate.
+    /// How `voice`'s block was timed with `settings` at `geometry`'s rate, if it was.
     pub fn timed(
         &self,
         settings: &StreamSettings,
         geometry: &StreamGeometry,
         voice: &VoiceSelection,
-    ) -> Option<Duration> {
+    ) -> Option<Timing> {
+        let settings = settings.clamped();
         let timings = self.timings.lock();
-        let timings = timings.as_ref().filter(|t| t.settings == *settings && t.rate == geometry.sample_rate)?;
-        timings.voices.iter().find(|(v, _)| v == voice).map(|(_, compute)| *compute)
+        let timings = timings.as_ref().filter(|t| t.settings == settings && t.rate == geometry.sample_rate)?;
+        timings.voices.iter().find(|(v, _)| v == voice).map(|(_, timing)| *timing)
     }
 
-    /// `voice`'s block took `compute` with `settings` at `geometry`'s rate (`geometry`'s worker
-    /// budget being the cap). If the running stream follows loads and the slowest voice's block no
-    /// longer fits its budget (or the budget is the cap for want of a voice to time), the latency
-    /// it should report instead is left for the audio thread.
-    pub fn record(
-        &self,
-        settings: &StreamSettings,
-        geometry: &StreamGeometry,
-        voice: &VoiceSelection,
-        compute: Duration,
-    ) {
+    /// `voice`'s block was timed as `timing` with `settings` at `geometry`'s rate (`geometry`'s
+    /// worker budget being the cap). If the running stream follows loads and the slowest voice's
+    /// block no longer fits its budget (or the budget is the cap for want of a voice to time), the
+    /// latency the next activation would report is left for the editor.
+    pub fn record(&self, settings: &StreamSettings, geometry: &StreamGeometry, voice: &VoiceSelection, timing: Timing) {
+        let settings = settings.clamped();
         let slowest = {
             let mut timings = self.timings.lock();
             let rate = geometry.sample_rate;
             let timings = match &mut *timings {
-                Some(t) if t.settings == *settings && t.rate == rate => t,
-                other => other.insert(Timings { settings: *settings, rate, voices: Vec::new() }),
+                Some(t) if t.settings == settings && t.rate == rate => t,
+                other => other.insert(Timings { settings, rate, voices: Vec::new() }),
             };
             match timings.voices.iter_mut().find(|(v, _)| v == voice) {
-                Some((_, timed)) => *timed = compute,
-                None => timings.voices.push((voice.clone(), compute)),
+                Some((_, timed)) => *timed = timing,
+                None => timings.voices.push((voice.clone(), timing)),
             }
-            timings.slowest().unwrap_or(compute)
+            timings.slowest().unwrap_or(timing.compute)
         };
         let Some(reserved) = *self.reserved.lock() else { return };
         let budget = Self::budget(geometry, slowest);
@@ -111,11 +118,12 @@ impl MeasuredBudgets {
     /// budget the slowest voice timed with `settings` needs; the cap when none was timed. With
     /// `follow_loads`, remembers what the stream reserves, so voices loaded later can ask for more.
     pub fn reserve(&self, settings: &StreamSettings, geometry: StreamGeometry, follow_loads: bool) -> StreamGeometry {
+        let settings = settings.clamped();
         let slowest = self
             .timings
             .lock()
             .as_ref()
-            .filter(|t| t.settings == *settings && t.rate == geometry.sample_rate)
+            .filter(|t| t.settings == settings && t.rate == geometry.sample_rate)
             .and_then(Timings::slowest);
         let reserving = match slowest {
             Some(compute) => geometry.with_worker_budget(Self::budget(&geometry, compute)),
@@ -166,25 +174,31 @@ mod tests {
         Duration::from_millis(ms)
     }
 
+    fn alone(ms: u64) -> Timing {
+        Timing { compute: Duration::from_millis(ms), provisional: false }
+    }
+
     #[test]
     fn activation_reserves_the_slowest_voice_timed_and_a_slower_one_later_asks_for_more() {
         let budgets = MeasuredBudgets::default();
         let settings = StreamSettings::default();
         let cap = geometry(&settings);
-        budgets.record(&settings, &cap, &voice("a"), ms(20));
-        budgets.record(&settings, &cap, &voice("b"), ms(10));
+        budgets.record(&settings, &cap, &voice("a"), alone(20));
+        budgets.record(&settings, &cap, &voice("b"), alone(10));
         let running = budgets.reserve(&settings, cap, true);
         let expected = budget_samples(measured_budget(ms(20)), 48_000, cap.worker_budget);
         assert_eq!(running.worker_budget, expected, "the slowest of the two");
         assert!(running.worker_budget < cap.worker_budget);
         assert_eq!(budgets.pending_latency(), None);
-        assert_eq!(budgets.timed(&settings, &cap, &voice("b")), Some(ms(10)));
+        assert_eq!(budgets.timed(&settings, &cap, &voice("b")), Some(alone(10)));
+        let nan = StreamSettings { crossfade_ms: f32::NAN, ..settings };
+        assert_eq!(budgets.timed(&nan, &cap, &voice("b")), Some(alone(10)), "settings are compared clamped");
 
-        budgets.record(&settings, &cap, &voice("c"), ms(15));
+        budgets.record(&settings, &cap, &voice("c"), alone(15));
         assert_eq!(budgets.pending_latency(), None, "a faster voice fits what is reserved");
-        budgets.record(&settings, &cap, &voice("c2"), ms(28));
+        budgets.record(&settings, &cap, &voice("c2"), alone(28));
         assert_eq!(budgets.pending_latency(), None, "a slightly slower one fits in the headroom");
-        budgets.record(&settings, &cap, &voice("d"), ms(40));
+        budgets.record(&settings, &cap, &voice("d"), alone(40));
         let more = budget_samples(measured_budget(ms(40)), 48_000, cap.worker_budget);
         let wanted = budgets.pending_latency().expect("a slower voice asks for more");
         assert_eq!(wanted as usize, running.latency() - running.worker_budget + more);
@@ -197,11 +211,11 @@ mod tests {
         let settings = StreamSettings::default();
         let cap = geometry(&settings);
         assert_eq!(budgets.reserve(&settings, cap, true), cap);
-        budgets.record(&settings, &cap, &voice("a"), ms(5));
+        budgets.record(&settings, &cap, &voice("a"), alone(5));
         let wanted = budgets.pending_latency().expect("the first voice timed shortens the latency");
         assert!((wanted as usize) < cap.latency());
         assert_eq!(budgets.reserve(&settings, cap, true).latency(), wanted as usize);
-        budgets.record(&settings, &cap, &voice("b"), ms(4));
+        budgets.record(&settings, &cap, &voice("b"), alone(4));
         assert_eq!(budgets.pending_latency(), None, "measured now: never asks to shrink again");
     }
 
@@ -209,16 +223,16 @@ mod tests {
     fn new_settings_forget_what_was_timed_and_fixed_or_offline_budgets_ask_for_nothing() {
         let budgets = MeasuredBudgets::default();
         let settings = StreamSettings::default();
-        budgets.record(&settings, &geometry(&settings), &voice("a"), ms(5));
+        budgets.record(&settings, &geometry(&settings), &voice("a"), alone(5));
         let longer = StreamSettings { block_ms: 200.0, ..settings };
         let cap = geometry(&longer);
         assert_eq!(budgets.timed(&longer, &cap, &voice("a")), None);
         assert_eq!(budgets.reserve(&longer, cap, true), cap, "timed with other settings: the cap");
         budgets.reserve_fixed();
-        budgets.record(&longer, &cap, &voice("a"), ms(500));
+        budgets.record(&longer, &cap, &voice("a"), alone(500));
         assert_eq!(budgets.pending_latency(), None);
         budgets.reserve(&longer, cap, false);
-        budgets.record(&longer, &cap, &voice("b"), ms(900));
+        budgets.record(&longer, &cap, &voice("b"), alone(900));
         assert_eq!(budgets.pending_latency(), None, "offline: nothing to ask for");
     }
 }

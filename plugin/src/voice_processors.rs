@@ -3,13 +3,14 @@
 //! the editor.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use nice_plug::prelude::*;
 use rvc_live_engine::stream::{DryProcessor, ProcessorBox, StreamGeometry, StreamSettings};
 use rvc_live_engine::{ConversionStats, RvcProcessor, SharedModels};
 use rvc_live_engine::{injected_panic, panic_guard};
 
-use crate::measured_budget::MeasuredBudgets;
+use crate::measured_budget::{MeasuredBudgets, Timing};
 use crate::params::{RvcLiveParams, controls_source};
 use crate::voice_loader;
 use crate::voice_status::{VoiceFacts, VoiceState, VoiceStatus, VoiceStatuses};
@@ -36,6 +37,8 @@ pub struct VoiceProcessors {
     /// Where each voice's block, timed as it loads, goes when the stream's worker budget is
     /// measured; `None` when it is not (nothing is timed then).
     pub budgets: Option<Arc<MeasuredBudgets>>,
+    /// Loading beside a stream that converts (the voice loader), not alone in `activate`.
+    pub beside_a_stream: bool,
 }
 
 /// The process's resident memory in bytes, where the system says.
@@ -90,15 +93,20 @@ impl VoiceProcessors {
         ) {
             Ok(mut processor) => {
                 persisted.set_failed(false);
-                // Timed once per voice and settings, after the memory is counted (the blocks'
-                // buffers are the processor's own); a reactivation reuses the time.
-                let block_compute = self.budgets.as_ref().and_then(|budgets| {
-                    if let Some(timed) = budgets.timed(&self.settings, &self.geometry, &voice) {
-                        return Some(timed);
+                // Timed once per voice and settings (again, alone, if first timed beside a
+                // stream), after the memory is counted: the blocks' buffers are the processor's.
+                let block_compute = self.budgets.as_ref().map(|budgets| {
+                    match budgets.timed(&self.settings, &self.geometry, &voice) {
+                        Some(timed) if !timed.provisional || self.beside_a_stream => timed.compute,
+                        _ => {
+                            // A voice whose block does not convert is given the longest block there
+                            // is, so the budget is the cap (its blocks play the input anyway).
+                            let compute = processor.time_block(&self.geometry).unwrap_or(Duration::from_secs(1));
+                            let timing = Timing { compute, provisional: self.beside_a_stream };
+                            budgets.record(&self.settings, &self.geometry, &voice, timing);
+                            compute
+                        }
                     }
-                    let compute = processor.time_block(&self.geometry)?;
-                    budgets.record(&self.settings, &self.geometry, &voice, compute);
-                    Some(compute)
                 });
                 let added_memory =
                     memory_before.zip(resident_memory()).map(|(before, after)| after.saturating_sub(before));
@@ -140,7 +148,7 @@ impl VoiceProcessors {
     /// What the voice loader runs for each new selection. A panic while loading leaves what the
     /// slot holds, like any voice that cannot load.
     pub fn loader(&self) -> voice_loader::LoadVoice {
-        let source = self.clone();
+        let source = Self { beside_a_stream: true, ..self.clone() };
         Box::new(move |slot| {
             let loaded = panic_guard::catch(|| {
                 injected_panic::at(injected_panic::Site::Loader);
@@ -174,6 +182,7 @@ mod tests {
             settings,
             shared_models: Arc::new(SharedModels::default()),
             budgets: None,
+            beside_a_stream: false,
         }
     }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use super::{ConversionControls, RvcProcessor};
+use super::{ConversionControls, ConversionStats, RvcProcessor};
 use crate::stream::{BlockProcessor, InputHistory, StreamGeometry};
 
 /// Blocks converted to time one: the first runs each model cold (memory arenas, kernels chosen),
@@ -18,15 +18,18 @@ const TONE_AMPLITUDE: f32 = 0.3;
 
 impl RvcProcessor {
     /// Convert a few blocks of a tone and return what the slower of the last two took: one
-    /// block's compute with every model warm. The silence gate is held open while it runs, so
-    /// the block timed is one the models convert. The processor is reset afterwards and starts
-    /// its stream as if fresh. `None` if a block did not convert (the reason is in the stats).
+    /// block's compute with every model warm, the last one tracking pitch over its whole window
+    /// as the first block of every phrase does (after a gated block the kept pitch is stale). The
+    /// silence gate is held open while it runs, so the blocks timed are ones the models convert,
+    /// and they count in statistics of their own, not the stream's. The processor is reset
+    /// afterwards and starts its stream as if fresh. `None` if a block did not convert.
     pub fn time_block(&mut self, geometry: &StreamGeometry) -> Option<Duration> {
         let asked = (self.controls)();
         let own = std::mem::replace(
             &mut self.controls,
             Arc::new(move || ConversionControls { gate_db: f32::NEG_INFINITY, ..asked }),
         );
+        let stream_stats = std::mem::replace(&mut self.stats, Arc::new(ConversionStats::default()));
         let mut history = InputHistory::new(geometry.history());
         let (mut signal, mut weight) = (vec![0.0; geometry.block], vec![0.0; geometry.block]);
         let rate = geometry.sample_rate as f32;
@@ -40,6 +43,9 @@ impl RvcProcessor {
                 })
                 .collect();
             history.push_split(&tone, &[]);
+            if b + 1 == TIMED_BLOCKS {
+                self.pitch.invalidate();
+            }
             let converted = self.stats.converted.load(Ordering::Relaxed);
             let started = Instant::now();
             self.process_block(&history, &mut signal, &mut weight);
@@ -50,6 +56,7 @@ impl RvcProcessor {
             }
         }
         self.controls = own;
+        self.stats = stream_stats;
         self.reset();
         all_converted.then_some(slowest)
     }
