@@ -78,6 +78,7 @@ pub use retrieval_index::{
 pub use rmvpe::{Rmvpe, RmvpeForm};
 pub use rvc_processor::{
     ControlSource, ConversionControls, ConversionStats, ModelPrecision, Precision, RvcProcessor, Stage,
+    UNCONVERTED_BLOCK,
 };
 pub use shared_models::SharedModels;
 pub use sola::Sola;

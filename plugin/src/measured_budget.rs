@@ -50,6 +50,10 @@ struct Timings {
 }
 
 impl Timings {
+    fn are_for(&self, settings: &StreamSettings, rate: u32) -> bool {
+        self.settings == *settings && self.rate == rate
+    }
+
     fn slowest(&self) -> Option<Duration> {
         self.voices.iter().map(|(_, timing)| timing.compute).max()
     }
@@ -79,7 +83,7 @@ impl MeasuredBudgets {
     ) -> Option<Timing> {
         let settings = settings.clamped();
         let timings = self.timings.lock();
-        let timings = timings.as_ref().filter(|t| t.settings == settings && t.rate == geometry.sample_rate)?;
+        let timings = timings.as_ref().filter(|t| t.are_for(&settings, geometry.sample_rate))?;
         timings.voices.iter().find(|(v, _)| v == voice).map(|(_, timing)| *timing)
     }
 
@@ -93,7 +97,7 @@ impl MeasuredBudgets {
             let mut timings = self.timings.lock();
             let rate = geometry.sample_rate;
             let timings = match &mut *timings {
-                Some(t) if t.settings == settings && t.rate == rate => t,
+                Some(t) if t.are_for(&settings, rate) => t,
                 other => other.insert(Timings { settings, rate, voices: Vec::new() }),
             };
             match timings.voices.iter_mut().find(|(v, _)| v == voice) {
@@ -104,9 +108,9 @@ impl MeasuredBudgets {
         };
         let Some(reserved) = *self.reserved.lock() else { return };
         let budget = Self::budget(geometry, slowest);
-        // Asked for only when the slowest block itself would not fit: the headroom over a timing
+        // Offered only when the slowest block itself would not fit: the headroom over a timing
         // absorbs a voice a little slower than the one reserved for (or the same one timed on a
-        // busier moment), so voices switched back and forth never restart the host.
+        // busier moment), so voices switched back and forth do not keep offering a restart.
         let overflows = budget_samples(slowest + SCHEDULING_SLACK, geometry.sample_rate, usize::MAX) > reserved.budget;
         if overflows || (!reserved.measured && budget < reserved.budget) {
             let latency = reserved.latency - reserved.budget + budget;
@@ -123,7 +127,7 @@ impl MeasuredBudgets {
             .timings
             .lock()
             .as_ref()
-            .filter(|t| t.settings == settings && t.rate == geometry.sample_rate)
+            .filter(|t| t.are_for(&settings, geometry.sample_rate))
             .and_then(Timings::slowest);
         let reserving = match slowest {
             Some(compute) => geometry.with_worker_budget(Self::budget(&geometry, compute)),

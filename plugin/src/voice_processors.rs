@@ -3,11 +3,10 @@
 //! the editor.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use nice_plug::prelude::*;
 use rvc_live_engine::stream::{DryProcessor, ProcessorBox, StreamGeometry, StreamSettings};
-use rvc_live_engine::{ConversionStats, RvcProcessor, SharedModels};
+use rvc_live_engine::{ConversionStats, RvcProcessor, SharedModels, UNCONVERTED_BLOCK};
 use rvc_live_engine::{injected_panic, panic_guard};
 
 use crate::measured_budget::{MeasuredBudgets, Timing};
@@ -95,19 +94,16 @@ impl VoiceProcessors {
                 persisted.set_failed(false);
                 // Timed once per voice and settings (again, alone, if first timed beside a
                 // stream), after the memory is counted: the blocks' buffers are the processor's.
-                let block_compute = self.budgets.as_ref().map(|budgets| {
-                    match budgets.timed(&self.settings, &self.geometry, &voice) {
+                let block_compute =
+                    self.budgets.as_ref().map(|budgets| match budgets.timed(&self.settings, &self.geometry, &voice) {
                         Some(timed) if !timed.provisional || self.beside_a_stream => timed.compute,
                         _ => {
-                            // A voice whose block does not convert is given the longest block there
-                            // is, so the budget is the cap (its blocks play the input anyway).
-                            let compute = processor.time_block(&self.geometry).unwrap_or(Duration::from_secs(1));
+                            let compute = processor.time_block(&self.geometry).unwrap_or(UNCONVERTED_BLOCK);
                             let timing = Timing { compute, provisional: self.beside_a_stream };
                             budgets.record(&self.settings, &self.geometry, &voice, timing);
                             compute
                         }
-                    }
-                });
+                    });
                 let added_memory =
                     memory_before.zip(resident_memory()).map(|(before, after)| after.saturating_sub(before));
                 let synth = processor.synthesizer();

@@ -6,11 +6,15 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::{ConversionControls, ConversionStats, RvcProcessor};
-use crate::stream::{BlockProcessor, InputHistory, StreamGeometry};
+use crate::stream::{BlockProcessor, InputHistory, StreamGeometry, StreamSettings};
 
 /// Blocks converted to time one: the first runs each model cold (memory arenas, kernels chosen),
 /// the second still meets caches the first did not fill.
 const TIMED_BLOCKS: usize = 3;
+
+/// What a voice whose block does not convert is said to take: the longest block there is, so
+/// whatever budget is derived from it is the whole block, its cap (its blocks play the input).
+pub const UNCONVERTED_BLOCK: Duration = Duration::from_millis(StreamSettings::BLOCK_MS_RANGE.1 as u64);
 
 /// A voice-like tone well above the loudest silence gate, so the models run.
 const TONE_HZ: f32 = 180.0;

@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+pub use block_timing::UNCONVERTED_BLOCK;
 pub use controls::{ControlSource, ConversionControls};
 pub use conversion_stats::{ConversionStats, Stage};
 pub use precision::{ModelPrecision, Precision};

@@ -15,7 +15,7 @@ use super::stream_worker::{StreamWorker, WorkerInput, WorkerOutput};
 use crate::remote::{
     AudioBlock, ClientMessage, Hello, PROTOCOL_VERSION, Refusal, RemoteControls, ServerMessage, Welcome,
 };
-use crate::rvc_processor::{ControlSource, RvcProcessor};
+use crate::rvc_processor::{ControlSource, RvcProcessor, UNCONVERTED_BLOCK};
 use crate::stream::{BlockProcessor, StreamGeometry};
 
 /// How long a client has to say hello.
@@ -211,9 +211,7 @@ async fn load_voice(
             server.options.threads,
             server.options.share_models,
         )?;
-        // A voice whose block does not convert (a fault) is said to take the longest block there
-        // is: the client then reserves a whole block, its cap.
-        let compute = processor.time_block(&geometry).unwrap_or(Duration::from_secs(1));
+        let compute = processor.time_block(&geometry).unwrap_or(UNCONVERTED_BLOCK);
         drop(loading);
         Ok((processor, compute))
     })
