@@ -285,7 +285,8 @@ impl RvcLive {
             geometry.samples_to_ms(geometry.worker_budget),
             match (&remote, &voices.budgets) {
                 (Some(_), _) => ", network",
-                (None, Some(_)) => ", measured",
+                (None, Some(budgets)) if budgets.has_timing(&settings, geometry.sample_rate) => ", measured",
+                (None, Some(_)) => ", the cap: no voice timed",
                 (None, None) => "",
             },
             latency,

@@ -123,12 +123,7 @@ impl MeasuredBudgets {
     /// `follow_loads`, remembers what the stream reserves, so voices loaded later can ask for more.
     pub fn reserve(&self, settings: &StreamSettings, geometry: StreamGeometry, follow_loads: bool) -> StreamGeometry {
         let settings = settings.clamped();
-        let slowest = self
-            .timings
-            .lock()
-            .as_ref()
-            .filter(|t| t.are_for(&settings, geometry.sample_rate))
-            .and_then(Timings::slowest);
+        let slowest = self.slowest(&settings, geometry.sample_rate);
         let reserving = match slowest {
             Some(compute) => geometry.with_worker_budget(Self::budget(&geometry, compute)),
             None => geometry,
@@ -140,6 +135,16 @@ impl MeasuredBudgets {
         });
         self.pending_latency.store(0, Ordering::Relaxed);
         reserving
+    }
+
+    /// Whether a voice was timed with `settings` at `sample_rate`: what `reserve` reserves for
+    /// (without one, the cap).
+    pub fn has_timing(&self, settings: &StreamSettings, sample_rate: u32) -> bool {
+        self.slowest(&settings.clamped(), sample_rate).is_some()
+    }
+
+    fn slowest(&self, clamped: &StreamSettings, sample_rate: u32) -> Option<Duration> {
+        self.timings.lock().as_ref().filter(|t| t.are_for(clamped, sample_rate)).and_then(Timings::slowest)
     }
 
     /// The running stream's budget is not measured: nothing loaded later asks for a change.

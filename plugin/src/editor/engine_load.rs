@@ -46,10 +46,13 @@ pub fn show(ui: &mut Ui, stats: &StreamStats, conversion: &ConversionStats, widt
             .on_hover_text("Blocks the model could not convert; they played the input instead");
     });
     // The models run in float by default; a machine too slow for that at this block is told the
-    // two ways out (the fast one's cost is in its tooltip under Stream).
+    // ways out (the fast one's cost is in its tooltip under Stream). A longer block helps only
+    // where a block's compute grows by less than its length, which `cargo xtask bench` measures.
     if load >= 1.0 || underruns > 0 {
         ui.label(
-            RichText::new("Too slow for real time here: try a longer block, or Fast (approximate) under Stream.")
+            RichText::new(
+                "Too slow for real time here: try a longer block, Fast (approximate) under Stream, or a remote server under Engine.",
+            )
                 .small()
                 .color(Color32::from_rgb(0xe0, 0xb0, 0x3c)),
         );

@@ -10,15 +10,16 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+mod block_scaling;
 mod remote_streams;
 mod slot_memory;
 
 use clap::{Parser, Subcommand};
 use rvc_live_engine::VoiceSelection;
 use rvc_live_engine::stream::worker_budget::{budget_samples, measured_budget};
-use rvc_live_engine::stream::{BlockProcessor, InputHistory, StreamSettings};
+use rvc_live_engine::stream::{BlockProcessor, InputHistory, StreamGeometry, StreamSettings};
 use rvc_live_engine::{ConversionControls, ConversionStats, RvcProcessor, Stage};
 use serde::{Deserialize, Serialize};
 
@@ -322,6 +323,33 @@ fn run(input: &Path, models: &Models, grid: &Grid, json: Option<&Path>) -> Resul
     Ok(())
 }
 
+/// The stream `activate` sets up at these settings, at 48 kHz with 512-sample buffers, for a voice
+/// whose block took `compute` when timed (`None`: not timed, the whole cap reserved).
+fn reported_geometry(settings: &StreamSettings, compute: Option<Duration>) -> StreamGeometry {
+    let geometry = RvcProcessor::stream_geometry(settings, HOST_RATE as f32, HOST_BUFFER);
+    match compute {
+        Some(compute) if settings.measured_budget => geometry.with_worker_budget(budget_samples(
+            measured_budget(compute),
+            geometry.sample_rate,
+            geometry.worker_budget,
+        )),
+        _ => geometry,
+    }
+}
+
+/// The latency in ms the plugin would report with the default settings at this block and context,
+/// for a voice whose block of that length takes `compute_ms(block)`.
+fn reported_latency_ms(block_ms: f64, context_ms: f64, compute_ms: impl Fn(f64) -> f64) -> f64 {
+    let settings =
+        StreamSettings { block_ms: block_ms as f32, context_ms: context_ms as f32, ..StreamSettings::default() }
+            .clamped();
+    let unbudgeted = RvcProcessor::stream_geometry(&settings, HOST_RATE as f32, HOST_BUFFER);
+    let block = unbudgeted.samples_to_ms(unbudgeted.block);
+    let compute = Duration::from_secs_f64(compute_ms(block).max(0.0) / 1e3);
+    let geometry = reported_geometry(&settings, Some(compute));
+    geometry.samples_to_ms(geometry.latency())
+}
+
 /// Convert the whole file at one setting, block by block, as the inference thread would.
 fn measure(
     mono: &[f32],
@@ -362,14 +390,7 @@ fn measure(
         "float".to_owned()
     };
     // As `activate` reserves it: the block timed right after the load.
-    let geometry = match processor.time_block(&geometry) {
-        Some(compute) if settings.measured_budget => geometry.with_worker_budget(budget_samples(
-            measured_budget(compute),
-            geometry.sample_rate,
-            geometry.worker_budget,
-        )),
-        _ => geometry,
-    };
+    let geometry = reported_geometry(&settings, processor.time_block(&geometry));
     let block = geometry.block;
     let blocks = mono.len() / block;
     if blocks <= grid.warmup {
@@ -475,6 +496,7 @@ mod report {
 
     use serde::{Deserialize, Serialize};
 
+    use super::block_scaling::BlockScaling;
     use super::{EngineRun, Point, Stage};
 
     /// One `rvc-live-host bench-audio-thread` measurement.
@@ -517,6 +539,8 @@ mod report {
         rows: Vec<Row>,
         ours: &'a EngineRun,
         reference: Option<&'a EngineRun>,
+        /// Ours, per context: how the compute grows with the block.
+        block_scaling: Vec<BlockScaling>,
         audio_thread: &'a [AudioThread],
     }
 
@@ -587,6 +611,24 @@ mod report {
                 opt(r.reference_peak_rss_mib, 0),
             );
         }
+        let block_scaling: Vec<BlockScaling> =
+            BlockScaling::of_points(ours.points.iter().map(|p| (p.context_ms, p.block_ms, p.total.median_ms)))
+                .into_iter()
+                .map(|line| BlockScaling {
+                    latency_from_ms: line
+                        .budget_fits_from_ms
+                        .map(|block| super::reported_latency_ms(block.ceil(), line.context_ms, |b| line.compute_ms(b))),
+                    ..line
+                })
+                .collect();
+        if !block_scaling.is_empty() {
+            println!(
+                "\nours, compute against block length (median per block, fitted; beyond the blocks measured, estimated):"
+            );
+            for line in &block_scaling {
+                println!("  {}", line.summary());
+            }
+        }
         if !audio_thread.is_empty() {
             println!("\naudio thread, per process() call (identity stream, paced at the audio rate):");
             println!(
@@ -606,7 +648,8 @@ mod report {
             }
         }
         if let Some(path) = json {
-            let joined = Joined { rows, ours: &ours, reference: reference.as_ref(), audio_thread: &audio_thread };
+            let joined =
+                Joined { rows, ours: &ours, reference: reference.as_ref(), block_scaling, audio_thread: &audio_thread };
             let text = serde_json::to_string_pretty(&joined).map_err(|e| e.to_string())?;
             std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
             println!("\nwrote {}", path.display());
