@@ -220,11 +220,11 @@ impl RvcLive {
             }
         };
         // The voices loaded above were timed: a measured budget reserves what they need.
-        let geometry = match &voices.budgets {
+        let (geometry, budget_measured) = match &voices.budgets {
             Some(budgets) => budgets.reserve(&settings, geometry, !offline),
             None => {
                 self.shared.budgets.reserve_fixed();
-                geometry
+                (geometry, false)
             }
         };
         let started = Stream::start_with_slots(geometry, slots, active_slot, self.shared.stats.clone(), offline)
@@ -283,11 +283,11 @@ impl RvcLive {
             geometry.samples_to_ms(geometry.block),
             geometry.worker_budget,
             geometry.samples_to_ms(geometry.worker_budget),
-            match (&remote, &voices.budgets) {
-                (Some(_), _) => ", network",
-                (None, Some(budgets)) if budgets.has_timing(&settings, geometry.sample_rate) => ", measured",
-                (None, Some(_)) => ", the cap: no voice timed",
-                (None, None) => "",
+            match (&remote, &voices.budgets, budget_measured) {
+                (Some(_), _, _) => ", network",
+                (None, Some(_), true) => ", measured",
+                (None, Some(_), false) => ", the cap: no voice timed",
+                (None, None, _) => "",
             },
             latency,
             geometry.samples_to_ms(latency)

@@ -119,9 +119,15 @@ impl MeasuredBudgets {
     }
 
     /// `geometry` (whose worker budget is the settings' fraction of a block, the cap) with the
-    /// budget the slowest voice timed with `settings` needs; the cap when none was timed. With
+    /// budget the slowest voice timed with `settings` needs; the cap when none was timed, which
+    /// the second value says (read here, as voices loading in the background add timings). With
     /// `follow_loads`, remembers what the stream reserves, so voices loaded later can ask for more.
-    pub fn reserve(&self, settings: &StreamSettings, geometry: StreamGeometry, follow_loads: bool) -> StreamGeometry {
+    pub fn reserve(
+        &self,
+        settings: &StreamSettings,
+        geometry: StreamGeometry,
+        follow_loads: bool,
+    ) -> (StreamGeometry, bool) {
         let settings = settings.clamped();
         let slowest = self.slowest(&settings, geometry.sample_rate);
         let reserving = match slowest {
@@ -134,13 +140,7 @@ impl MeasuredBudgets {
             measured: slowest.is_some(),
         });
         self.pending_latency.store(0, Ordering::Relaxed);
-        reserving
-    }
-
-    /// Whether a voice was timed with `settings` at `sample_rate`: what `reserve` reserves for
-    /// (without one, the cap).
-    pub fn has_timing(&self, settings: &StreamSettings, sample_rate: u32) -> bool {
-        self.slowest(&settings.clamped(), sample_rate).is_some()
+        (reserving, slowest.is_some())
     }
 
     fn slowest(&self, clamped: &StreamSettings, sample_rate: u32) -> Option<Duration> {
@@ -194,7 +194,8 @@ mod tests {
         let cap = geometry(&settings);
         budgets.record(&settings, &cap, &voice("a"), alone(20));
         budgets.record(&settings, &cap, &voice("b"), alone(10));
-        let running = budgets.reserve(&settings, cap, true);
+        let (running, measured) = budgets.reserve(&settings, cap, true);
+        assert!(measured, "reserved from a timing");
         let expected = budget_samples(measured_budget(ms(20)), 48_000, cap.worker_budget);
         assert_eq!(running.worker_budget, expected, "the slowest of the two");
         assert!(running.worker_budget < cap.worker_budget);
@@ -211,7 +212,11 @@ mod tests {
         let more = budget_samples(measured_budget(ms(40)), 48_000, cap.worker_budget);
         let wanted = budgets.pending_latency().expect("a slower voice asks for more");
         assert_eq!(wanted as usize, running.latency() - running.worker_budget + more);
-        assert_eq!(budgets.reserve(&settings, cap, true).latency(), wanted as usize, "the next activation reserves it");
+        assert_eq!(
+            budgets.reserve(&settings, cap, true).0.latency(),
+            wanted as usize,
+            "the next activation reserves it"
+        );
     }
 
     #[test]
@@ -219,11 +224,11 @@ mod tests {
         let budgets = MeasuredBudgets::default();
         let settings = StreamSettings::default();
         let cap = geometry(&settings);
-        assert_eq!(budgets.reserve(&settings, cap, true), cap);
+        assert_eq!(budgets.reserve(&settings, cap, true), (cap, false));
         budgets.record(&settings, &cap, &voice("a"), alone(5));
         let wanted = budgets.pending_latency().expect("the first voice timed shortens the latency");
         assert!((wanted as usize) < cap.latency());
-        assert_eq!(budgets.reserve(&settings, cap, true).latency(), wanted as usize);
+        assert_eq!(budgets.reserve(&settings, cap, true).0.latency(), wanted as usize);
         budgets.record(&settings, &cap, &voice("b"), alone(4));
         assert_eq!(budgets.pending_latency(), None, "measured now: never asks to shrink again");
     }
@@ -236,7 +241,7 @@ mod tests {
         let longer = StreamSettings { block_ms: 200.0, ..settings };
         let cap = geometry(&longer);
         assert_eq!(budgets.timed(&longer, &cap, &voice("a")), None);
-        assert_eq!(budgets.reserve(&longer, cap, true), cap, "timed with other settings: the cap");
+        assert_eq!(budgets.reserve(&longer, cap, true), (cap, false), "timed with other settings: the cap");
         budgets.reserve_fixed();
         budgets.record(&longer, &cap, &voice("a"), alone(500));
         assert_eq!(budgets.pending_latency(), None);

@@ -36,14 +36,16 @@ pub struct StreamGeometry {
 }
 
 impl StreamGeometry {
+    /// Blocks are whole frames of this length: the content encoder, pitch trackers and
+    /// synthesizer all step at 100 frames per second.
+    pub const FRAME_MS: f32 = 10.0;
+
     pub fn new(settings: StreamSettings, sample_rate: f32, max_host_buffer: u32) -> Self {
         let settings = settings.clamped();
         let sr = f64::from(sample_rate.max(1.0));
         let ms = |v: f32| (f64::from(v) * sr / 1000.0).round() as usize;
-        // Whole 10 ms frames: the content encoder, pitch trackers and synthesizer all step at
-        // 100 frames per second.
-        let frames = (settings.block_ms / 10.0).round().max(1.0);
-        let block = ms(frames * 10.0).max(1);
+        let frames = (settings.block_ms / Self::FRAME_MS).round().max(1.0);
+        let block = ms(frames * Self::FRAME_MS).max(1);
         let (crossfade, sola_search) = (ms(settings.crossfade_ms), ms(settings.sola_search_ms));
         Self {
             sample_rate: sr.round() as u32,

@@ -9,7 +9,8 @@ use egui::{Color32, RichText, Ui};
 use rvc_live_engine::ConversionStats;
 use rvc_live_engine::stream::StreamStats;
 
-pub fn show(ui: &mut Ui, stats: &StreamStats, conversion: &ConversionStats, width: f32) {
+/// `remote`: the stream converts on a remote server, whose speed the advice is then about.
+pub fn show(ui: &mut Ui, stats: &StreamStats, conversion: &ConversionStats, remote: bool, width: f32) {
     let load = stats.last_load();
     let peak = stats.peak_load();
     let underruns = stats.underruns.load(Ordering::Relaxed);
@@ -47,14 +48,14 @@ pub fn show(ui: &mut Ui, stats: &StreamStats, conversion: &ConversionStats, widt
     });
     // The models run in float by default; a machine too slow for that at this block is told the
     // ways out (the fast one's cost is in its tooltip under Stream). A longer block helps only
-    // where a block's compute grows by less than its length, which `cargo xtask bench` measures.
+    // where a block's compute grows by less than its length, which `cargo xtask bench` measures,
+    // so it comes with the others.
     if load >= 1.0 || underruns > 0 {
-        ui.label(
-            RichText::new(
-                "Too slow for real time here: try a longer block, Fast (approximate) under Stream, or a remote server under Engine.",
-            )
-                .small()
-                .color(Color32::from_rgb(0xe0, 0xb0, 0x3c)),
-        );
+        let advice = if remote {
+            "Too slow for real time: try a longer block, Fast (approximate) under Stream, or a faster server."
+        } else {
+            "Too slow for real time here: try a longer block, Fast (approximate) under Stream, or a faster computer as a remote server under Engine."
+        };
+        ui.label(RichText::new(advice).small().color(Color32::from_rgb(0xe0, 0xb0, 0x3c)));
     }
 }

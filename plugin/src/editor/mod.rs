@@ -133,7 +133,8 @@ impl RvcLiveEditor {
                 self.input_meter.show(&mut columns[0], "In", &self.data.meters.input, width);
                 self.output_meter.show(&mut columns[0], "Out", &self.data.meters.output, width);
                 let width = columns[1].available_width() - 140.0;
-                engine_load::show(&mut columns[1], &self.data.stats, &self.data.conversion, width);
+                let remote = self.data.remote.running().is_some();
+                engine_load::show(&mut columns[1], &self.data.stats, &self.data.conversion, remote, width);
             });
         });
     }

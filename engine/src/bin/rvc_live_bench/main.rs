@@ -259,6 +259,11 @@ pub struct Point {
     pub latency_samples: Option<usize>,
     #[serde(default)]
     pub latency_ms: Option<f64>,
+    /// The block `time_block` timed right after the load, in ms, before any headroom or cap: what
+    /// the budget is measured from (absent for the reference, older runs, and a block that did
+    /// not convert).
+    #[serde(default)]
+    pub timed_block_ms: Option<f64>,
     /// The process's peak resident memory so far, in MiB.
     pub peak_rss_mib: f64,
     /// How long the voice took to load as the plugin loads it (models, warm-up, any int8 copies),
@@ -337,16 +342,13 @@ fn reported_geometry(settings: &StreamSettings, compute: Option<Duration>) -> St
     }
 }
 
-/// The latency in ms the plugin would report with the default settings at this block and context,
-/// for a voice whose block of that length takes `compute_ms(block)`.
-fn reported_latency_ms(block_ms: f64, context_ms: f64, compute_ms: impl Fn(f64) -> f64) -> f64 {
+/// The latency in ms the plugin would report with the default settings at this block (whole
+/// frames) and context, for a voice whose block took `compute_ms` when timed at load.
+fn reported_latency_ms(block_ms: f64, context_ms: f64, compute_ms: f64) -> f64 {
     let settings =
         StreamSettings { block_ms: block_ms as f32, context_ms: context_ms as f32, ..StreamSettings::default() }
             .clamped();
-    let unbudgeted = RvcProcessor::stream_geometry(&settings, HOST_RATE as f32, HOST_BUFFER);
-    let block = unbudgeted.samples_to_ms(unbudgeted.block);
-    let compute = Duration::from_secs_f64(compute_ms(block).max(0.0) / 1e3);
-    let geometry = reported_geometry(&settings, Some(compute));
+    let geometry = reported_geometry(&settings, Some(Duration::from_secs_f64(compute_ms.max(0.0) / 1e3)));
     geometry.samples_to_ms(geometry.latency())
 }
 
@@ -390,7 +392,8 @@ fn measure(
         "float".to_owned()
     };
     // As `activate` reserves it: the block timed right after the load.
-    let geometry = reported_geometry(&settings, processor.time_block(&geometry));
+    let timed_block = processor.time_block(&geometry);
+    let geometry = reported_geometry(&settings, timed_block);
     let block = geometry.block;
     let blocks = mono.len() / block;
     if blocks <= grid.warmup {
@@ -440,6 +443,7 @@ fn measure(
         budget_ms: Some(geometry.samples_to_ms(geometry.worker_budget)),
         latency_samples: Some(latency),
         latency_ms: Some(geometry.samples_to_ms(latency)),
+        timed_block_ms: timed_block.map(|t| t.as_secs_f64() * 1e3),
         peak_rss_mib: peak_rss_mib(),
         load_s: Some(load_s),
     };
@@ -496,7 +500,7 @@ mod report {
 
     use serde::{Deserialize, Serialize};
 
-    use super::block_scaling::BlockScaling;
+    use super::block_scaling::{BlockCost, BlockScaling};
     use super::{EngineRun, Point, Stage};
 
     /// One `rvc-live-host bench-audio-thread` measurement.
@@ -611,19 +615,23 @@ mod report {
                 opt(r.reference_peak_rss_mib, 0),
             );
         }
-        let block_scaling: Vec<BlockScaling> =
-            BlockScaling::of_points(ours.points.iter().map(|p| (p.context_ms, p.block_ms, p.total.median_ms)))
-                .into_iter()
-                .map(|line| BlockScaling {
-                    latency_from_ms: line
-                        .budget_fits_from_ms
-                        .map(|block| super::reported_latency_ms(block.ceil(), line.context_ms, |b| line.compute_ms(b))),
-                    ..line
-                })
-                .collect();
+        let costs = ours.points.iter().map(|p| {
+            let cost = BlockCost { block_ms: p.block_ms, median_ms: p.total.median_ms, timed_ms: p.timed_block_ms };
+            (p.context_ms, cost)
+        });
+        let block_scaling: Vec<BlockScaling> = BlockScaling::of_points(costs)
+            .into_iter()
+            .map(|line| BlockScaling {
+                latency_from_ms: line
+                    .offered_budget_block_ms()
+                    .zip(line.timed)
+                    .map(|(block, timed)| super::reported_latency_ms(block, line.context_ms, timed.at(block))),
+                ..line
+            })
+            .collect();
         if !block_scaling.is_empty() {
             println!(
-                "\nours, compute against block length (median per block, fitted; beyond the blocks measured, estimated):"
+                "\nours, compute against block length (median per block, fitted; outside the blocks measured, estimated):"
             );
             for line in &block_scaling {
                 println!("  {}", line.summary());
